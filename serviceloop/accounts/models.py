@@ -1,0 +1,138 @@
+"""The tenant (consumer organisation), logins with roles, and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from serviceloop.core.models import BaseModel, public_id_field
+
+
+class Organisation(BaseModel):
+    """A consumer organisation: the tenant whose people use our services and see their own data."""
+
+    public_id = public_id_field()
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    domain = models.CharField(max_length=200, blank=True, help_text="Email domain of its people, e.g. acme.example")
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(name=""),
+                name="accounts_organisation_name_not_empty",
+                violation_error_message="An organisation needs a name.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **fields: object) -> User:
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields: object) -> User:
+        fields.update(role=User.Role.ADMINISTRATOR, is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A login: staff (administrator, service manager, agent) or a customer user of one organisation."""
+
+    class Role(models.TextChoices):
+        ADMINISTRATOR = "administrator", "Administrator"
+        SERVICE_MANAGER = "service_manager", "Service manager"
+        AGENT = "agent", "Agent"
+        CUSTOMER = "customer", "Customer user"
+
+    public_id = public_id_field()
+    email = models.EmailField(unique=True)
+    name = models.CharField(max_length=200, blank=True)
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.CUSTOMER)
+    # Customer users only: the tenant they belong to (a constraint holds that).
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+    )
+    time_zone = models.CharField(max_length=64, default="UTC")
+    is_active = models.BooleanField(default=True)
+    # Django admin access: administrators only (set by user_create from the role).
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = []  # noqa: RUF012
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(role="customer") & Q(organisation__isnull=False))
+                | (~Q(role="customer") & Q(organisation__isnull=True)),
+                name="accounts_user_customer_has_organisation",
+                violation_error_message="Customer users belong to exactly one organisation; staff to none.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.email
+
+    @property
+    def is_staff_member(self) -> bool:
+        return self.role != self.Role.CUSTOMER
+
+    @property
+    def is_administrator(self) -> bool:
+        return self.role == self.Role.ADMINISTRATOR
+
+    @property
+    def can_manage_services(self) -> bool:
+        return self.role in (self.Role.ADMINISTRATOR, self.Role.SERVICE_MANAGER)
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email
+
+
+def hash_token(secret: str) -> str:
+    # Tokens are 256 random bits, so a fast hash is enough: there is nothing to brute-force.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class ApiToken(BaseModel):
+    """A personal API token: shown once, stored hashed, revocable, with its last use."""
+
+    public_id = public_id_field()
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    # The prefix is not secret: it finds the row without scanning, and names the token in lists.
+    prefix = models.CharField(max_length=16, unique=True)
+    token_hash = models.CharField(max_length=64)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

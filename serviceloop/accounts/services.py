@@ -1,0 +1,151 @@
+"""Every write to accounts: organisations, logins and API tokens."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import zoneinfo
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from serviceloop.accounts.models import ApiToken, Organisation, User, hash_token
+from serviceloop.core.errors import ConflictError, InvalidInput, NotAllowed
+
+TOKEN_LAST_USED_GRANULARITY = timedelta(minutes=1)
+
+
+def validate_time_zone(name: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(
+            "unknown_time_zone", f"'{name}' is not a known time zone, e.g. Europe/London.", field="time_zone"
+        ) from None
+    return name
+
+
+def organisation_create(*, name: str, slug: str = "", domain: str = "", notes: str = "") -> Organisation:
+    name = name.strip()
+    if not name:
+        raise InvalidInput("name_required", "An organisation needs a name.", field="name")
+    slug = slugify(slug or name)[:80]
+    if not slug:
+        raise InvalidInput("slug_invalid", "The slug needs at least one letter or digit.", field="slug")
+    try:
+        with transaction.atomic():
+            return Organisation.objects.create(name=name, slug=slug, domain=domain.strip().lower(), notes=notes)
+    except IntegrityError:
+        raise ConflictError(
+            "slug_taken", f"An organisation with the slug '{slug}' already exists.", field="slug"
+        ) from None
+
+
+def organisation_update(
+    *, organisation: Organisation, name: str | None = None, domain: str | None = None, notes: str | None = None
+) -> Organisation:
+    if name is not None:
+        if not name.strip():
+            raise InvalidInput("name_required", "An organisation needs a name.", field="name")
+        organisation.name = name.strip()
+    if domain is not None:
+        organisation.domain = domain.strip().lower()
+    if notes is not None:
+        organisation.notes = notes
+    organisation.save()
+    return organisation
+
+
+def user_create(
+    *,
+    email: str,
+    role: str,
+    password: str | None = None,
+    name: str = "",
+    organisation: Organisation | None = None,
+    time_zone: str = "UTC",
+    validate: bool = True,
+) -> User:
+    """Create a login; the role decides admin-site access and whether an organisation is needed."""
+    if role not in User.Role.values:
+        raise InvalidInput("unknown_role", f"Role must be one of: {', '.join(User.Role.values)}.", field="role")
+    if role == User.Role.CUSTOMER and organisation is None:
+        raise InvalidInput(
+            "organisation_required", "A customer user must belong to an organisation.", field="organisation"
+        )
+    if role != User.Role.CUSTOMER and organisation is not None:
+        raise InvalidInput(
+            "organisation_not_allowed", "Staff users do not belong to a consumer organisation.", field="organisation"
+        )
+    email = email.strip().lower()
+    user = User(
+        email=email,
+        name=name.strip(),
+        role=role,
+        organisation=organisation,
+        time_zone=validate_time_zone(time_zone),
+        is_staff=role == User.Role.ADMINISTRATOR,
+        is_superuser=role == User.Role.ADMINISTRATOR,
+    )
+    if password is not None and validate:
+        try:
+            validate_password(password, user)
+        except ValidationError as error:
+            raise InvalidInput("weak_password", " ".join(error.messages), field="password") from None
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        raise ConflictError("email_taken", f"A user with the email {email} already exists.", field="email") from None
+    return user
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: ApiToken
+    secret: str  # shown to the user exactly once, never stored
+
+
+def api_token_create(*, user: User, name: str) -> IssuedToken:
+    name = name.strip()
+    if not name:
+        raise InvalidInput("name_required", "Give the token a name so you can recognise it later.", field="name")
+    if len(name) > 100:
+        raise InvalidInput("name_too_long", "A token name has at most 100 characters.", field="name")
+    prefix = secrets.token_hex(4)
+    secret = f"sl_{prefix}_{secrets.token_urlsafe(32)}"
+    token = ApiToken.objects.create(user=user, name=name, prefix=prefix, token_hash=hash_token(secret))
+    return IssuedToken(token=token, secret=secret)
+
+
+def api_token_revoke(*, token: ApiToken, by: User) -> ApiToken:
+    if token.user_id != by.pk and not by.is_administrator:
+        raise NotAllowed("not_your_token", "You can only revoke your own tokens.")
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at", "updated_at"])
+    return token
+
+
+def api_token_authenticate(secret: str) -> User | None:
+    """The user behind a presented token, or None; marks the token used (at most once a minute)."""
+    # The random part may itself contain "_", so split off only the scheme and the prefix.
+    parts = secret.split("_", 2)
+    if len(parts) != 3 or parts[0] != "sl" or not parts[2]:
+        return None
+    token = ApiToken.objects.select_related("user").filter(prefix=parts[1], revoked_at__isnull=True).first()
+    if token is None or not hmac.compare_digest(token.token_hash, hash_token(secret)):
+        return None
+    if not token.user.is_active:
+        return None
+    now = timezone.now()
+    # Writing on every request would make each API call a write; a minute is precise enough.
+    if token.last_used_at is None or now - token.last_used_at > TOKEN_LAST_USED_GRANULARITY:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from serviceloop.accounts.forms import ApiTokenForm
+from serviceloop.accounts.queries import api_token_for, api_tokens_of
+from serviceloop.accounts.services import api_token_create, api_token_revoke
+from serviceloop.core.errors import DomainError
+
+
+@login_required
+def tokens(request: HttpRequest) -> HttpResponse:
+    form = ApiTokenForm(request.POST or None)
+    issued = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            issued = api_token_create(user=request.user, name=form.cleaned_data["name"])  # type: ignore[arg-type]
+            form = ApiTokenForm()
+        except DomainError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+    return render(
+        request,
+        "accounts/tokens.html",
+        {"form": form, "issued": issued, "tokens": api_tokens_of(viewer=request.user)},  # type: ignore[arg-type]
+    )
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, public_id: str) -> HttpResponse:
+    token = api_token_for(viewer=request.user, public_id=public_id)  # type: ignore[arg-type]
+    api_token_revoke(token=token, by=request.user)  # type: ignore[arg-type]
+    messages.success(request, f"Token “{token.name}” revoked. Programs using it can no longer sign in.")
+    return redirect("accounts:tokens")

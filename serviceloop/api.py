@@ -1,0 +1,96 @@
+"""The HTTP API: one NinjaAPI that mounts each app's router and maps errors to one shape.
+
+Each app that has an API exposes `router` in its `api.py`; it is mounted at /api/<app>/.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+from django.apps import apps
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from serviceloop.accounts.auth import API_AUTH
+from serviceloop.core.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+api = NinjaAPI(
+    title="serviceloop API",
+    version="1",
+    description=(
+        "Service experience platform: catalogue, relationships, desk, feedback, experience. "
+        "Authenticate with `Authorization: Bearer <token>` (create a token under Account → API tokens) "
+        "or with the browser session. Errors are `{code, message}`; invalid bodies answer 422 with `errors`."
+    ),
+    auth=API_AUTH,
+    urls_namespace="api",
+)
+
+
+def _error(request: HttpRequest, status: int, code: str, message: str, **extra: object) -> HttpResponse:
+    return api.create_response(request, {"code": code, "message": message, **extra}, status=status)
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return _error(request, exc.status, exc.code, exc.message, field=exc.field)
+
+
+@api.exception_handler(PermissionDenied)
+def on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return _error(request, 403, "forbidden", str(exc) or "You are not allowed to do this.")
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return _error(request, 404, "not_found", "No such object, or you may not see it.")
+
+
+@api.exception_handler(ObjectDoesNotExist)
+def on_missing_row(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return on_not_found(request, exc)
+
+
+@api.exception_handler(AuthenticationError)
+def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _error(
+        request, 401, "unauthenticated", "Sign in, or send a valid API token as 'Authorization: Bearer <token>'."
+    )
+
+
+@api.exception_handler(ValidationError)
+def on_invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = []
+    for error in exc.errors:
+        location = [str(part) for part in error.get("loc", []) if part not in ("body", "query", "path", "payload")]
+        errors.append({"field": ".".join(location) or "body", "message": str(error.get("msg", "invalid"))})
+    summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5]) or "The request is invalid."
+    return _error(request, 422, "invalid", summary, errors=errors)
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return _error(request, exc.status_code, "error", str(exc))
+
+
+def _mount_app_routers() -> None:
+    for config in apps.get_app_configs():
+        if not config.name.startswith("serviceloop."):
+            continue
+        try:
+            module = importlib.import_module(f"{config.name}.api")
+        except ModuleNotFoundError as error:
+            if error.name != f"{config.name}.api":
+                raise
+            continue
+        router = getattr(module, "router", None)
+        if router is not None:
+            api.add_router(f"/{config.label}/", router)
+
+
+_mount_app_routers()

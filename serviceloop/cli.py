@@ -1,0 +1,229 @@
+"""The `serviceloop` command: run the product, load demo data, and operator tools.
+
+Each subcommand lives in a small function; `serviceloop <command> --help` explains each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+
+Handler = Callable[[argparse.Namespace], int]
+# Extra subcommands contributed by apps: (name, help, configure-parser, handler); see `_app_commands`.
+COMMAND_MODULES = ["serviceloop.desk.commands", "serviceloop.feedback.commands"]
+
+
+def _django() -> None:
+    from serviceloop.core.cli import setup_django
+
+    setup_django()
+
+
+def _manage(*args: str) -> None:
+    from django.core.management import call_command
+
+    call_command(*args)
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    _django()
+    _manage("migrate", "--noinput", "-v", "0")
+    print("Database is up to date.")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    _django()
+    from serviceloop.demo import demo_is_loaded, load_demo
+
+    if demo_is_loaded() and not args.force:
+        print("Demo data is already loaded (use --force on an empty database only).")
+        return 0
+    load_demo(seed=args.seed, progress=sys.stderr.isatty())
+    from serviceloop.demo import print_logins
+
+    print_logins()
+    return 0
+
+
+def cmd_createadmin(args: argparse.Namespace) -> int:
+    _django()
+    import getpass
+
+    from serviceloop.accounts.services import user_create
+    from serviceloop.core.errors import DomainError
+
+    password = args.password or os.environ.get("SERVICELOOP_ADMIN_PASSWORD") or getpass.getpass("Password: ")
+    try:
+        user = user_create(email=args.email, role="administrator", password=password, name=args.name or "")
+    except DomainError as error:
+        print(f"error: {error.message}", file=sys.stderr)
+        return 2
+    print(f"Administrator {user.email} created.")
+    return 0
+
+
+def _gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "serviceloop.wsgi:application",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--access-logfile",
+        "-",
+        "--graceful-timeout",
+        "5",
+    ]
+
+
+def _worker_argv(beat: bool, concurrency: int) -> list[str]:
+    argv = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "serviceloop",
+        "worker",
+        "--loglevel",
+        "INFO",
+        "--concurrency",
+        str(concurrency),
+    ]
+    if beat:
+        argv.append("--beat")
+    return argv
+
+
+def _prepare() -> None:
+    _django()
+    _manage("migrate", "--noinput", "-v", "0")
+    _manage("collectstatic", "--noinput", "-v", "0")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    _prepare()
+    os.execv(sys.executable, _gunicorn_argv(args.host, args.port, args.workers))
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    _django()
+    os.execv(sys.executable, _worker_argv(not args.no_beat, args.concurrency))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Web server and worker together, for one machine; Ctrl-C stops both."""
+    _prepare()
+    from serviceloop.demo import demo_is_loaded, load_demo, print_logins
+
+    if not args.no_demo and not demo_is_loaded():
+        print("First run: loading demo data (once)…", flush=True)
+        load_demo(seed=42, progress=sys.stderr.isatty())
+    children = [
+        subprocess.Popen(_gunicorn_argv(args.host, args.port, args.workers)),
+        subprocess.Popen(_worker_argv(True, 1)),
+    ]
+    print(f"\nserviceloop is running at http://{args.host}:{args.port}/  (Ctrl-C stops it)", flush=True)
+    if not args.no_demo:
+        print_logins()
+
+    def stop(*_: object) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+    finally:
+        stop()
+        for child in children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+    return 0
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    _django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["serviceloop manage", *args.rest])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="serviceloop", description="serviceloop: service experience platform.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="migrate, load demo data on first run, start web server and worker")
+    serve = sub.add_parser("serve", help="start the web server (gunicorn)")
+    for p in (run, serve):
+        p.add_argument("--host", default=os.environ.get("SERVICELOOP_HOST", "127.0.0.1"))
+        p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        p.add_argument("--workers", type=int, default=int(os.environ.get("SERVICELOOP_WEB_WORKERS", "2")))
+    run.add_argument("--no-demo", action="store_true", help="do not load demo data")
+    run.set_defaults(handler=cmd_run)
+    serve.set_defaults(handler=cmd_serve)
+
+    worker = sub.add_parser("worker", help="start a Celery worker (with beat for schedules unless --no-beat)")
+    worker.add_argument("--no-beat", action="store_true", help="run beat elsewhere (one beat per installation)")
+    worker.add_argument("--concurrency", type=int, default=2)
+    worker.set_defaults(handler=cmd_worker)
+
+    migrate = sub.add_parser("migrate", help="create or update the database tables")
+    migrate.set_defaults(handler=cmd_migrate)
+
+    demo = sub.add_parser("demo", help="load the deterministic demo data set")
+    demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--force", action="store_true", help="load even if demo data seems present")
+    demo.set_defaults(handler=cmd_demo)
+
+    admin = sub.add_parser("createadmin", help="create an administrator login")
+    admin.add_argument("email")
+    admin.add_argument("--name", default="")
+    admin.add_argument("--password", help="default: SERVICELOOP_ADMIN_PASSWORD or a prompt")
+    admin.set_defaults(handler=cmd_createadmin)
+
+    manage = sub.add_parser("manage", help="run a Django management command (e.g. 'check --deploy')")
+    manage.add_argument("rest", nargs=argparse.REMAINDER)
+    manage.set_defaults(handler=cmd_manage)
+
+    for module_name in COMMAND_MODULES:
+        _app_commands(sub, module_name)
+    return parser
+
+
+def _app_commands(sub: argparse._SubParsersAction, module_name: str) -> None:  # type: ignore[type-arg]
+    """Apps add operator commands through `register(subparsers)` in their `commands.py`."""
+    import importlib
+
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name != module_name:
+            raise
+        return
+    module.register(sub)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "serviceloop.settings")
+    args = build_parser().parse_args(argv)
+    handler: Handler = args.handler
+    return handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+
+from serviceloop.core.navigation import nav_items
+
+
+def navigation(request: HttpRequest) -> dict[str, object]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav": []}
+    audience = "staff" if getattr(user, "is_staff_member", False) else "customer"
+    entries = []
+    for item in nav_items():
+        if item.audience not in (audience, "all"):
+            continue
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:
+            continue
+        entries.append({"label": item.label, "url": url, "active": request.path.startswith(url)})
+    return {"nav": entries}

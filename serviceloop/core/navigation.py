@@ -1,0 +1,40 @@
+"""The main navigation, assembled from each app's `navigation.py` so no app edits another's menu.
+
+An app lists its entries in `ITEMS`; the context processor shows each to the audience it names.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from functools import cache
+from typing import Literal
+
+from django.apps import apps
+
+Audience = Literal["staff", "customer", "all"]
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    audience: Audience = "staff"
+    order: int = 100
+
+
+@cache
+def nav_items() -> tuple[NavItem, ...]:
+    # Read once per process: the list is static configuration, not state.
+    items: list[NavItem] = []
+    for config in apps.get_app_configs():
+        if not config.name.startswith("serviceloop."):
+            continue
+        try:
+            module = importlib.import_module(f"{config.name}.navigation")
+        except ModuleNotFoundError as error:
+            if error.name != f"{config.name}.navigation":
+                raise
+            continue
+        items.extend(getattr(module, "ITEMS", []))
+    return tuple(sorted(items, key=lambda item: (item.order, item.label)))

@@ -1,0 +1,190 @@
+"""Pytest fixtures shared by every app (registered from the root conftest.py).
+
+Real parts only: an SMTP server on loopback, a Celery worker on a real broker, Debian's chromium.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = os.environ.get("SERVICELOOP_TEST_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    # PBKDF2 costs ~0.2 s a user; the matrix creates five users per test.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class SmtpSink:
+    """What a real SMTP server on loopback received, parsed as a mail client would."""
+
+    host: str
+    port: int
+    messages: list[EmailMessage] = field(default_factory=list)
+    raw: list[bytes] = field(default_factory=list)
+    envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def wait_for(self, count: int = 1, timeout: float = 15.0) -> list[EmailMessage]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if len(self.messages) >= count:
+                    return list(self.messages)
+            time.sleep(0.05)
+        raise AssertionError(
+            f"expected {count} message(s) at the SMTP server within {timeout}s, got {len(self.messages)}"
+        )
+
+    def to(self, address: str) -> list[EmailMessage]:
+        with self.lock:
+            return [m for m in self.messages if address.lower() in str(m.get("To", "")).lower()]
+
+
+class _Handler:
+    def __init__(self, sink: SmtpSink) -> None:
+        self.sink = sink
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        data: bytes = envelope.original_content or envelope.content
+        message = email.message_from_bytes(data, policy=email.policy.default)
+        with self.sink.lock:
+            self.sink.raw.append(data)
+            self.sink.messages.append(message)  # type: ignore[arg-type]
+            self.sink.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_server(settings: Any) -> Iterator[SmtpSink]:
+    """A real SMTP server on 127.0.0.1; Django's SMTP backend is pointed at it for the test."""
+    from aiosmtpd.controller import Controller
+
+    port = free_port()
+    sink = SmtpSink(host="127.0.0.1", port=port)
+    controller = Controller(_Handler(sink), hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    try:
+        yield sink
+    finally:
+        controller.stop()
+
+
+def _broker_params() -> list[Any]:
+    params: list[Any] = [pytest.param("embedded", id="embedded-broker")]
+    if os.environ.get("SERVICELOOP_TEST_BROKER_URL"):
+        params.append(pytest.param(os.environ["SERVICELOOP_TEST_BROKER_URL"], id="redis-broker"))
+    return params
+
+
+@pytest.fixture(params=_broker_params())
+def celery_worker(request: Any, settings: Any, transactional_db: Any) -> Iterator[Any]:
+    """A real Celery worker (in a thread of this process) on a real broker.
+
+    Parametrised: the embedded SQLite broker always, Redis too when SERVICELOOP_TEST_BROKER_URL is set.
+    Tasks see the test database because the test uses `transactional_db`.
+    """
+    from celery.contrib.testing.worker import start_worker
+
+    from serviceloop.celery import app
+
+    broker_dir = Path(tempfile.mkdtemp(prefix="serviceloop-broker-"))
+    url = f"sqla+sqlite:///{broker_dir / 'broker.sqlite3'}" if request.param == "embedded" else request.param
+    previous = {key: app.conf.get(key) for key in ("broker_url", "task_always_eager", "broker_transport_options")}
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    app.conf.update(broker_url=url, task_always_eager=False, broker_transport_options={"polling_interval": 0.1})
+    # Drop the pool bound to the previous broker, so producers and the worker use this one.
+    _reset_producer_pool(app)
+    try:
+        with start_worker(
+            app, pool="solo", perform_ping_check=False, shutdown_timeout=10, loglevel="WARNING"
+        ) as worker:
+            yield worker
+    finally:
+        app.conf.update(**previous)
+        _reset_producer_pool(app)
+        shutil.rmtree(broker_dir, ignore_errors=True)
+
+
+def _reset_producer_pool(app: Any) -> None:
+    # Producers keep connections to the broker they first used; drop them when the broker changes.
+    app.pool.force_close_all()
+    app._pool = None
+
+
+def wait_until(condition: Any, timeout: float = 20.0, interval: float = 0.1, message: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"{message} not met within {timeout}s")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's chromium driven by Playwright; no browser download. CI fails if chromium is missing."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium; browser tests must run in CI")
+        pytest.skip(f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-dev-shm-usage",
+            ],
+        )
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15000)
+    tab = context.new_page()
+    try:
+        yield tab
+    finally:
+        context.close()

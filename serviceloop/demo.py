@@ -1,0 +1,45 @@
+"""Load the demo data set: each app's `demo.load(ctx)`, lowest floor first, in one transaction."""
+
+from __future__ import annotations
+
+import importlib
+
+from django.apps import apps
+from django.db import transaction
+from django.utils import timezone
+
+from serviceloop.core.demo import DemoContext
+
+# Kept for printing after a later start, without re-reading the data set.
+_LOGIN_ROLES = ("administrator", "service_manager", "agent", "customer")
+
+
+def demo_is_loaded() -> bool:
+    from serviceloop.accounts.models import Organisation
+
+    return Organisation.objects.exists()
+
+
+def load_demo(*, seed: int = 42, progress: bool = False) -> DemoContext:
+    now = timezone.now().replace(microsecond=0)
+    ctx = DemoContext(seed=seed, now=now, progress=progress)
+    with transaction.atomic():
+        for config in apps.get_app_configs():
+            if not config.name.startswith("serviceloop."):
+                continue
+            try:
+                module = importlib.import_module(f"{config.name}.demo")
+            except ModuleNotFoundError as error:
+                if error.name != f"{config.name}.demo":
+                    raise
+                continue
+            module.load(ctx)
+    return ctx
+
+
+def print_logins() -> None:
+    from serviceloop.accounts.demo import demo_logins
+
+    print("\nDemo logins (password for all: serviceloop-demo):")
+    for role, email in demo_logins():
+        print(f"  {role:<16} {email}")

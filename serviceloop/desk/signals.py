@@ -1,0 +1,12 @@
+"""Signals the desk sends after commit, with ids only; higher apps connect in receivers.py."""
+
+from django.dispatch import Signal
+
+# ticket_id: int — a ticket was created.
+ticket_created = Signal()
+# ticket_id: int — a ticket was resolved (feedback invites the requester; experience counts it).
+ticket_resolved = Signal()
+# ticket_id: int — a resolved ticket was reopened.
+ticket_reopened = Signal()
+# ticket_id: int, target: str ("first_response" | "resolution"), breached_at: datetime — an SLA target was breached.
+sla_breached = Signal()

@@ -1,0 +1,34 @@
+"""Page routes: each app's `urls.py` is mounted under its own prefix, the API under /api/."""
+
+from __future__ import annotations
+
+import importlib
+
+from django.apps import apps
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, include, path
+
+from serviceloop import views
+from serviceloop.api import api
+
+admin.site.site_header = "serviceloop administration"
+admin.site.site_title = "serviceloop"
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+]
+
+# Every serviceloop app with pages mounts at /<label>/ (accounts at /accounts/, desk at /desk/ ...).
+for config in apps.get_app_configs():
+    if not config.name.startswith("serviceloop."):
+        continue
+    try:
+        importlib.import_module(f"{config.name}.urls")
+    except ModuleNotFoundError as error:
+        if error.name != f"{config.name}.urls":
+            raise
+        continue
+    urlpatterns.append(path(f"{config.label}/", include(f"{config.name}.urls")))
