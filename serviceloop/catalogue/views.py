@@ -37,7 +37,7 @@ def _form_page(
 
 @staff_required
 def service_list(request: HttpRequest) -> HttpResponse:
-    q = request.GET.get("q", "").strip()[:200]
+    q = request.GET.get("q", "").replace("\x00", "").strip()[:200]
     lifecycle = request.GET.get("lifecycle", "")
     lifecycle = lifecycle if lifecycle in Service.Lifecycle.values else ""
     rows = queries.service_list(viewer=_user(request), q=q, lifecycle=lifecycle)

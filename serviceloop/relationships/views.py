@@ -44,7 +44,7 @@ def _form_page(
 
 @staff_required
 def organisation_list(request: HttpRequest) -> HttpResponse:
-    q = request.GET.get("q", "").strip()[:200]
+    q = request.GET.get("q", "").replace("\x00", "").strip()[:200]
     page_obj = paginate(request, queries.organisation_list(viewer=_user(request), q=q))
     return render(request, "relationships/organisation_list.html", {"page_obj": page_obj, "q": q, "query": f"q={q}"})
 
