@@ -62,7 +62,8 @@ def validate_questions(questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
             raise InvalidInput(
                 "text_too_long", f"Question {position}: at most {MAX_TEXT} characters.", field="questions"
             )
-        clean.append({"kind": kind, "text": text, "required": bool(question.get("required", position == 1))})
+        # The score in the email is what the invitation asks for; the follow-ups are optional unless marked.
+        clean.append({"kind": kind, "text": text, "required": position == 1 or bool(question.get("required"))})
     if clean[0]["kind"] not in SCORE_KINDS:
         raise InvalidInput(
             "first_not_score",
