@@ -1,6 +1,5 @@
 """The surveys half of the feedback API: surveys, responses, invitations, suppressed invitations, throttle."""
 
-
 from datetime import date, datetime
 from typing import Literal
 

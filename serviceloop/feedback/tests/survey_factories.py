@@ -29,7 +29,9 @@ def make_service(name: str = "Payroll", manager: User | None = None) -> Service:
 
 
 def make_person(organisation: Organisation, email: str = "pat@acme.example", **fields: Any) -> Person:
-    return Person.objects.create(organisation=organisation, email=email, name=fields.pop("name", "Pat Person"), **fields)
+    return Person.objects.create(
+        organisation=organisation, email=email, name=fields.pop("name", "Pat Person"), **fields
+    )
 
 
 def make_ticket(service: Service, requester: Person, **fields: Any) -> Ticket:

@@ -143,7 +143,9 @@ def test_api_trigger_refuses_an_unknown_person(payroll: Any, alex: Any) -> None:
 
 def test_api_trigger_is_for_staff(payroll: Any, pat: Any, carol: Any) -> None:
     response = api_client_for(carol).post(
-        "/api/feedback/invitations", {"person": pat.public_id, "service": payroll.public_id}, content_type="application/json"
+        "/api/feedback/invitations",
+        {"person": pat.public_id, "service": payroll.public_id},
+        content_type="application/json",
     )
     assert response.status_code == 403
 

@@ -83,8 +83,12 @@ def test_sample_rate_zero_samples_everyone_out() -> None:
 
 def test_sampling_is_deterministic_and_close_to_its_rate() -> None:
     policy = Policy(sample_rate=30)
-    first = [decide(kind=TRANSACTIONAL, now=NOW, recent=[], policy=policy, sample_key=f"k{i}").allowed for i in range(1000)]
-    again = [decide(kind=TRANSACTIONAL, now=NOW, recent=[], policy=policy, sample_key=f"k{i}").allowed for i in range(1000)]
+    first = [
+        decide(kind=TRANSACTIONAL, now=NOW, recent=[], policy=policy, sample_key=f"k{i}").allowed for i in range(1000)
+    ]
+    again = [
+        decide(kind=TRANSACTIONAL, now=NOW, recent=[], policy=policy, sample_key=f"k{i}").allowed for i in range(1000)
+    ]
     assert first == again
     assert 250 < sum(first) < 350
 

@@ -95,15 +95,22 @@ def survey_answer(request: HttpRequest, token: str) -> HttpResponse:
         invitation, score = invitation_for_link(token)
     except LinkRefused as refusal:
         return _refused(request, refusal)
-    if score is None:
-        return redirect("feedback:survey_page", token=token)
-    if request.method == "HEAD":
-        return HttpResponse(status=200)
+    if score is None or request.method == "HEAD":
+        return _render_followup(request, invitation)
     try:
         response_answer_link(invitation=invitation, score=score)
     except DomainError as error:
         return _refused(request, LinkRefused(400, error.message))
-    return redirect("feedback:survey_page", token=links.token_for(invitation.public_id))
+    # The page itself, not a redirect: one round trip, and a reload only repeats the same answer.
+    return _render_followup(request, invitation)
+
+
+def _render_followup(request: HttpRequest, invitation: Invitation) -> HttpResponse:
+    response = Response.objects.filter(invitation=invitation).first()
+    version = invitation.survey_version
+    score = getattr(response, version.score_kind) if response else None
+    form = FollowUpForm(initial=_followup_initial(response), version=version, score=score)
+    return render(request, "feedback/survey_page.html", _followup_context(invitation, response, form, False))
 
 
 def _followup_context(
