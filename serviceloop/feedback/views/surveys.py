@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.urls import URLPattern, path
+from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -246,7 +246,10 @@ def service_stream(request: HttpRequest, public_id: str) -> HttpResponse:
     page_obj = paginate(request, response_stream(viewer=request.user, filters=filters))
     query = request.GET.copy()
     query.pop("page", None)
-    rows = [(response, score_band(response.score_kind or "", response.score)) for response in page_obj]
+    rows = [
+        (response, score_band(response.score_kind or "", response.score), _ticket_url(response))
+        for response in page_obj
+    ]
     return render(
         request,
         "feedback/service_stream.html",
@@ -259,6 +262,16 @@ def service_stream(request: HttpRequest, public_id: str) -> HttpResponse:
             "rates": invitation_rates(service=service),
         },
     )
+
+
+def _ticket_url(response: Response) -> str | None:
+    # The desk's ticket page (desk:ticket_detail, by public id) once the desk app routes it.
+    if response.ticket is None:
+        return None
+    try:
+        return reverse("desk:ticket_detail", kwargs={"public_id": response.ticket.public_id})
+    except NoReverseMatch:
+        return None
 
 
 @staff_page
