@@ -199,6 +199,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 SERVICELOOP_MIN_SAMPLE = int(env("SERVICELOOP_MIN_SAMPLE", "30"))
 SERVICELOOP_PAGE_SIZE = 50
 
+# Feedback channels: mask email addresses and phone numbers in comments and posts on arrival;
+# the shared secret that signs post webhooks of any source without a secret of its own.
+SERVICELOOP_MASK_PERSONAL_DATA = env_bool("SERVICELOOP_MASK_PERSONAL_DATA", False)
+SERVICELOOP_POST_WEBHOOK_SECRET = env("SERVICELOOP_POST_WEBHOOK_SECRET")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
