@@ -62,7 +62,7 @@ def _stored_thresholds() -> Any:
 def _open_text(name: str) -> TextIO:
     if name == "-":
         return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", newline="")
-    return open(name, encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed by the caller
+    return open(name, encoding="utf-8-sig", newline="")
 
 
 def cmd_sentiment(args: argparse.Namespace) -> int:
@@ -145,8 +145,8 @@ def cmd_import_posts(args: argparse.Namespace) -> int:
         return 2
     finally:
         handle.close()
-    for error in report.errors:
-        print(f"line {error.line}: {error.reason}", file=sys.stderr)
+    for line_error in report.errors:
+        print(f"line {line_error.line}: {line_error.reason}", file=sys.stderr)
     print(
         f"{report.received:,} posts read: {report.created:,} stored ({report.matched:,} matched to a service, "
         f"{report.created - report.matched:,} in the inbox), {report.duplicates:,} already there, "

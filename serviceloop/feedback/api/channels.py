@@ -7,7 +7,7 @@ from datetime import datetime
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest
-from ninja import Query, Router, Schema, Status
+from ninja import Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import ValidationError
 
@@ -93,11 +93,6 @@ class PostReportOut(IngestReportOut):
     matched: int
 
 
-class PostFilters(Schema):
-    service: str | None = None
-    inbox: bool | None = None
-
-
 def _ingested(response: Response, created: bool) -> dict[str, object]:
     return {
         "public_id": response.public_id,
@@ -156,9 +151,10 @@ def ingest_batch_route(request: HttpRequest) -> Status:
 
 @router.get("/posts", response={200: list[PostOut], 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}, summary="Posts")
 @paginate(LimitOffsetPagination)
-def posts(request: HttpRequest, filters: Query[PostFilters]) -> object:
-    service = service_for(viewer=request.user, public_id=filters.service) if filters.service else None
-    return posts_of(viewer=request.user, service=service, inbox=filters.inbox)
+def posts(request: HttpRequest, service: str | None = None, inbox: bool | None = None) -> object:
+    """Filter by a service's public id, or `inbox=true` for the unmatched posts waiting for triage."""
+    found = service_for(viewer=request.user, public_id=service) if service else None
+    return posts_of(viewer=request.user, service=found, inbox=inbox)
 
 
 @router.post(
@@ -178,7 +174,7 @@ def post_create(request: HttpRequest, body: PostItem) -> Status:
     response={200: PostReportOut, 401: ErrorOut, 413: ErrorOut, 422: ErrorOut},
     summary="Posts pushed by a social or chat system, signed with a shared secret",
     description=(
-        "The body is one post object or {\"posts\": [...]}. Sign the raw body: header "
+        'The body is one post object or {"posts": [...]}. Sign the raw body: header '
         "`X-Serviceloop-Signature: sha256=<hex HMAC-SHA256 of the body>`, with the secret of the source "
         "named in `X-Serviceloop-Source` (Post sources page) or SERVICELOOP_POST_WEBHOOK_SECRET."
     ),
@@ -205,7 +201,7 @@ def posts_webhook(request: HttpRequest) -> Status:
         raise InvalidInput("invalid_json", "The body is not JSON.")
     raw_items = data.get("posts") if isinstance(data, dict) and "posts" in data else [data]
     if not isinstance(raw_items, list):
-        raise InvalidInput("invalid_body", "Send one post object or {\"posts\": [...]}.")
+        raise InvalidInput("invalid_body", 'Send one post object or {"posts": [...]}.')
     if len(raw_items) > MAX_POSTS_PER_REQUEST:
         return Status(413, {"code": "too_many", "message": f"Send at most {MAX_POSTS_PER_REQUEST:,} posts at a time."})
     report = PostReport(received=len(raw_items))

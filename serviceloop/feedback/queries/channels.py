@@ -10,11 +10,13 @@ from django.http import Http404
 
 from serviceloop.catalogue.models import Offering, Service
 from serviceloop.core.visibility import require_staff
-from serviceloop.feedback.models import MatchRule, Post, PostSource, SentimentCorrection, WidgetSite
+from serviceloop.feedback.models import MatchRule, Post, PostSource, Response, SentimentCorrection, WidgetSite
 
 
 def _posts() -> QuerySet[Post]:
-    return Post.objects.prefetch_related(Prefetch("services", queryset=Service.objects.only("pk", "public_id", "name", "slug")))
+    return Post.objects.prefetch_related(
+        Prefetch("services", queryset=Service.objects.only("pk", "public_id", "name", "slug"))
+    )
 
 
 def posts_of(*, viewer: object, service: Service | None = None, inbox: bool | None = None) -> QuerySet[Post]:
@@ -122,3 +124,12 @@ def corrections_by_label(*, viewer: object) -> dict[tuple[str, str], int]:
     require_staff(viewer)
     rows = SentimentCorrection.objects.values("original_label", "corrected_label").annotate(n=Count("pk"))
     return {(row["original_label"], row["corrected_label"]): row["n"] for row in rows}
+
+
+def response_for_correction(*, viewer: object, public_id: str) -> Response:
+    """A response whose comment label staff may correct (staff see every organisation's)."""
+    require_staff(viewer)
+    response = Response.objects.filter(public_id=public_id).first()
+    if response is None:
+        raise Http404("No such response.")
+    return response

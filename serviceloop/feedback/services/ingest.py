@@ -116,9 +116,9 @@ def parse_lines(lines: Iterable[bytes | str]) -> tuple[list[tuple[int, IngestIte
         try:
             items.append((number, IngestItem.model_validate_json(raw)))
         except ValidationError as error:
-            if any(problem.get("type") == "json_invalid" for problem in error.errors()):
-                errors.append(LineError(number, "not a JSON object"))
-            elif any(problem.get("type") == "model_type" for problem in error.errors()):
+            if any(problem.get("type") == "json_invalid" for problem in error.errors()) or any(
+                problem.get("type") == "model_type" for problem in error.errors()
+            ):
                 errors.append(LineError(number, "not a JSON object"))
             else:
                 errors.append(LineError(number, _reason(error)))
@@ -172,9 +172,8 @@ def _existing_keys(items: Sequence[IngestItem]) -> set[tuple[str, str]]:
     found: set[tuple[str, str]] = set()
     for source, external_ids in by_source.items():
         for chunk in _chunks(sorted(set(external_ids))):
-            found.update(
-                Response.objects.filter(source=source, external_id__in=chunk).values_list("source", "external_id")
-            )
+            stored = Response.objects.filter(source=source, external_id__in=chunk).values_list("external_id", flat=True)
+            found.update((source, str(external_id)) for external_id in stored)
     return found
 
 
@@ -317,4 +316,3 @@ def dumps_report(report: IngestReport) -> dict[str, Any]:
         "rejected": report.rejected,
         "errors": [{"line": error.line, "reason": error.reason} for error in report.errors],
     }
-

@@ -209,7 +209,9 @@ def _require_manager(by: User) -> None:
         raise NotAllowed("forbidden", "Only service managers and administrators may change matching rules.")
 
 
-def match_rule_create(*, service: Service, kind: str, pattern: str, case_sensitive: bool = False, by: User) -> MatchRule:
+def match_rule_create(
+    *, service: Service, kind: str, pattern: str, case_sensitive: bool = False, by: User
+) -> MatchRule:
     """A new rule for `service`; posts waiting in the inbox that it matches leave the inbox."""
     _require_manager(by)
     if kind not in MatchRule.Kind.values:

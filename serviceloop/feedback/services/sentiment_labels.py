@@ -7,8 +7,9 @@ score with `ANALYSER_VERSION`, and turns staff corrections into calibrated thres
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -124,10 +125,12 @@ def sentiment_calibrate(*, by: User | None, minimum: int = CALIBRATION_MINIMUM) 
         row.calibrated_at = now()
         row.calibrated_by = by
         row.save()
-    return CalibrationResult(thresholds=thresholds, examples=len(examples), changed=changed, enough=len(examples) >= minimum)
+    return CalibrationResult(
+        thresholds=thresholds, examples=len(examples), changed=changed, enough=len(examples) >= minimum
+    )
 
 
-def sentiment_rescore(*, batch_size: int = 2000, progress: Iterable[int] | None = None) -> int:
+def sentiment_rescore(*, batch_size: int = 2000) -> int:
     """Recompute the sentiment of every comment and post scored by another analyser version.
 
     Staff-corrected labels are kept (a correction is a human judgement, newer than any analyser);
@@ -135,7 +138,8 @@ def sentiment_rescore(*, batch_size: int = 2000, progress: Iterable[int] | None 
     """
     thresholds = current_thresholds()
     changed = 0
-    for model, text_field in ((Response, "comment"), (Post, "text")):
+    subjects: list[tuple[Any, str]] = [(Response, "comment"), (Post, "text")]
+    for model, text_field in subjects:
         stale = model.objects.exclude(**{text_field: ""}).filter(~Q(sentiment_version=ANALYSER_VERSION))
         corrected = set(
             SentimentCorrection.objects.filter(**{f"{model._meta.model_name}__isnull": False}).values_list(
@@ -143,7 +147,7 @@ def sentiment_rescore(*, batch_size: int = 2000, progress: Iterable[int] | None 
             )
         )
         while True:
-            batch = list(stale.order_by("pk").only("pk", text_field, "sentiment_label")[:batch_size])
+            batch: list[Any] = list(stale.order_by("pk").only("pk", text_field, "sentiment_label")[:batch_size])
             if not batch:
                 break
             results = score_many([getattr(row, text_field) for row in batch], thresholds)

@@ -24,7 +24,9 @@ def make_offering(service: Service, name: str = "Standard", **fields: Any) -> Of
 
 
 def make_widget_site(service: Service, *, origins: list[str], **fields: Any) -> WidgetSite:
-    return WidgetSite.objects.create(name=fields.pop("name", "Intranet"), service=service, allowed_origins=origins, **fields)
+    return WidgetSite.objects.create(
+        name=fields.pop("name", "Intranet"), service=service, allowed_origins=origins, **fields
+    )
 
 
 def make_rule(service: Service, kind: str, pattern: str, **fields: Any) -> MatchRule:
@@ -42,3 +44,15 @@ def sign(body: bytes, secret: str) -> str:
 
 def ndjson(items: list[Any]) -> bytes:
     return b"\n".join(item if isinstance(item, bytes) else json.dumps(item).encode() for item in items) + b"\n"
+
+
+def run_command(*argv: str) -> int:
+    """Run a feedback subcommand as `serviceloop` would (the app's own register(), no serviceloop.cli)."""
+    import argparse
+
+    from serviceloop.feedback.commands import register
+
+    parser = argparse.ArgumentParser(prog="serviceloop")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(list(argv))
+    return int(args.handler(args))

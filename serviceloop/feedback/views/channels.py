@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
 from django.views.decorators.clickjacking import xframe_options_exempt
@@ -34,7 +34,7 @@ from serviceloop.feedback.forms.channels import (
     PublicAnswerForm,
     WidgetSiteForm,
 )
-from serviceloop.feedback.models import QuestionKind, Response, SentimentSettings, WidgetSite
+from serviceloop.feedback.models import QuestionKind, SentimentLabel, SentimentSettings, WidgetSite
 from serviceloop.feedback.queries.channels import (
     corrections_by_label,
     match_rule_for,
@@ -46,6 +46,7 @@ from serviceloop.feedback.queries.channels import (
     posts_of,
     public_service,
     public_widget_site,
+    response_for_correction,
     sentiment_corrections,
     service_for,
     services_for_choice,
@@ -76,6 +77,7 @@ from serviceloop.feedback.services.sentiment_labels import (
 )
 
 View = Callable[..., HttpResponse]
+LABEL_CHOICES = SentimentLabel.choices
 
 # One answer per browser per public page within this many seconds (a signed cookie remembers it).
 QR_REPEAT_SECONDS = 600
@@ -151,8 +153,12 @@ def widget_frame(request: HttpRequest, key: str) -> HttpResponse:
         form = PublicAnswerForm(request.POST)
         if form.is_valid():
             try:
-                widget_response_record(site=site, score=form.cleaned_data["score"], comment=form.cleaned_data["comment"])
-                return _frame_headers(render(request, "feedback/channels/widget_frame.html", {"site": site, "thanks": True}), site)
+                widget_response_record(
+                    site=site, score=form.cleaned_data["score"], comment=form.cleaned_data["comment"]
+                )
+                return _frame_headers(
+                    render(request, "feedback/channels/widget_frame.html", {"site": site, "thanks": True}), site
+                )
             except DomainError as error:
                 form.add_error("score" if error.field == "score" else None, error.message)
     else:
@@ -167,7 +173,15 @@ def widget_frame(request: HttpRequest, key: str) -> HttpResponse:
         "ticket": signing.dumps(site.key, salt=_WIDGET_SALT),
         "question": "How satisfied are you with {}?" if site.question == QuestionKind.CSAT else "How was {}?",
     }
-    return _frame_headers(render(request, "feedback/channels/widget_frame.html", context, status=200 if form.is_bound is False or form.is_valid() else 422), site)
+    return _frame_headers(
+        render(
+            request,
+            "feedback/channels/widget_frame.html",
+            context,
+            status=200 if form.is_bound is False or form.is_valid() else 422,
+        ),
+        site,
+    )
 
 
 @staff_required
@@ -261,7 +275,12 @@ def _qr_page(request: HttpRequest, service: Service, offering: Offering | None) 
                 )
                 response = render(request, "feedback/channels/qr_public.html", {**context, "thanks": True})
                 response.set_signed_cookie(
-                    cookie, "1", salt=_QR_SALT, max_age=QR_REPEAT_SECONDS, httponly=True, samesite="Lax",
+                    cookie,
+                    "1",
+                    salt=_QR_SALT,
+                    max_age=QR_REPEAT_SECONDS,
+                    httponly=True,
+                    samesite="Lax",
                     secure=settings.SESSION_COOKIE_SECURE,
                 )
                 return response
@@ -326,7 +345,11 @@ def posts_inbox(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "feedback/channels/inbox.html",
-        {"page_obj": page, "services": services_for_choice(), "correction_labels": CorrectionForm.base_fields["label"].choices},  # type: ignore[attr-defined]
+        {
+            "page_obj": page,
+            "services": services_for_choice(),
+            "correction_labels": LABEL_CHOICES,
+        },  # type: ignore[attr-defined]
     )
 
 
@@ -360,29 +383,28 @@ def service_posts(request: HttpRequest, public_id: str) -> HttpResponse:
     """A service's posts and its matching rules (rules are added by service managers)."""
     service = service_for(viewer=request.user, public_id=public_id)
     form = MatchRuleForm(request.POST or None)
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                match_rule_create(
-                    service=service,
-                    kind=form.cleaned_data["kind"],
-                    pattern=form.cleaned_data["pattern"],
-                    case_sensitive=form.cleaned_data["case_sensitive"],
-                    by=request.user,  # type: ignore[arg-type]
-                )
-                messages.success(request, "Rule added; waiting posts it matches left the inbox.")
-                return redirect("feedback:service_posts", public_id=service.public_id)
-            except DomainError as error:
-                if error.status == 403:
-                    raise PermissionDenied(error.message)
-                form.add_error(error.field if error.field in form.fields else None, error.message)
+    if request.method == "POST" and form.is_valid():
+        try:
+            match_rule_create(
+                service=service,
+                kind=form.cleaned_data["kind"],
+                pattern=form.cleaned_data["pattern"],
+                case_sensitive=form.cleaned_data["case_sensitive"],
+                by=request.user,  # type: ignore[arg-type]
+            )
+            messages.success(request, "Rule added; waiting posts it matches left the inbox.")
+            return redirect("feedback:service_posts", public_id=service.public_id)
+        except DomainError as error:
+            if error.status == 403:
+                raise PermissionDenied(error.message)
+            form.add_error(error.field if error.field in form.fields else None, error.message)
     page = paginate(request, posts_of(viewer=request.user, service=service))
     context = {
         "service": service,
         "page_obj": page,
         "rules": match_rules_of(viewer=request.user, service=service),
         "form": form,
-        "correction_labels": CorrectionForm.base_fields["label"].choices,  # type: ignore[attr-defined]
+        "correction_labels": LABEL_CHOICES,
     }
     return render(request, "feedback/channels/service_posts.html", context, status=422 if form.errors else 200)
 
@@ -403,18 +425,19 @@ def match_rule_delete_view(request: HttpRequest, public_id: str, pk: int) -> Htt
 @staff_required
 def post_source_list(request: HttpRequest) -> HttpResponse:
     form = PostSourceForm(request.POST or None)
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                post_source_set(
-                    name=form.cleaned_data["name"], secret=form.cleaned_data["secret"], by=request.user  # type: ignore[arg-type]
-                )
-                messages.success(request, f"Source {form.cleaned_data['name']} saved.")
-                return redirect("feedback:post_sources")
-            except DomainError as error:
-                if error.status == 403:
-                    raise PermissionDenied(error.message)
-                form.add_error(error.field if error.field in form.fields else None, error.message)
+    if request.method == "POST" and form.is_valid():
+        try:
+            post_source_set(
+                name=form.cleaned_data["name"],
+                secret=form.cleaned_data["secret"],
+                by=request.user,  # type: ignore[arg-type]
+            )
+            messages.success(request, f"Source {form.cleaned_data['name']} saved.")
+            return redirect("feedback:post_sources")
+        except DomainError as error:
+            if error.status == 403:
+                raise PermissionDenied(error.message)
+            form.add_error(error.field if error.field in form.fields else None, error.message)
     context = {
         "form": form,
         "sources": post_sources(viewer=request.user),
@@ -444,14 +467,13 @@ def post_source_delete_view(request: HttpRequest, name: str) -> HttpResponse:
 def sentiment_correct_view(request: HttpRequest, subject: str, public_id: str) -> HttpResponse:
     """Correct the label of a response's comment or a post; htmx swaps the label in place."""
     form = CorrectionForm(request.POST)
-    if subject == "post":
-        row: Any = post_for(viewer=request.user, public_id=public_id)
-    else:
-        row = Response.objects.filter(public_id=public_id).first()
-        if row is None:
-            from django.http import Http404
-
-            raise Http404("No such response.")
+    if subject not in ("post", "response"):
+        raise Http404("No such kind of row.")
+    row: Any = (
+        post_for(viewer=request.user, public_id=public_id)
+        if subject == "post"
+        else response_for_correction(viewer=request.user, public_id=public_id)
+    )
     if not form.is_valid():
         return HttpResponse("Choose positive, neutral or negative.", status=422)
     try:
@@ -464,7 +486,7 @@ def sentiment_correct_view(request: HttpRequest, subject: str, public_id: str) -
         return render(
             request,
             "feedback/channels/_sentiment.html",
-            {"row": row, "subject": subject, "correction_labels": form.fields["label"].choices, "corrected": True},  # type: ignore[attr-defined]
+            {"row": row, "subject": subject, "correction_labels": LABEL_CHOICES, "corrected": True},
         )
     messages.success(request, f"Label corrected to {form.cleaned_data['label']}.")
     return redirect(request.POST.get("next") or "feedback:posts_inbox")
