@@ -563,7 +563,9 @@ class SentimentCorrection(BaseModel):
     response = models.ForeignKey(
         Response, null=True, blank=True, on_delete=models.CASCADE, related_name="sentiment_corrections"
     )
-    post = models.ForeignKey(Post, null=True, blank=True, on_delete=models.CASCADE, related_name="sentiment_corrections")
+    post = models.ForeignKey(
+        Post, null=True, blank=True, on_delete=models.CASCADE, related_name="sentiment_corrections"
+    )
     text = models.TextField(help_text="The text as scored, so the example survives the row")
     original_score = models.FloatField()
     original_label = models.CharField(max_length=10, choices=SentimentLabel.choices)

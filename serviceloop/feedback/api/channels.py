@@ -14,8 +14,8 @@ from pydantic import ValidationError
 from serviceloop.core.errors import InvalidInput
 from serviceloop.core.schemas import ErrorOut
 from serviceloop.core.visibility import require_staff
+from serviceloop.feedback.channel_queries import posts_of, service_for
 from serviceloop.feedback.models import Post, Response
-from serviceloop.feedback.queries.channels import posts_of, service_for
 from serviceloop.feedback.services.ingest import (
     MAX_BATCH_LINES,
     IngestItem,

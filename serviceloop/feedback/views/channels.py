@@ -26,7 +26,7 @@ from serviceloop.catalogue.models import Offering, Service
 from serviceloop.core.errors import DomainError
 from serviceloop.core.pagination import paginate
 from serviceloop.core.visibility import is_staff_viewer
-from serviceloop.feedback.forms.channels import (
+from serviceloop.feedback.channel_forms import (
     AssignForm,
     CorrectionForm,
     MatchRuleForm,
@@ -34,8 +34,7 @@ from serviceloop.feedback.forms.channels import (
     PublicAnswerForm,
     WidgetSiteForm,
 )
-from serviceloop.feedback.models import QuestionKind, SentimentLabel, SentimentSettings, WidgetSite
-from serviceloop.feedback.queries.channels import (
+from serviceloop.feedback.channel_queries import (
     corrections_by_label,
     match_rule_for,
     match_rules_of,
@@ -53,6 +52,7 @@ from serviceloop.feedback.queries.channels import (
     widget_site_for,
     widget_sites,
 )
+from serviceloop.feedback.models import QuestionKind, SentimentLabel, SentimentSettings, WidgetSite
 from serviceloop.feedback.services.channels import (
     PUBLIC_KINDS,
     normalise_origin,

@@ -1,1 +1,0 @@
-"""The feedback app's forms, one module per area; import from the module itself."""
