@@ -177,6 +177,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+# Feedback: the periodic relationship (NPS) survey, once a day; the throttle keeps it to 1 in 90 days a person.
+CELERY_BEAT_SCHEDULE["feedback-relationship-surveys"] = {
+    "task": "serviceloop.feedback.tasks.send_relationship_surveys",
+    "schedule": 24 * 60 * 60.0,
+}
 
 # Security: production sets SERVICELOOP_SECURE=true behind TLS; `manage.py check --deploy` is clean then.
 SECURE = env_bool("SERVICELOOP_SECURE", False)
@@ -199,9 +204,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 SERVICELOOP_MIN_SAMPLE = int(env("SERVICELOOP_MIN_SAMPLE", "30"))
 SERVICELOOP_PAGE_SIZE = 50
 
-# Feedback channels: mask email addresses and phone numbers in comments and posts on arrival;
-# the shared secret that signs post webhooks of any source without a secret of its own.
+# Feedback: how long signed survey links work; whether free text is masked for personal data.
+SERVICELOOP_SURVEY_LINK_DAYS = int(env("SERVICELOOP_SURVEY_LINK_DAYS", "14"))
 SERVICELOOP_MASK_PERSONAL_DATA = env_bool("SERVICELOOP_MASK_PERSONAL_DATA", False)
+# Feedback channels: the shared secret that signs post webhooks of sources without a secret of their own.
 SERVICELOOP_POST_WEBHOOK_SECRET = env("SERVICELOOP_POST_WEBHOOK_SECRET")
 
 LOGGING = {
