@@ -207,6 +207,8 @@ SERVICELOOP_PAGE_SIZE = 50
 # Feedback: how long signed survey links work; whether free text is masked for personal data.
 SERVICELOOP_SURVEY_LINK_DAYS = int(env("SERVICELOOP_SURVEY_LINK_DAYS", "14"))
 SERVICELOOP_MASK_PERSONAL_DATA = env_bool("SERVICELOOP_MASK_PERSONAL_DATA", False)
+# Feedback channels: the shared secret that signs post webhooks of sources without a secret of their own.
+SERVICELOOP_POST_WEBHOOK_SECRET = env("SERVICELOOP_POST_WEBHOOK_SECRET")
 
 LOGGING = {
     "version": 1,

@@ -13,7 +13,7 @@ from django.db.models import Q
 
 from serviceloop.accounts.models import Organisation
 from serviceloop.catalogue.models import Offering, Service
-from serviceloop.core.models import BaseModel, public_id_field
+from serviceloop.core.models import BaseModel, new_public_id, public_id_field
 from serviceloop.desk.models import Ticket
 from serviceloop.relationships.models import Person, Relationship
 
@@ -388,3 +388,233 @@ class Response(BaseModel):
     def score(self) -> int | None:
         kind = self.score_kind
         return getattr(self, kind) if kind else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Channels beyond email: the widget, unasked-for posts, sentiment corrections (feedback-channels).
+# ---------------------------------------------------------------------------------------------
+
+
+def new_site_key() -> str:
+    # Longer than a public id: the key is half of the widget's credential (with the origin check).
+    return new_public_id(20)
+
+
+class WidgetSite(BaseModel):
+    """A web page (or app) where the feedback widget asks one question about a service."""
+
+    class Question(models.TextChoices):
+        HAPPINESS = "happiness", "Happiness (0–10)"
+        CSAT = "csat", "Satisfaction (1–5)"
+
+    key = models.CharField(max_length=32, unique=True, default=new_site_key, editable=False)
+    name = models.CharField(max_length=200)
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="widget_sites")
+    offering = models.ForeignKey(Offering, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Origins ("https://intranet.example") allowed to embed the widget; the iframe's frame-ancestors.
+    allowed_origins = models.JSONField(default=list, blank=True)
+    question = models.CharField(max_length=20, choices=Question.choices, default=Question.HAPPINESS)
+    is_active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["service__name", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(name=""),
+                name="feedback_widgetsite_name_not_empty",
+                violation_error_message="A widget site needs a name.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MatchRule(BaseModel):
+    """A rule that ties a social post or message to a service: a handle, a hashtag or a keyword."""
+
+    class Kind(models.TextChoices):
+        HANDLE = "handle", "Handle (@name)"
+        HASHTAG = "hashtag", "Hashtag (#tag)"
+        KEYWORD = "keyword", "Keyword or phrase"
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="match_rules")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    pattern = models.CharField(max_length=200)
+    case_sensitive = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["service__name", "kind", "pattern"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "kind", "pattern"],
+                name="feedback_matchrule_unique_per_service",
+                violation_error_message="This service already has that rule.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(pattern=""),
+                name="feedback_matchrule_pattern_not_empty",
+                violation_error_message="A rule needs a pattern.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.pattern}"
+
+
+class Post(BaseModel):
+    """A message nobody asked for: a social post, a mention, a chat message or a review."""
+
+    class Kind(models.TextChoices):
+        POST = "post", "Post"
+        MENTION = "mention", "Mention"
+        CHAT = "chat", "Chat message"
+        REVIEW = "review", "Review"
+
+    public_id = public_id_field()
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.POST)
+    # Where it came from ("x", "mastodon", "trustpilot", "chat") and its id there: the idempotency key.
+    source = models.CharField(max_length=100)
+    external_id = models.CharField(max_length=200)
+    author_handle = models.CharField(max_length=200, blank=True)
+    url = models.URLField(max_length=1000, blank=True)
+    text = models.TextField()
+    posted_at = models.DateTimeField()
+    services = models.ManyToManyField(Service, blank=True, related_name="posts")
+    matched = models.BooleanField(default=False)
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+    triaged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    triaged_at = models.DateTimeField(null=True, blank=True)
+    masked = models.BooleanField(default=False, help_text="Email addresses and phone numbers were masked on arrival")
+    sentiment_score = models.FloatField(null=True, blank=True)
+    sentiment_label = models.CharField(max_length=10, choices=SentimentLabel.choices, null=True, blank=True)
+    sentiment_version = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["-posted_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"],
+                name="feedback_post_external_id_unique",
+                violation_error_message="A post with this external id from this source already exists.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(source="") & ~Q(external_id=""),
+                name="feedback_post_source_and_id_not_empty",
+                violation_error_message="A post needs a source and its id there.",
+            ),
+            models.CheckConstraint(
+                condition=Q(sentiment_score__isnull=True) | Q(sentiment_score__gte=-1.0, sentiment_score__lte=1.0),
+                name="feedback_post_sentiment_range",
+                violation_error_message="Sentiment is between -1 and +1.",
+            ),
+        ]
+        indexes = [
+            # The inbox of unmatched posts waiting for triage (feedback:posts_inbox).
+            models.Index(
+                fields=["-posted_at"],
+                condition=Q(matched=False, dismissed_at__isnull=True),
+                name="feedback_post_inbox_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.source}:{self.external_id}"
+
+    @property
+    def in_inbox(self) -> bool:
+        return not self.matched and self.dismissed_at is None
+
+
+class PostSource(BaseModel):
+    """A system that sends posts to the webhook, with the shared secret that signs its requests."""
+
+    name = models.CharField(max_length=100, unique=True, help_text='The source name posts carry, e.g. "mastodon"')
+    secret = models.CharField(max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(name="") & ~Q(secret=""),
+                name="feedback_postsource_name_and_secret_not_empty",
+                violation_error_message="A post source needs a name and a secret.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SentimentCorrection(BaseModel):
+    """A label a staff member corrected: kept as a labelled example to calibrate the thresholds."""
+
+    response = models.ForeignKey(
+        Response, null=True, blank=True, on_delete=models.CASCADE, related_name="sentiment_corrections"
+    )
+    post = models.ForeignKey(
+        Post, null=True, blank=True, on_delete=models.CASCADE, related_name="sentiment_corrections"
+    )
+    text = models.TextField(help_text="The text as scored, so the example survives the row")
+    original_score = models.FloatField()
+    original_label = models.CharField(max_length=10, choices=SentimentLabel.choices)
+    original_version = models.CharField(max_length=40, blank=True)
+    corrected_label = models.CharField(max_length=10, choices=SentimentLabel.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(response__isnull=False) & Q(post__isnull=True))
+                | (Q(response__isnull=True) & Q(post__isnull=False)),
+                name="feedback_sentimentcorrection_one_subject",
+                violation_error_message="A correction is about one response or one post.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.original_label} → {self.corrected_label}"
+
+
+class SentimentSettings(BaseModel):
+    """The one row of sentiment cut-offs in force, calibrated from staff corrections."""
+
+    singleton = models.BooleanField(default=True, unique=True, editable=False)
+    positive_threshold = models.FloatField(default=0.2)
+    negative_threshold = models.FloatField(default=-0.2)
+    calibrated_from = models.PositiveIntegerField(default=0, help_text="Corrections the thresholds were fitted on")
+    calibrated_at = models.DateTimeField(null=True, blank=True)
+    calibrated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(singleton=True),
+                name="feedback_sentimentsettings_singleton",
+                violation_error_message="There is one sentiment settings row.",
+            ),
+            models.CheckConstraint(
+                condition=Q(negative_threshold__gte=-1.0)
+                & Q(positive_threshold__lte=1.0)
+                & Q(negative_threshold__lt=models.F("positive_threshold")),
+                name="feedback_sentimentsettings_thresholds_ordered",
+                violation_error_message="Thresholds need -1 ≤ negative < positive ≤ 1.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Sentiment: positive ≥ {self.positive_threshold}, negative ≤ {self.negative_threshold}"
