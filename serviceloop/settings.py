@@ -218,3 +218,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("SERVICELOOP_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# API lists: bounded limit and offset (a huge value must answer 422, never overflow the database).
+NINJA_PAGINATION_CLASS = "serviceloop.core.pagination.LimitOffset"

@@ -4,11 +4,12 @@ from datetime import datetime
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from serviceloop.accounts.models import User
 from serviceloop.accounts.queries import api_token_for, api_tokens_of
 from serviceloop.accounts.services import api_token_create, api_token_revoke
+from serviceloop.core.pagination import LimitOffset
 from serviceloop.core.schemas import ErrorOut
 
 router = Router(tags=["accounts"])
@@ -50,7 +51,7 @@ def me(request: HttpRequest) -> User:
 
 
 @router.get("/tokens", response={200: list[TokenOut], 401: ErrorOut}, summary="Your API tokens")
-@paginate(LimitOffsetPagination)
+@paginate(LimitOffset)
 def tokens(request: HttpRequest) -> object:
     return api_tokens_of(viewer=request.user)  # type: ignore[arg-type]
 

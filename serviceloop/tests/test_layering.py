@@ -69,3 +69,15 @@ def test_the_check_catches_an_upward_import(tmp_path: Path) -> None:
         assert any("desk" in problem for problem in _violations("core"))
     finally:
         bad.unlink()
+
+
+def test_api_lists_use_the_bounded_pagination() -> None:
+    # ninja's LimitOffsetPagination accepts any integer; a huge limit overflowed the database (500).
+    offenders = [
+        str(path.relative_to(PACKAGE.parent))
+        for path in PACKAGE.rglob("*.py")
+        if "LimitOffsetPagination" in path.read_text()
+        and path.name != "pagination.py"
+        and path.name != "test_layering.py"
+    ]
+    assert offenders == []

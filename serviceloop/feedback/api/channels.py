@@ -8,10 +8,11 @@ from datetime import datetime
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 from pydantic import ValidationError
 
 from serviceloop.core.errors import InvalidInput
+from serviceloop.core.pagination import LimitOffset
 from serviceloop.core.schemas import ErrorOut
 from serviceloop.core.visibility import require_staff
 from serviceloop.feedback.channel_queries import posts_of, service_for
@@ -150,7 +151,7 @@ def ingest_batch_route(request: HttpRequest) -> Status:
 
 
 @router.get("/posts", response={200: list[PostOut], 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}, summary="Posts")
-@paginate(LimitOffsetPagination)
+@paginate(LimitOffset)
 def posts(request: HttpRequest, service: str | None = None, inbox: bool | None = None) -> object:
     """Filter by a service's public id, or `inbox=true` for the unmatched posts waiting for triage."""
     found = service_for(viewer=request.user, public_id=service) if service else None

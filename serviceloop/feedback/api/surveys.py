@@ -5,10 +5,11 @@ from typing import Literal
 
 from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from serviceloop.accounts.models import User
 from serviceloop.catalogue.models import Offering, Service
+from serviceloop.core.pagination import LimitOffset
 from serviceloop.core.schemas import ErrorOut
 from serviceloop.core.visibility import require_staff
 from serviceloop.feedback.models import Response, SuppressedInvitation, Survey, Trigger
@@ -95,7 +96,7 @@ def _survey_out(survey: Survey) -> SurveyOut:
     response={200: list[SurveyOut], 401: ErrorOut, 403: ErrorOut},
     summary="Survey designs (staff)",
 )
-@paginate(LimitOffsetPagination)
+@paginate(LimitOffset)
 def surveys(
     request: HttpRequest,
     service: str | None = Query(None, max_length=24),  # type: ignore[type-arg]
@@ -226,7 +227,7 @@ class ResponseFilterIn(Schema):
     response={200: list[ResponseOut], 401: ErrorOut, 422: ErrorOut},
     summary="Responses, newest first (staff: all; customers: their organisation's)",
 )
-@paginate(LimitOffsetPagination)
+@paginate(LimitOffset)
 def responses(request: HttpRequest, filters: Query[ResponseFilterIn]) -> object:  # type: ignore[type-arg]
     return response_stream(viewer=request.user, filters=ResponseFilters(**filters.dict()))
 
@@ -341,7 +342,7 @@ class SuppressedInvitationOut(Schema):
     response={200: list[SuppressedInvitationOut], 401: ErrorOut, 403: ErrorOut},
     summary="Invitations not sent, with the reason (staff)",
 )
-@paginate(LimitOffsetPagination)
+@paginate(LimitOffset)
 def suppressed(
     request: HttpRequest,
     service: str | None = Query(None, max_length=24),  # type: ignore[type-arg]
