@@ -1,0 +1,82 @@
+"""The `serviceloop` command and production settings, run as an operator would (subprocesses)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    # An operator's shell: none of the test run's own SERVICELOOP_*/DJANGO_* settings leak in.
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SERVICELOOP_", "DJANGO_"))}
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env={**clean, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_check_deploy_is_clean_with_production_settings(tmp_path: Path) -> None:
+    production = {
+        "SERVICELOOP_DATA_DIR": str(tmp_path),
+        "SERVICELOOP_SECURE": "true",
+        "SERVICELOOP_DEBUG": "false",
+        "SERVICELOOP_SECRET_KEY": secrets.token_urlsafe(60),
+        "SERVICELOOP_ALLOWED_HOSTS": "service.example",
+        "SERVICELOOP_SITE_URL": "https://service.example",
+        "SERVICELOOP_STATICFILES_STORAGE": "whitenoise.storage.CompressedManifestStaticFilesStorage",
+    }
+    result = _run("manage.py", "check", "--deploy", "--fail-level", "WARNING", env=production)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_check_deploy_fails_without_tls_settings(tmp_path: Path) -> None:
+    result = _run(
+        "manage.py", "check", "--deploy", "--fail-level", "WARNING",
+        env={"SERVICELOOP_DATA_DIR": str(tmp_path), "SERVICELOOP_SECURE": "false"},
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "SECURE_SSL_REDIRECT" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("command", ["run", "serve", "worker", "migrate", "demo", "createadmin", "manage"])
+def test_every_subcommand_explains_itself(command: str) -> None:
+    result = _run("-m", "serviceloop.cli", command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "usage: serviceloop" in result.stdout
+
+
+def test_createadmin_refuses_a_weak_password_with_a_clear_message(tmp_path: Path) -> None:
+    env = {"SERVICELOOP_DATA_DIR": str(tmp_path)}
+    assert _run("-m", "serviceloop.cli", "migrate", env=env).returncode == 0
+    result = _run("-m", "serviceloop.cli", "createadmin", "boss@provider.example", "--password", "password", env=env)
+    assert result.returncode == 2
+    assert "too common" in result.stderr
+
+
+def test_createadmin_creates_an_administrator_who_can_sign_in(tmp_path: Path) -> None:
+    env = {"SERVICELOOP_DATA_DIR": str(tmp_path)}
+    assert _run("-m", "serviceloop.cli", "migrate", env=env).returncode == 0
+    result = _run(
+        "-m", "serviceloop.cli", "createadmin", "boss@provider.example", "--password", "a-long-and-rare-one-81", env=env
+    )
+    assert result.returncode == 0, result.stderr
+    check = _run(
+        "manage.py", "shell", "-c",
+        "from django.contrib.auth import authenticate;"
+        "u = authenticate(username='boss@provider.example', password='a-long-and-rare-one-81');"
+        "print(u.role if u else 'none')",
+        env=env,
+    )  # fmt: skip
+    assert check.stdout.strip().splitlines()[-1] == "administrator"
