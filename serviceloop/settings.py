@@ -177,6 +177,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+# Desk: record SLA warnings and breaches (at the instant they happened) every minute.
+CELERY_BEAT_SCHEDULE["desk-sla-check"] = {"task": "serviceloop.desk.tasks.sla_check", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["desk-close-resolved"] = {"task": "serviceloop.desk.tasks.close_resolved_tickets", "schedule": 3600.0}
 
 # Security: production sets SERVICELOOP_SECURE=true behind TLS; `manage.py check --deploy` is clean then.
 SECURE = env_bool("SERVICELOOP_SECURE", False)
@@ -198,6 +201,18 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Experience metrics: below this many valid answers a figure shows "not enough data" (DOMAIN §2).
 SERVICELOOP_MIN_SAMPLE = int(env("SERVICELOOP_MIN_SAMPLE", "30"))
 SERVICELOOP_PAGE_SIZE = 50
+
+# Desk: attachments (size and content types), the customer's reopen window, the "breaching soon" queue.
+SERVICELOOP_ATTACHMENT_MAX_BYTES = int(env("SERVICELOOP_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
+SERVICELOOP_ATTACHMENT_TYPES = env_list(
+    "SERVICELOOP_ATTACHMENT_TYPES",
+    "image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain,text/csv,application/zip,"
+    "application/json,message/rfc822,application/msword,application/vnd.ms-excel,"
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document,"
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+)
+SERVICELOOP_REOPEN_DAYS = int(env("SERVICELOOP_REOPEN_DAYS", "14"))
+SERVICELOOP_SLA_BREACHING_SOON_HOURS = int(env("SERVICELOOP_SLA_BREACHING_SOON_HOURS", "4"))
 
 LOGGING = {
     "version": 1,
