@@ -1,0 +1,379 @@
+"""The relationships API: organisations, people, relationships, roles and the service history."""
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema, Status
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from serviceloop.accounts.models import Organisation, User
+from serviceloop.catalogue.models import Offering
+from serviceloop.catalogue.queries import offering_for
+from serviceloop.core.errors import InvalidInput
+from serviceloop.core.schemas import ErrorOut
+from serviceloop.relationships import queries, services
+from serviceloop.relationships.models import Person, Relationship, RelationshipRole
+
+router = Router(tags=["relationships"])
+
+Status_ = Literal["active", "paused", "ended"]
+RoleName = Literal["customer", "user", "sponsor"]
+ERR = {401: ErrorOut, 403: ErrorOut}
+ERR_404 = {**ERR, 404: ErrorOut}
+PublicId = Field(..., min_length=1, max_length=24)
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+# -- schemas ---------------------------------------------------------------------------------------
+
+
+class OrganisationOut(Schema):
+    public_id: str
+    name: str
+    slug: str
+    domain: str
+    notes: str
+    people_count: int = 0
+    relationship_count: int = 0
+    created_at: datetime
+
+
+class OrganisationIn(Schema):
+    name: str = Field(..., min_length=1, max_length=200)
+    slug: str = Field("", max_length=80)
+    domain: str = Field("", max_length=200)
+    notes: str = Field("", max_length=10000)
+
+
+class OrganisationPatch(Schema):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    domain: str | None = Field(None, max_length=200)
+    notes: str | None = Field(None, max_length=10000)
+
+
+class PersonOut(Schema):
+    public_id: str
+    organisation: str
+    name: str
+    email: str
+    time_zone: str
+    survey_opt_out: bool
+    survey_opted_out_at: datetime | None
+    user: str | None = Field(None, description="public_id of the linked customer login")
+
+    @staticmethod
+    def resolve_organisation(person: Person) -> str:
+        return person.organisation.public_id
+
+    @staticmethod
+    def resolve_user(person: Person) -> str | None:
+        return person.user.public_id if person.user else None
+
+
+class PersonIn(Schema):
+    organisation: str = PublicId
+    email: str = Field(..., min_length=3, max_length=254)
+    name: str = Field("", max_length=200)
+    time_zone: str = Field("UTC", min_length=1, max_length=64)
+    survey_opt_out: bool = False
+    user: str | None = Field(None, max_length=24, description="public_id of a customer login to link")
+
+
+class PersonPatch(Schema):
+    email: str | None = Field(None, min_length=3, max_length=254)
+    name: str | None = Field(None, max_length=200)
+    time_zone: str | None = Field(None, min_length=1, max_length=64)
+    survey_opt_out: bool | None = None
+    user: str | None = Field(None, max_length=24, description="public_id of a customer login; null unlinks")
+
+
+class RolePersonOut(Schema):
+    public_id: str
+    name: str
+    email: str
+
+
+class RoleOut(Schema):
+    person: RolePersonOut
+    role: str
+
+
+class OfferingRefOut(Schema):
+    public_id: str
+    name: str
+    service: str
+
+    @staticmethod
+    def resolve_service(offering: Offering) -> str:
+        return offering.service.name
+
+
+class OrganisationRefOut(Schema):
+    public_id: str
+    name: str
+
+
+class RelationshipOut(Schema):
+    public_id: str
+    organisation: OrganisationRefOut
+    offering: OfferingRefOut
+    status: str
+    started_on: date
+    ended_on: date | None
+    notes: str
+    roles: list[RoleOut]
+
+    @staticmethod
+    def resolve_roles(relationship: Relationship) -> list[RelationshipRole]:
+        return list(relationship.roles.all())
+
+
+class RelationshipIn(Schema):
+    organisation: str = PublicId
+    offering: str = PublicId
+    started_on: date
+    status: Literal["active", "paused"] = "active"
+    notes: str = Field("", max_length=10000)
+
+
+class RelationshipPatch(Schema):
+    notes: str = Field(..., max_length=10000)
+
+
+class StatusIn(Schema):
+    status: Status_
+    on: date | None = Field(None, description="The day it ended (ending only; today if left out)")
+    note: str = Field("", max_length=300)
+
+
+class RoleIn(Schema):
+    person: str = PublicId
+    role: RoleName
+
+
+class EventOut(Schema):
+    kind: str
+    description: str
+    by: str | None
+    occurred_at: datetime
+
+    @staticmethod
+    def resolve_by(event: Any) -> str | None:
+        return event.by.display_name if event.by else None
+
+
+class OrganisationFilters(Schema):
+    q: str = Field("", max_length=200, description="Search by name or domain")
+
+
+class PersonFilters(Schema):
+    organisation: str = Field("", max_length=24, description="public_id of the organisation")
+    q: str = Field("", max_length=200, description="Search by name or email")
+    survey_opt_out: bool | None = None
+
+
+class RelationshipFilters(Schema):
+    organisation: str = Field("", max_length=24)
+    offering: str = Field("", max_length=24)
+    service: str = Field("", max_length=24)
+    person: str = Field("", max_length=24, description="public_id of a person holding a role in it")
+    status: Status_ | Literal[""] = ""
+    q: str = Field("", max_length=200, description="Search by organisation, offering or service name")
+
+
+# -- organisations ---------------------------------------------------------------------------------
+
+
+@router.get("/organisations", response={200: list[OrganisationOut], 401: ErrorOut}, summary="Organisations")
+@paginate(LimitOffsetPagination)
+def organisation_list(request: HttpRequest, filters: Query[OrganisationFilters]) -> Any:
+    return queries.organisation_list(viewer=_user(request), q=filters.q)
+
+
+@router.post(
+    "/organisations",
+    response={201: OrganisationOut, 409: ErrorOut, 422: ErrorOut, **ERR},
+    summary="Create an organisation",
+)
+def organisation_create(request: HttpRequest, body: OrganisationIn) -> Status:
+    organisation = services.organisation_create(by=_user(request), **body.dict())
+    return Status(201, queries.organisation_for(viewer=_user(request), public_id=organisation.public_id))
+
+
+@router.get(
+    "/organisations/{public_id}",
+    response={200: OrganisationOut, 401: ErrorOut, 404: ErrorOut},
+    summary="One organisation",
+)
+def organisation_get(request: HttpRequest, public_id: str) -> Organisation:
+    return queries.organisation_for(viewer=_user(request), public_id=public_id)
+
+
+@router.patch(
+    "/organisations/{public_id}",
+    response={200: OrganisationOut, 422: ErrorOut, **ERR_404},
+    summary="Change an organisation",
+)
+def organisation_update(request: HttpRequest, public_id: str, body: OrganisationPatch) -> Organisation:
+    services.require_manager(_user(request))
+    organisation = queries.organisation_for(viewer=_user(request), public_id=public_id)
+    services.organisation_update(organisation=organisation, by=_user(request), **body.dict(exclude_unset=True))
+    return queries.organisation_for(viewer=_user(request), public_id=public_id)
+
+
+# -- people ----------------------------------------------------------------------------------------
+
+
+def _login(public_id: str | None, field: str = "user") -> User | None:
+    if not public_id:
+        return None
+    user = User.objects.filter(public_id=public_id).first()
+    if user is None:
+        raise InvalidInput("login_unknown", "No login has that public id.", field=field)
+    return user
+
+
+@router.get("/people", response={200: list[PersonOut], 401: ErrorOut}, summary="People of organisations")
+@paginate(LimitOffsetPagination)
+def person_list(request: HttpRequest, filters: Query[PersonFilters]) -> Any:
+    return queries.person_list(viewer=_user(request), **filters.dict())
+
+
+@router.post("/people", response={201: PersonOut, 409: ErrorOut, 422: ErrorOut, **ERR_404}, summary="Add a person")
+def person_create(request: HttpRequest, body: PersonIn) -> Status:
+    services.require_manager(_user(request))
+    data = body.dict()
+    data["organisation"] = queries.organisation_for(viewer=_user(request), public_id=data["organisation"])
+    data["user"] = _login(data["user"])
+    return Status(201, services.person_create(by=_user(request), **data))
+
+
+@router.get("/people/{public_id}", response={200: PersonOut, 401: ErrorOut, 404: ErrorOut}, summary="One person")
+def person_get(request: HttpRequest, public_id: str) -> Person:
+    return queries.person_for(viewer=_user(request), public_id=public_id)
+
+
+@router.patch(
+    "/people/{public_id}",
+    response={200: PersonOut, 409: ErrorOut, 422: ErrorOut, **ERR_404},
+    summary="Change a person (email, time zone, survey opt-out, linked login)",
+)
+def person_update(request: HttpRequest, public_id: str, body: PersonPatch) -> Person:
+    services.require_manager(_user(request))
+    person = queries.person_for(viewer=_user(request), public_id=public_id)
+    sent = body.dict(exclude_unset=True)
+    data: dict[str, Any] = {k: v for k, v in sent.items() if v is not None and k != "user"}
+    if "user" in sent:
+        data["user"] = _login(sent["user"])
+    return services.person_update(person=person, by=_user(request), **data)
+
+
+# -- relationships ---------------------------------------------------------------------------------
+
+
+@router.get("/relationships", response={200: list[RelationshipOut], 401: ErrorOut}, summary="Service relationships")
+@paginate(LimitOffsetPagination)
+def relationship_list(request: HttpRequest, filters: Query[RelationshipFilters]) -> Any:
+    return queries.relationship_list(viewer=_user(request), **filters.dict())
+
+
+def _relationship(request: HttpRequest, public_id: str) -> Relationship:
+    return queries.relationship_for(viewer=_user(request), public_id=public_id)
+
+
+@router.post(
+    "/relationships",
+    response={201: RelationshipOut, 409: ErrorOut, 422: ErrorOut, **ERR_404},
+    summary="Start a relationship (organisation × offering)",
+)
+def relationship_create(request: HttpRequest, body: RelationshipIn) -> Status:
+    services.require_manager(_user(request))
+    organisation = queries.organisation_for(viewer=_user(request), public_id=body.organisation)
+    offering = offering_for(viewer=_user(request), public_id=body.offering)
+    relationship = services.relationship_create(
+        by=_user(request),
+        organisation=organisation,
+        offering=offering,
+        started_on=body.started_on,
+        status=body.status,
+        notes=body.notes,
+    )
+    return Status(201, _relationship(request, relationship.public_id))
+
+
+@router.get(
+    "/relationships/{public_id}",
+    response={200: RelationshipOut, 401: ErrorOut, 404: ErrorOut},
+    summary="One relationship with its roles",
+)
+def relationship_get(request: HttpRequest, public_id: str) -> Relationship:
+    return _relationship(request, public_id)
+
+
+@router.patch(
+    "/relationships/{public_id}", response={200: RelationshipOut, **ERR_404}, summary="Change a relationship's notes"
+)
+def relationship_update(request: HttpRequest, public_id: str, body: RelationshipPatch) -> Relationship:
+    services.require_manager(_user(request))
+    relationship = _relationship(request, public_id)
+    services.relationship_update_notes(relationship=relationship, by=_user(request), notes=body.notes)
+    return _relationship(request, public_id)
+
+
+@router.post(
+    "/relationships/{public_id}/status",
+    response={200: RelationshipOut, 409: ErrorOut, 422: ErrorOut, **ERR_404},
+    summary="Pause, resume or end a relationship",
+)
+def relationship_status(request: HttpRequest, public_id: str, body: StatusIn) -> Relationship:
+    services.require_manager(_user(request))
+    relationship = _relationship(request, public_id)
+    services.relationship_set_status(
+        relationship=relationship, by=_user(request), status=body.status, on=body.on, note=body.note
+    )
+    return _relationship(request, public_id)
+
+
+@router.get(
+    "/relationships/{public_id}/events",
+    response={200: list[EventOut], 401: ErrorOut, 404: ErrorOut},
+    summary="The service history of a relationship, newest first",
+)
+@paginate(LimitOffsetPagination)
+def relationship_events(request: HttpRequest, public_id: str) -> Any:
+    return queries.relationship_events(relationship=_relationship(request, public_id))
+
+
+def _role_target(request: HttpRequest, public_id: str, body: RoleIn) -> tuple[Relationship, Person]:
+    services.require_manager(_user(request))
+    relationship = _relationship(request, public_id)
+    person = Person.objects.filter(public_id=body.person).select_related("organisation").first()
+    if person is None:
+        raise InvalidInput("person_unknown", "No person has that public id.", field="person")
+    return relationship, person
+
+
+@router.post(
+    "/relationships/{public_id}/roles",
+    response={201: RelationshipOut, 409: ErrorOut, 422: ErrorOut, **ERR_404},
+    summary="Grant a person a role (customer, user, sponsor) in the relationship",
+)
+def role_grant(request: HttpRequest, public_id: str, body: RoleIn) -> Status:
+    relationship, person = _role_target(request, public_id, body)
+    services.role_grant(relationship=relationship, person=person, role=body.role, by=_user(request))
+    return Status(201, _relationship(request, public_id))
+
+
+@router.post(
+    "/relationships/{public_id}/roles/revoke",
+    response={200: RelationshipOut, 422: ErrorOut, **ERR_404},
+    summary="Revoke a person's role in the relationship",
+)
+def role_revoke(request: HttpRequest, public_id: str, body: RoleIn) -> Relationship:
+    relationship, person = _role_target(request, public_id, body)
+    services.role_revoke(relationship=relationship, person=person, role=body.role, by=_user(request))
+    return _relationship(request, public_id)
