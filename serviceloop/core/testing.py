@@ -120,7 +120,10 @@ def celery_worker(request: Any, settings: Any, transactional_db: Any) -> Iterato
     url = f"sqla+sqlite:///{broker_dir / 'broker.sqlite3'}" if request.param == "embedded" else request.param
     previous = {key: app.conf.get(key) for key in ("broker_url", "task_always_eager", "broker_transport_options")}
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    app.conf.update(broker_url=url, task_always_eager=False, broker_transport_options={"polling_interval": 0.1})
+    # kombu's SQLAlchemy transport hands its transport options to create_engine(), which refuses
+    # polling_interval; that transport polls once a second by default.
+    options = {} if url.startswith("sqla+") else {"polling_interval": 0.1}
+    app.conf.update(broker_url=url, task_always_eager=False, broker_transport_options=options)
     # Drop the pool bound to the previous broker, so producers and the worker use this one.
     _reset_producer_pool(app)
     try:
@@ -136,8 +139,13 @@ def celery_worker(request: Any, settings: Any, transactional_db: Any) -> Iterato
 
 def _reset_producer_pool(app: Any) -> None:
     # Producers keep connections to the broker they first used; drop them when the broker changes.
+    from kombu import pools
+
     app.pool.force_close_all()
     app._pool = None
+    # The producer pool (kombu's global pools, and celery's handle on one) still holds closed connections.
+    app.amqp._producer_pool = None
+    pools.reset()
 
 
 def wait_until(condition: Any, timeout: float = 20.0, interval: float = 0.1, message: str = "condition") -> None:
