@@ -10,6 +10,7 @@ import logging
 
 from django.apps import apps
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -71,6 +72,13 @@ def on_invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         errors.append({"field": ".".join(location) or "body", "message": str(error.get("msg", "invalid"))})
     summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5]) or "The request is invalid."
     return _error(request, 422, "invalid", summary, errors=errors)
+
+
+@api.exception_handler(DataError)
+def on_data_error(request: HttpRequest, exc: DataError) -> HttpResponse:
+    # PostgreSQL refuses NUL characters in text (SQLite stores them): a bad input, not a server fault.
+    logger.info("database refused the input of %s: %s", request.path, exc)
+    return _error(request, 422, "invalid", "The request contains characters that cannot be stored, such as NUL.")
 
 
 @api.exception_handler(HttpError)

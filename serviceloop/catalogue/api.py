@@ -6,12 +6,13 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from serviceloop.accounts.models import User
 from serviceloop.catalogue import queries, services
 from serviceloop.catalogue.models import CatalogueChange, Offering, OfferingComponent, Service, ValueItem
 from serviceloop.core.errors import InvalidInput
+from serviceloop.core.pagination import LimitOffset
 from serviceloop.core.schemas import ErrorOut
 from serviceloop.core.visibility import require_staff
 
@@ -212,18 +213,19 @@ def _manager(public_id: str) -> User:
 
 # -- services --------------------------------------------------------------------------------------
 
-ERR = {401: ErrorOut, 403: ErrorOut}
+# 400: a body that is not JSON; 422: a body or query that does not match the schema.
+ERR = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut}
 ERR_404 = {**ERR, 404: ErrorOut}
 
 
 @router.get("/services", response={200: list[ServiceOut], **ERR}, summary="Services (staff)")
-@paginate(LimitOffsetPagination)
+@paginate(LimitOffset)
 def service_list(request: HttpRequest, filters: Query[ServiceFilters]) -> Any:
     require_staff(request.user)
     return queries.service_list(viewer=_user(request), **filters.dict())
 
 
-@router.post("/services", response={201: ServiceOut, 409: ErrorOut, 422: ErrorOut, **ERR}, summary="Create a service")
+@router.post("/services", response={201: ServiceOut, 409: ErrorOut, **ERR}, summary="Create a service")
 def service_create(request: HttpRequest, body: ServiceIn) -> Status:
     services.require_manager(_user(request))
     data = body.dict()
@@ -239,7 +241,7 @@ def service_get(request: HttpRequest, public_id: str) -> Service:
 
 @router.patch(
     "/services/{public_id}",
-    response={200: ServiceOut, 409: ErrorOut, 422: ErrorOut, **ERR_404},
+    response={200: ServiceOut, 409: ErrorOut, **ERR_404},
     summary="Change a service",
 )
 def service_update(request: HttpRequest, public_id: str, body: ServicePatch) -> Service:
@@ -266,7 +268,7 @@ def service_delete(request: HttpRequest, public_id: str) -> Status:
     response={200: list[ChangeOut], **ERR_404},
     summary="The change history of a service, its offerings, components and value items",
 )
-@paginate(LimitOffsetPagination)
+@paginate(LimitOffset)
 def service_changes(request: HttpRequest, public_id: str) -> Any:
     require_staff(request.user)
     service = queries.service_for(viewer=_user(request), public_id=public_id)
@@ -274,7 +276,7 @@ def service_changes(request: HttpRequest, public_id: str) -> Any:
 
 
 @router.get("/changes", response={200: list[ChangeOut], **ERR}, summary="The catalogue's change history (staff)")
-@paginate(LimitOffsetPagination)
+@paginate(LimitOffset)
 def change_list(request: HttpRequest, filters: Query[ChangeFilters]) -> Any:
     require_staff(request.user)
     return queries.catalogue_changes(viewer=_user(request), service=filters.service, object_id=filters.object)
@@ -285,17 +287,17 @@ def change_list(request: HttpRequest, filters: Query[ChangeFilters]) -> Any:
 
 @router.get(
     "/offerings",
-    response={200: list[OfferingOut], 401: ErrorOut},
+    response={200: list[OfferingOut], **ERR},
     summary="Offerings: all for staff; for a customer, those their organisation consumes",
 )
-@paginate(LimitOffsetPagination)
+@paginate(LimitOffset)
 def offering_list(request: HttpRequest, filters: Query[OfferingFilters]) -> Any:
     return queries.offering_list(viewer=_user(request), **filters.dict())
 
 
 @router.post(
     "/services/{public_id}/offerings",
-    response={201: OfferingOut, 409: ErrorOut, 422: ErrorOut, **ERR_404},
+    response={201: OfferingOut, 409: ErrorOut, **ERR_404},
     summary="Add an offering to a service",
 )
 def offering_create(request: HttpRequest, public_id: str, body: OfferingIn) -> Status:
@@ -305,14 +307,14 @@ def offering_create(request: HttpRequest, public_id: str, body: OfferingIn) -> S
     return Status(201, queries.offering_for(viewer=_user(request), public_id=offering.public_id))
 
 
-@router.get("/offerings/{public_id}", response={200: OfferingOut, 401: ErrorOut, 404: ErrorOut}, summary="One offering")
+@router.get("/offerings/{public_id}", response={200: OfferingOut, **ERR, 404: ErrorOut}, summary="One offering")
 def offering_get(request: HttpRequest, public_id: str) -> Offering:
     return queries.offering_for(viewer=_user(request), public_id=public_id)
 
 
 @router.patch(
     "/offerings/{public_id}",
-    response={200: OfferingOut, 409: ErrorOut, 422: ErrorOut, **ERR_404},
+    response={200: OfferingOut, 409: ErrorOut, **ERR_404},
     summary="Change an offering",
 )
 def offering_update(request: HttpRequest, public_id: str, body: OfferingPatch) -> Offering:
@@ -336,7 +338,7 @@ def offering_delete(request: HttpRequest, public_id: str) -> Status:
 
 @router.post(
     "/offerings/{public_id}/components",
-    response={201: ComponentOut, 422: ErrorOut, **ERR_404},
+    response={201: ComponentOut, **ERR_404},
     summary="Add a component (goods, access to resources, service action)",
 )
 def component_create(request: HttpRequest, public_id: str, body: ComponentIn) -> Status:
@@ -345,9 +347,7 @@ def component_create(request: HttpRequest, public_id: str, body: ComponentIn) ->
     return Status(201, services.component_create(offering=offering, by=_user(request), **body.dict()))
 
 
-@router.patch(
-    "/components/{public_id}", response={200: ComponentOut, 422: ErrorOut, **ERR_404}, summary="Change a component"
-)
+@router.patch("/components/{public_id}", response={200: ComponentOut, **ERR_404}, summary="Change a component")
 def component_update(request: HttpRequest, public_id: str, body: ComponentPatch) -> OfferingComponent:
     services.require_manager(_user(request))
     component = queries.component_for(viewer=_user(request), public_id=public_id)
@@ -368,7 +368,7 @@ def component_delete(request: HttpRequest, public_id: str) -> Status:
 
 @router.post(
     "/offerings/{public_id}/value-items",
-    response={201: ValueItemOut, 422: ErrorOut, **ERR_404},
+    response={201: ValueItemOut, **ERR_404},
     summary="Add a line to the value model (outcome, output, cost or risk removed or imposed)",
 )
 def value_item_create(request: HttpRequest, public_id: str, body: ValueItemIn) -> Status:
@@ -379,7 +379,7 @@ def value_item_create(request: HttpRequest, public_id: str, body: ValueItemIn) -
 
 @router.patch(
     "/value-items/{public_id}",
-    response={200: ValueItemOut, 422: ErrorOut, **ERR_404},
+    response={200: ValueItemOut, **ERR_404},
     summary="Change a value item (send estimate: null to clear it)",
 )
 def value_item_update(request: HttpRequest, public_id: str, body: ValueItemPatch) -> ValueItem:

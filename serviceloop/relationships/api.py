@@ -5,12 +5,13 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from serviceloop.accounts.models import Organisation, User
 from serviceloop.catalogue.models import Offering
 from serviceloop.catalogue.queries import offering_for
 from serviceloop.core.errors import InvalidInput
+from serviceloop.core.pagination import LimitOffset
 from serviceloop.core.schemas import ErrorOut
 from serviceloop.relationships import queries, services
 from serviceloop.relationships.models import Person, Relationship, RelationshipRole
@@ -19,7 +20,8 @@ router = Router(tags=["relationships"])
 
 Status_ = Literal["active", "paused", "ended"]
 RoleName = Literal["customer", "user", "sponsor"]
-ERR = {401: ErrorOut, 403: ErrorOut}
+# 400: a body that is not JSON; 422: a body or query that does not match the schema.
+ERR = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut}
 ERR_404 = {**ERR, 404: ErrorOut}
 PublicId = Field(..., min_length=1, max_length=24)
 
@@ -188,15 +190,15 @@ class RelationshipFilters(Schema):
 # -- organisations ---------------------------------------------------------------------------------
 
 
-@router.get("/organisations", response={200: list[OrganisationOut], 401: ErrorOut}, summary="Organisations")
-@paginate(LimitOffsetPagination)
+@router.get("/organisations", response={200: list[OrganisationOut], **ERR}, summary="Organisations")
+@paginate(LimitOffset)
 def organisation_list(request: HttpRequest, filters: Query[OrganisationFilters]) -> Any:
     return queries.organisation_list(viewer=_user(request), q=filters.q)
 
 
 @router.post(
     "/organisations",
-    response={201: OrganisationOut, 409: ErrorOut, 422: ErrorOut, **ERR},
+    response={201: OrganisationOut, 409: ErrorOut, **ERR},
     summary="Create an organisation",
 )
 def organisation_create(request: HttpRequest, body: OrganisationIn) -> Status:
@@ -206,7 +208,7 @@ def organisation_create(request: HttpRequest, body: OrganisationIn) -> Status:
 
 @router.get(
     "/organisations/{public_id}",
-    response={200: OrganisationOut, 401: ErrorOut, 404: ErrorOut},
+    response={200: OrganisationOut, **ERR, 404: ErrorOut},
     summary="One organisation",
 )
 def organisation_get(request: HttpRequest, public_id: str) -> Organisation:
@@ -215,7 +217,7 @@ def organisation_get(request: HttpRequest, public_id: str) -> Organisation:
 
 @router.patch(
     "/organisations/{public_id}",
-    response={200: OrganisationOut, 422: ErrorOut, **ERR_404},
+    response={200: OrganisationOut, **ERR_404},
     summary="Change an organisation",
 )
 def organisation_update(request: HttpRequest, public_id: str, body: OrganisationPatch) -> Organisation:
@@ -237,13 +239,13 @@ def _login(public_id: str | None, field: str = "user") -> User | None:
     return user
 
 
-@router.get("/people", response={200: list[PersonOut], 401: ErrorOut}, summary="People of organisations")
-@paginate(LimitOffsetPagination)
+@router.get("/people", response={200: list[PersonOut], **ERR}, summary="People of organisations")
+@paginate(LimitOffset)
 def person_list(request: HttpRequest, filters: Query[PersonFilters]) -> Any:
     return queries.person_list(viewer=_user(request), **filters.dict())
 
 
-@router.post("/people", response={201: PersonOut, 409: ErrorOut, 422: ErrorOut, **ERR_404}, summary="Add a person")
+@router.post("/people", response={201: PersonOut, 409: ErrorOut, **ERR_404}, summary="Add a person")
 def person_create(request: HttpRequest, body: PersonIn) -> Status:
     services.require_manager(_user(request))
     data = body.dict()
@@ -252,14 +254,14 @@ def person_create(request: HttpRequest, body: PersonIn) -> Status:
     return Status(201, services.person_create(by=_user(request), **data))
 
 
-@router.get("/people/{public_id}", response={200: PersonOut, 401: ErrorOut, 404: ErrorOut}, summary="One person")
+@router.get("/people/{public_id}", response={200: PersonOut, **ERR, 404: ErrorOut}, summary="One person")
 def person_get(request: HttpRequest, public_id: str) -> Person:
     return queries.person_for(viewer=_user(request), public_id=public_id)
 
 
 @router.patch(
     "/people/{public_id}",
-    response={200: PersonOut, 409: ErrorOut, 422: ErrorOut, **ERR_404},
+    response={200: PersonOut, 409: ErrorOut, **ERR_404},
     summary="Change a person (email, time zone, survey opt-out, linked login)",
 )
 def person_update(request: HttpRequest, public_id: str, body: PersonPatch) -> Person:
@@ -275,8 +277,8 @@ def person_update(request: HttpRequest, public_id: str, body: PersonPatch) -> Pe
 # -- relationships ---------------------------------------------------------------------------------
 
 
-@router.get("/relationships", response={200: list[RelationshipOut], 401: ErrorOut}, summary="Service relationships")
-@paginate(LimitOffsetPagination)
+@router.get("/relationships", response={200: list[RelationshipOut], **ERR}, summary="Service relationships")
+@paginate(LimitOffset)
 def relationship_list(request: HttpRequest, filters: Query[RelationshipFilters]) -> Any:
     return queries.relationship_list(viewer=_user(request), **filters.dict())
 
@@ -287,7 +289,7 @@ def _relationship(request: HttpRequest, public_id: str) -> Relationship:
 
 @router.post(
     "/relationships",
-    response={201: RelationshipOut, 409: ErrorOut, 422: ErrorOut, **ERR_404},
+    response={201: RelationshipOut, 409: ErrorOut, **ERR_404},
     summary="Start a relationship (organisation × offering)",
 )
 def relationship_create(request: HttpRequest, body: RelationshipIn) -> Status:
@@ -307,7 +309,7 @@ def relationship_create(request: HttpRequest, body: RelationshipIn) -> Status:
 
 @router.get(
     "/relationships/{public_id}",
-    response={200: RelationshipOut, 401: ErrorOut, 404: ErrorOut},
+    response={200: RelationshipOut, **ERR, 404: ErrorOut},
     summary="One relationship with its roles",
 )
 def relationship_get(request: HttpRequest, public_id: str) -> Relationship:
@@ -326,7 +328,7 @@ def relationship_update(request: HttpRequest, public_id: str, body: Relationship
 
 @router.post(
     "/relationships/{public_id}/status",
-    response={200: RelationshipOut, 409: ErrorOut, 422: ErrorOut, **ERR_404},
+    response={200: RelationshipOut, 409: ErrorOut, **ERR_404},
     summary="Pause, resume or end a relationship",
 )
 def relationship_status(request: HttpRequest, public_id: str, body: StatusIn) -> Relationship:
@@ -340,10 +342,10 @@ def relationship_status(request: HttpRequest, public_id: str, body: StatusIn) ->
 
 @router.get(
     "/relationships/{public_id}/events",
-    response={200: list[EventOut], 401: ErrorOut, 404: ErrorOut},
+    response={200: list[EventOut], **ERR, 404: ErrorOut},
     summary="The service history of a relationship, newest first",
 )
-@paginate(LimitOffsetPagination)
+@paginate(LimitOffset)
 def relationship_events(request: HttpRequest, public_id: str) -> Any:
     return queries.relationship_events(relationship=_relationship(request, public_id))
 
@@ -359,7 +361,7 @@ def _role_target(request: HttpRequest, public_id: str, body: RoleIn) -> tuple[Re
 
 @router.post(
     "/relationships/{public_id}/roles",
-    response={201: RelationshipOut, 409: ErrorOut, 422: ErrorOut, **ERR_404},
+    response={201: RelationshipOut, 409: ErrorOut, **ERR_404},
     summary="Grant a person a role (customer, user, sponsor) in the relationship",
 )
 def role_grant(request: HttpRequest, public_id: str, body: RoleIn) -> Status:
@@ -370,7 +372,7 @@ def role_grant(request: HttpRequest, public_id: str, body: RoleIn) -> Status:
 
 @router.post(
     "/relationships/{public_id}/roles/revoke",
-    response={200: RelationshipOut, 422: ErrorOut, **ERR_404},
+    response={200: RelationshipOut, **ERR_404},
     summary="Revoke a person's role in the relationship",
 )
 def role_revoke(request: HttpRequest, public_id: str, body: RoleIn) -> Relationship:

@@ -1,0 +1,224 @@
+"""Demo people, relationships over the past two years, roles, and a customer login per organisation.
+
+Seeded through `ctx.rng`, so the same seed gives the same names, emails, dates and roles.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from django.utils import timezone
+
+from serviceloop.accounts.models import Organisation, User
+from serviceloop.accounts.services import user_create
+from serviceloop.catalogue.models import Offering
+from serviceloop.core.demo import DEMO_PASSWORD, DemoContext
+from serviceloop.relationships.models import Person, Relationship, RelationshipRole
+from serviceloop.relationships.services import person_create, relationship_create, relationship_set_status, role_grant
+
+FIRST_NAMES = [
+    "Amara",
+    "Ben",
+    "Chiara",
+    "Daniel",
+    "Elif",
+    "Farid",
+    "Greta",
+    "Hugo",
+    "Ines",
+    "Jonas",
+    "Keiko",
+    "Liam",
+    "Maya",
+    "Nikolai",
+    "Olivia",
+    "Pedro",
+    "Quinn",
+    "Rosa",
+    "Sven",
+    "Tara",
+    "Umar",
+    "Vera",
+    "Wen",
+    "Ximena",
+    "Yusuf",
+    "Zoe",
+    "Aisha",
+    "Bruno",
+    "Clara",
+    "Dmitri",
+    "Emma",
+    "Felix",
+    "Hana",
+    "Ivan",
+    "Julia",
+    "Kofi",
+]
+LAST_NAMES = [
+    "Andersen",
+    "Bianchi",
+    "Chen",
+    "Dubois",
+    "Eriksen",
+    "Fernandes",
+    "Garcia",
+    "Hoffmann",
+    "Ibrahim",
+    "Jansen",
+    "Kowalski",
+    "Lindqvist",
+    "Mensah",
+    "Nakamura",
+    "O'Brien",
+    "Petrov",
+    "Quispe",
+    "Rossi",
+    "Schmidt",
+    "Tanaka",
+    "Uddin",
+    "Varga",
+    "Walsh",
+    "Yilmaz",
+    "Zhang",
+    "Novak",
+    "Moreau",
+    "Haddad",
+    "Okafor",
+    "Silva",
+]
+HOME_ZONES = [
+    "Europe/London",
+    "Europe/Berlin",
+    "Europe/Paris",
+    "Europe/Madrid",
+    "Europe/Oslo",
+    "Europe/Amsterdam",
+    "Europe/Dublin",
+    "Europe/Stockholm",
+    "Europe/Rome",
+    "Europe/Warsaw",
+    "Europe/Lisbon",
+    "Europe/Helsinki",
+]
+TRAVEL_ZONES = ["America/New_York", "America/Chicago", "Asia/Singapore", "Asia/Tokyo", "Australia/Sydney", "UTC"]
+HISTORY_DAYS = 730
+
+
+def _email_part(name: str) -> str:
+    return "".join(ch for ch in name.lower() if ch.isalpha())
+
+
+def _people(ctx: DemoContext, manager: User, organisation: Organisation, home_zone: str) -> list[Person]:
+    rng = ctx.rng
+    count = rng.randint(8, 11)
+    names: list[tuple[str, str]] = []
+    while len(names) < count:
+        pair = (rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES))
+        if pair not in names:
+            names.append(pair)
+    people = []
+    for index, (first, last) in enumerate(names):
+        # The first person of each organisation signs in to the portal as customer@<domain>.
+        email = (
+            f"customer@{organisation.domain}"
+            if index == 0
+            else f"{_email_part(first)}.{_email_part(last)}@{organisation.domain}"
+        )
+        login = None
+        if index == 0:
+            login = user_create(
+                email=email,
+                role=User.Role.CUSTOMER,
+                password=DEMO_PASSWORD,
+                name=f"{first} {last}",
+                organisation=organisation,
+                time_zone=home_zone,
+                validate=False,
+            )
+            ctx.logins.append((f"customer ({organisation.name})", email, DEMO_PASSWORD))
+        people.append(
+            person_create(
+                by=manager,
+                organisation=organisation,
+                email=email,
+                name=f"{first} {last}",
+                time_zone=home_zone if rng.random() < 0.85 else rng.choice(TRAVEL_ZONES),
+                survey_opt_out=index > 0 and rng.random() < 0.06,
+                user=login,
+            )
+        )
+    return people
+
+
+def _at(day: datetime, hour: int) -> datetime:
+    return timezone.make_aware(datetime.combine(day.date(), time(hour, 0)), timezone.get_default_timezone())
+
+
+def _relationships(
+    ctx: DemoContext, manager: User, organisation: Organisation, people: list[Person], offerings: list[Offering]
+) -> list[Relationship]:
+    rng = ctx.rng
+    chosen = rng.sample(offerings, k=min(len(offerings), rng.randint(3, 6)))
+    relationships = []
+    for offering in chosen:
+        started = ctx.now - timedelta(days=rng.randint(20, HISTORY_DAYS))
+        relationship = relationship_create(
+            by=manager, organisation=organisation, offering=offering, started_on=started.date(), at=_at(started, 9)
+        )
+        granted_at = _at(started + timedelta(days=1), 10)
+        customer = people[0] if rng.random() < 0.5 else rng.choice(people)
+        role_grant(
+            relationship=relationship, person=customer, role=RelationshipRole.Role.CUSTOMER, by=manager, at=granted_at
+        )
+        role_grant(
+            relationship=relationship,
+            person=rng.choice(people),
+            role=RelationshipRole.Role.SPONSOR,
+            by=manager,
+            at=granted_at,
+        )
+        # The customer often uses the service too: one person, several roles.
+        users = set(rng.sample(people, k=rng.randint(2, min(6, len(people)))))
+        if rng.random() < 0.6:
+            users.add(customer)
+        for person in sorted(users, key=lambda p: p.email):
+            role_grant(
+                relationship=relationship, person=person, role=RelationshipRole.Role.USER, by=manager, at=granted_at
+            )
+        fate = rng.random()
+        age = (ctx.now - started).days
+        if fate < 0.12 and age > 60:
+            ended = started + timedelta(days=rng.randint(30, age - 1))
+            relationship = relationship_set_status(
+                relationship=relationship,
+                by=manager,
+                status=Relationship.Status.ENDED,
+                on=ended.date(),
+                note="Contract not renewed.",
+                at=_at(ended, 17),
+            )
+        elif fate < 0.2 and age > 30:
+            paused = started + timedelta(days=rng.randint(10, age - 1))
+            relationship = relationship_set_status(
+                relationship=relationship,
+                by=manager,
+                status=Relationship.Status.PAUSED,
+                note="Paused during a reorganisation.",
+                at=_at(paused, 11),
+            )
+        relationships.append(relationship)
+    return relationships
+
+
+def load(ctx: DemoContext) -> None:
+    manager = ctx.objects["staff"]["service_manager"][0]
+    offerings: list[Offering] = ctx.objects["offerings"]
+    people: dict[str, list[Person]] = {}
+    relationships: list[Relationship] = []
+    for index, organisation in enumerate(ctx.objects["organisations"]):
+        own = _people(ctx, manager, organisation, HOME_ZONES[index % len(HOME_ZONES)])
+        people[organisation.slug] = own
+        relationships += _relationships(ctx, manager, organisation, own, offerings)
+    ctx.objects["people"] = [person for own in people.values() for person in own]
+    ctx.objects["people_by_organisation"] = people
+    ctx.objects["relationships"] = relationships

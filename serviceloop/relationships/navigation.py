@@ -1,0 +1,3 @@
+from serviceloop.core.navigation import NavItem
+
+ITEMS = [NavItem("Organisations", "relationships:organisation_list", audience="staff", order=30)]
