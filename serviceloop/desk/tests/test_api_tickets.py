@@ -37,7 +37,9 @@ def test_customer_opens_a_ticket_with_an_attachment(carol: Any, carol_person: An
 
 
 def test_staff_must_name_the_requester(alex: Any, service: Any) -> None:
-    response = post(api_client_for(alex), "/api/desk/tickets", {"service": service.public_id, "subject": "x", "body": "y"})
+    response = post(
+        api_client_for(alex), "/api/desk/tickets", {"service": service.public_id, "subject": "x", "body": "y"}
+    )
     assert response.status_code == 422
     assert response.json()["field"] == "requester"
 
@@ -97,15 +99,21 @@ def test_customer_of_another_organisation_gets_404_everywhere(bob: Any, carol_pe
 def test_customer_never_sees_internal_notes(carol: Any, carol_person: Any, service: Any, alex: Any) -> None:
     ticket = make_ticket(carol_person, service)
     ticket_reply(ticket=ticket, body="Customer is grumpy", by_user=alex, channel="staff", internal=True)
-    bodies = [m["body"] for m in api_client_for(carol).get(f"/api/desk/tickets/{ticket.public_id}/messages").json()["items"]]
+    bodies = [
+        m["body"] for m in api_client_for(carol).get(f"/api/desk/tickets/{ticket.public_id}/messages").json()["items"]
+    ]
     assert "Customer is grumpy" not in bodies and len(bodies) == 1
-    staff_bodies = [m["body"] for m in api_client_for(alex).get(f"/api/desk/tickets/{ticket.public_id}/messages").json()["items"]]
+    staff_bodies = [
+        m["body"] for m in api_client_for(alex).get(f"/api/desk/tickets/{ticket.public_id}/messages").json()["items"]
+    ]
     assert "Customer is grumpy" in staff_bodies
 
 
 def test_customer_cannot_post_an_internal_note(carol: Any, carol_person: Any, service: Any) -> None:
     ticket = make_ticket(carol_person, service)
-    response = post(api_client_for(carol), f"/api/desk/tickets/{ticket.public_id}/messages", {"body": "x", "internal": True})
+    response = post(
+        api_client_for(carol), f"/api/desk/tickets/{ticket.public_id}/messages", {"body": "x", "internal": True}
+    )
     assert response.status_code == 403
     assert not Message.objects.filter(kind="internal").exists()
 
@@ -120,14 +128,19 @@ def test_plain_user_sees_only_own_tickets_but_customer_role_sees_organisation(
     assert [t["public_id"] for t in client.get("/api/desk/tickets").json()["items"]] == [mine.public_id]
     assert client.get(f"/api/desk/tickets/{theirs.public_id}").status_code == 404
     grant(relationship_a, carol_person, "customer")
-    assert {t["public_id"] for t in client.get("/api/desk/tickets").json()["items"]} == {mine.public_id, theirs.public_id}
+    assert {t["public_id"] for t in client.get("/api/desk/tickets").json()["items"]} == {
+        mine.public_id,
+        theirs.public_id,
+    }
 
 
 def test_staff_workflow_through_the_api(alex: Any, carol_person: Any, service: Any) -> None:
     ticket = make_ticket(carol_person, service)
     client = api_client_for(alex)
     base = f"/api/desk/tickets/{ticket.public_id}"
-    assert post(client, base + "/assign", {"assignee": alex.public_id}).json()["assignee"]["public_id"] == alex.public_id
+    assert (
+        post(client, base + "/assign", {"assignee": alex.public_id}).json()["assignee"]["public_id"] == alex.public_id
+    )
     assert post(client, base + "/status", {"status": "waiting_customer"}).json()["clock_paused"] is True
     assert post(client, base + "/resolve", {"resolution": "Fixed"}).json()["status"] == "resolved"
     assert post(client, base + "/reopen", {}).json()["reopen_count"] == 1
@@ -172,9 +185,9 @@ def test_search_finds_words_in_the_conversation(alex: Any, carol: Any, carol_per
     ticket_reply(ticket=ticket, body="Replaced the hinge cable", by_user=alex, channel="staff")
     found = api_client_for(alex).get("/api/desk/tickets?q=hinge").json()["items"]
     assert [t["public_id"] for t in found] == [ticket.public_id]
-    assert [t["public_id"] for t in api_client_for(carol).get("/api/desk/tickets?q=flickering screens").json()["items"]] == [
-        ticket.public_id
-    ]
+    assert [
+        t["public_id"] for t in api_client_for(carol).get("/api/desk/tickets?q=flickering screens").json()["items"]
+    ] == [ticket.public_id]
 
 
 def test_customer_search_does_not_match_internal_notes(alex: Any, carol: Any, carol_person: Any, service: Any) -> None:
@@ -194,7 +207,9 @@ def test_search_with_odd_characters_is_safe(alex: Any) -> None:
         assert api_client_for(alex).get("/api/desk/tickets", {"q": q}).status_code == 200
 
 
-def test_ticket_list_does_not_query_per_row(alex: Any, carol_person: Any, service: Any, django_assert_max_num_queries: Any) -> None:
+def test_ticket_list_does_not_query_per_row(
+    alex: Any, carol_person: Any, service: Any, django_assert_max_num_queries: Any
+) -> None:
     for _ in range(15):
         make_ticket(carol_person, service)
     client = api_client_for(alex)
@@ -202,13 +217,17 @@ def test_ticket_list_does_not_query_per_row(alex: Any, carol_person: Any, servic
         assert client.get("/api/desk/tickets?limit=50").json()["count"] == 15
 
 
-def test_offerings_for_a_new_ticket_are_those_the_organisation_consumes(carol: Any, offering: Any, relationship_a: Any) -> None:
+def test_offerings_for_a_new_ticket_are_those_the_organisation_consumes(
+    carol: Any, offering: Any, relationship_a: Any
+) -> None:
     make_service("Not ours")
     items = api_client_for(carol).get("/api/desk/offerings").json()["items"]
     assert [i["offering"]["public_id"] for i in items] == [offering.public_id]
 
 
-def test_attachment_of_internal_note_is_hidden_from_customers(alex: Any, carol: Any, carol_person: Any, service: Any) -> None:
+def test_attachment_of_internal_note_is_hidden_from_customers(
+    alex: Any, carol: Any, carol_person: Any, service: Any
+) -> None:
     from serviceloop.desk.services import NewAttachment
 
     ticket = make_ticket(carol_person, service)

@@ -38,11 +38,18 @@ def test_customer_opens_a_ticket_from_the_portal_with_files(carol: Any, offering
     )
     ticket = Ticket.objects.get()
     assert response["Location"] == reverse("desk:portal_ticket", args=[ticket.public_id])
-    assert (ticket.channel, ticket.type, ticket.offering, ticket.requester.user) == ("portal", "request", offering, carol)
+    assert (ticket.channel, ticket.type, ticket.offering, ticket.requester.user) == (
+        "portal",
+        "request",
+        offering,
+        carol,
+    )
     assert ticket.attachments.get().content_type == "application/pdf"
 
 
-def test_new_ticket_form_offers_only_services_the_organisation_consumes(carol: Any, offering: Any, relationship_a: Any) -> None:
+def test_new_ticket_form_offers_only_services_the_organisation_consumes(
+    carol: Any, offering: Any, relationship_a: Any
+) -> None:
     from serviceloop.desk.tests.factories import make_offering
 
     other = make_offering(name="Someone else's offering")
@@ -50,7 +57,9 @@ def test_new_ticket_form_offers_only_services_the_organisation_consumes(carol: A
     assert offering.name in page and other.name not in page
 
 
-def test_portal_form_shows_the_error_next_to_the_field(carol: Any, offering: Any, relationship_a: Any, settings: Any) -> None:
+def test_portal_form_shows_the_error_next_to_the_field(
+    carol: Any, offering: Any, relationship_a: Any, settings: Any
+) -> None:
     settings.SERVICELOOP_ATTACHMENT_MAX_BYTES = 3
     response = client_for(carol).post(
         reverse("desk:portal_new"),
@@ -68,7 +77,9 @@ def test_portal_form_shows_the_error_next_to_the_field(carol: Any, offering: Any
     assert not Ticket.objects.exists()
 
 
-def test_portal_ticket_shows_public_replies_but_never_internal_notes(carol: Any, carol_person: Any, service: Any, alex: Any) -> None:
+def test_portal_ticket_shows_public_replies_but_never_internal_notes(
+    carol: Any, carol_person: Any, service: Any, alex: Any
+) -> None:
     ticket = make_ticket(carol_person, service)
     ticket_reply(ticket=ticket, body="We are on it", by_user=alex, channel="staff")
     ticket_reply(ticket=ticket, body="Secret escalation", by_user=alex, channel="staff", internal=True)
@@ -95,7 +106,9 @@ def test_empty_portal_reply_is_refused_with_a_message(carol: Any, carol_person: 
     assert response.status_code == 422 and "required" in response.content.decode()
 
 
-def test_other_organisations_ticket_and_attachment_are_404_for_customers(bob: Any, carol_person: Any, service: Any) -> None:
+def test_other_organisations_ticket_and_attachment_are_404_for_customers(
+    bob: Any, carol_person: Any, service: Any
+) -> None:
     ticket = make_ticket(carol_person, service, attachments=[NewAttachment(filename="a.txt", content=b"secret")])
     client = client_for(bob)
     assert client.get(reverse("desk:portal_ticket", args=[ticket.public_id])).status_code == 404
@@ -114,7 +127,9 @@ def test_attachment_is_served_to_those_who_may_see_it(carol: Any, carol_person: 
 
 
 def test_stored_path_is_not_guessable(carol_person: Any, service: Any) -> None:
-    ticket = make_ticket(carol_person, service, attachments=[NewAttachment(filename="../../etc/notes.txt", content=b"x")])
+    ticket = make_ticket(
+        carol_person, service, attachments=[NewAttachment(filename="../../etc/notes.txt", content=b"x")]
+    )
     stored = ticket.attachments.get()
     assert stored.filename == "notes.txt" and ".." not in stored.file.name and len(stored.file.name.split("/")[2]) >= 24
 
@@ -145,7 +160,9 @@ def test_queue_sorts_by_time_left(alex: Any, carol_person: Any, service: Any) ->
     assert page.index("Urgent one") < page.index("Slow one")
 
 
-def test_queue_page_does_not_query_per_row(alex: Any, carol_person: Any, service: Any, django_assert_max_num_queries: Any) -> None:
+def test_queue_page_does_not_query_per_row(
+    alex: Any, carol_person: Any, service: Any, django_assert_max_num_queries: Any
+) -> None:
     for _ in range(20):
         make_ticket(carol_person, service)
     client = client_for(alex)

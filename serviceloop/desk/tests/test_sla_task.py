@@ -27,7 +27,9 @@ def test_worker_records_a_breach_at_the_due_instant(celery_worker: Any, carol_pe
     Ticket.objects.filter(pk=ticket.pk).update(resolution_due_at=due, resolution_warn_at=due - timedelta(hours=1))
 
     sla_check.delay()
-    wait_until(lambda: SlaEvent.objects.filter(kind="breached", target="resolution").exists(), message="breach recorded")
+    wait_until(
+        lambda: SlaEvent.objects.filter(kind="breached", target="resolution").exists(), message="breach recorded"
+    )
     sla_check.delay()
     sla_check.delay()
     wait_until(lambda: SlaEvent.objects.filter(kind="warning", target="resolution").exists(), message="warning")

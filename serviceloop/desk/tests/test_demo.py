@@ -1,0 +1,25 @@
+"""The demo's twelve months of tickets: a realistic mix that agrees with the SLA task."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from serviceloop.demo import load_demo
+from serviceloop.desk.models import SlaEvent, Ticket
+from serviceloop.desk.services import sla_check
+
+
+def test_demo_has_a_year_of_tickets_with_breaches_and_reopenings(db: Any) -> None:
+    ctx = load_demo(seed=7)
+    tickets = Ticket.objects.all()
+    assert tickets.count() >= 3500
+    assert {t for (t,) in tickets.values_list("type").distinct()} == set(Ticket.Type.values)
+    assert (ctx.now - tickets.order_by("opened_at").first().opened_at).days >= 300  # type: ignore[union-attr]
+    assert tickets.filter(reopen_count__gt=0).count() > 100
+    breaches = SlaEvent.objects.filter(kind="breached").count()
+    assert 0.05 * tickets.count() < breaches < 0.5 * tickets.count()
+    assert tickets.filter(status__in=Ticket.ACTIVE).exists()
+    # The demo's SLA events are exactly what the periodic task would have recorded.
+    assert sla_check(now=timezone.now()) == 0
