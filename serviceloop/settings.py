@@ -179,7 +179,10 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 # Desk: record SLA warnings and breaches (at the instant they happened) every minute.
 CELERY_BEAT_SCHEDULE["desk-sla-check"] = {"task": "serviceloop.desk.tasks.sla_check", "schedule": 60.0}
-CELERY_BEAT_SCHEDULE["desk-close-resolved"] = {"task": "serviceloop.desk.tasks.close_resolved_tickets", "schedule": 3600.0}
+CELERY_BEAT_SCHEDULE["desk-close-resolved"] = {
+    "task": "serviceloop.desk.tasks.close_resolved_tickets",
+    "schedule": 3600.0,
+}
 
 # Security: production sets SERVICELOOP_SECURE=true behind TLS; `manage.py check --deploy` is clean then.
 SECURE = env_bool("SERVICELOOP_SECURE", False)
