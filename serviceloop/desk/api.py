@@ -8,12 +8,13 @@ from typing import Annotated, Literal
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from serviceloop.accounts.models import User
 from serviceloop.catalogue.models import Offering, Service
 from serviceloop.core import clock
 from serviceloop.core.errors import InvalidInput, NotAllowed
+from serviceloop.core.pagination import LimitOffset
 from serviceloop.core.schemas import ErrorOut
 from serviceloop.core.visibility import require_staff
 from serviceloop.desk import queries
@@ -314,7 +315,7 @@ def _reload(request: HttpRequest, ticket: Ticket) -> Ticket:
 @router.get(
     "/tickets", response={200: list[TicketOut], 401: ErrorOut, 422: ErrorOut}, summary="Tickets the caller may see"
 )
-@paginate(LimitOffsetPagination)
+@paginate(LimitOffset)
 def ticket_list(request: HttpRequest, filters: Query[QueueQuery]) -> object:
     data = filters.dict()
     data["status"] = data["status"] or ""
@@ -325,7 +326,15 @@ def ticket_list(request: HttpRequest, filters: Query[QueueQuery]) -> object:
 
 @router.post(
     "/tickets",
-    response={201: TicketDetailOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    response={
+        201: TicketDetailOut,
+        400: ErrorOut,
+        401: ErrorOut,
+        403: ErrorOut,
+        404: ErrorOut,
+        409: ErrorOut,
+        422: ErrorOut,
+    },
     summary="Open a ticket (customers for themselves; staff name the requester)",
 )
 def ticket_open(request: HttpRequest, body: TicketIn) -> Status:
@@ -361,10 +370,10 @@ def ticket_get(request: HttpRequest, public_id: str) -> object:
 
 @router.get(
     "/tickets/{public_id}/messages",
-    response={200: list[MessageOut], 401: ErrorOut, 404: ErrorOut},
+    response={200: list[MessageOut], 401: ErrorOut, 404: ErrorOut, 422: ErrorOut},
     summary="The conversation (customers see public replies only)",
 )
-@paginate(LimitOffsetPagination)
+@paginate(LimitOffset)
 def message_list(request: HttpRequest, public_id: str) -> object:
     ticket = queries.ticket_for(viewer=_user(request), public_id=public_id)
     return queries.messages_of(ticket=ticket, viewer=_user(request))
@@ -372,7 +381,15 @@ def message_list(request: HttpRequest, public_id: str) -> object:
 
 @router.post(
     "/tickets/{public_id}/messages",
-    response={201: MessageOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    response={
+        201: MessageOut,
+        400: ErrorOut,
+        401: ErrorOut,
+        403: ErrorOut,
+        404: ErrorOut,
+        409: ErrorOut,
+        422: ErrorOut,
+    },
     summary="Reply, or (staff) add an internal note",
 )
 def message_post(request: HttpRequest, public_id: str, body: MessageIn) -> Status:
@@ -400,7 +417,15 @@ def event_list(request: HttpRequest, public_id: str) -> object:
     return list(queries.ticket_history(ticket=ticket))
 
 
-WORKFLOW = {200: TicketDetailOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+WORKFLOW = {
+    200: TicketDetailOut,
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    422: ErrorOut,
+}
 
 
 @router.post("/tickets/{public_id}/status", response=WORKFLOW, summary="Change the state (staff)")
@@ -452,7 +477,7 @@ def close(request: HttpRequest, public_id: str, body: CloseIn) -> object:
 
 @router.post(
     "/bulk",
-    response={200: BulkOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    response={200: BulkOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
     summary="Assign or change the state of many tickets at once (staff; all or nothing)",
 )
 def bulk(request: HttpRequest, body: BulkIn) -> object:
@@ -494,17 +519,19 @@ def attachment_get(request: HttpRequest, public_id: str) -> object:
 
 @router.get(
     "/sla-events",
-    response={200: list[SlaEventOut], 401: ErrorOut, 403: ErrorOut},
+    response={200: list[SlaEventOut], 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},
     summary="SLA warnings and breaches, newest first (staff)",
 )
-@paginate(LimitOffsetPagination)
+@paginate(LimitOffset)
 def sla_event_list(request: HttpRequest, since: datetime | None = None) -> object:
     require_staff(request.user)
     return queries.sla_events(viewer=_user(request), since=since)
 
 
-@router.get("/teams", response={200: list[TeamOut], 401: ErrorOut, 403: ErrorOut}, summary="Teams (staff)")
-@paginate(LimitOffsetPagination)
+@router.get(
+    "/teams", response={200: list[TeamOut], 401: ErrorOut, 403: ErrorOut, 422: ErrorOut}, summary="Teams (staff)"
+)
+@paginate(LimitOffset)
 def team_list(request: HttpRequest) -> object:
     require_staff(request.user)
     return queries.teams()
@@ -512,10 +539,10 @@ def team_list(request: HttpRequest) -> object:
 
 @router.get(
     "/offerings",
-    response={200: list[OfferingChoiceOut], 401: ErrorOut, 403: ErrorOut},
+    response={200: list[OfferingChoiceOut], 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},
     summary="What the caller's organisation consumes: the choices for a new ticket (customers)",
 )
-@paginate(LimitOffsetPagination)
+@paginate(LimitOffset)
 def offering_choices(request: HttpRequest) -> object:
     user = _user(request)
     if user.organisation_id is None:

@@ -39,6 +39,11 @@ SORTS = {
 }
 
 
+def _id(value: str) -> str:
+    # Public ids are plain text; a NUL byte (which PostgreSQL refuses in text) can match nothing.
+    return value.replace("\x00", "")
+
+
 def sees_whole_organisation(viewer: User) -> bool:
     if viewer.organisation_id is None:
         return False
@@ -63,7 +68,7 @@ def ticket_for(*, viewer: User, public_id: str) -> Ticket:
     tickets = tickets_visible(viewer=viewer).select_related(
         "requester", "organisation", "service", "offering", "assignee", "team", "sla_target__calendar"
     )
-    return get_object_or_404(tickets, public_id=public_id)
+    return get_object_or_404(tickets, public_id=_id(public_id))
 
 
 def _list_related(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
@@ -87,6 +92,7 @@ def ticket_queue(*, viewer: User, filters: QueueFilter, now: datetime) -> QueryS
     """The staff queue (and the API list): a saved filter, narrowing filters, search, and a sort."""
     tickets = tickets_visible(viewer=viewer)
     queue = filters.queue
+    filters = QueueFilter(**{k: _id(v) for k, v in filters.__dict__.items()})
     if queue in ("open", "mine", "unassigned", "breaching"):
         tickets = tickets.filter(status__in=Ticket.ACTIVE)
     if queue == "mine":
@@ -161,7 +167,7 @@ def message_for(*, viewer: User, public_id: str) -> Message:
     messages = Message.objects.filter(ticket__in=tickets_visible(viewer=viewer))
     if not is_staff_viewer(viewer):
         messages = messages.filter(kind=Message.Kind.PUBLIC)
-    return get_object_or_404(messages.select_related("ticket"), public_id=public_id)
+    return get_object_or_404(messages.select_related("ticket"), public_id=_id(public_id))
 
 
 def attachment_for(*, viewer: User, public_id: str) -> Attachment:
@@ -169,7 +175,7 @@ def attachment_for(*, viewer: User, public_id: str) -> Attachment:
     attachments = Attachment.objects.filter(ticket__in=tickets_visible(viewer=viewer))
     if not is_staff_viewer(viewer):
         attachments = attachments.filter(message__kind=Message.Kind.PUBLIC)
-    return get_object_or_404(attachments.select_related("message", "ticket"), public_id=public_id)
+    return get_object_or_404(attachments.select_related("message", "ticket"), public_id=_id(public_id))
 
 
 def ticket_history(*, ticket: Ticket) -> QuerySet[TicketEvent]:
@@ -198,8 +204,8 @@ def agents() -> QuerySet[User]:
 
 
 def team_for(public_id: str) -> Team:
-    return get_object_or_404(Team, public_id=public_id)
+    return get_object_or_404(Team, public_id=_id(public_id))
 
 
 def agent_for(public_id: str) -> User:
-    return get_object_or_404(agents(), public_id=public_id)
+    return get_object_or_404(agents(), public_id=_id(public_id))

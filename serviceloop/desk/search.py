@@ -77,7 +77,7 @@ def _fts5_query(text: str, *, staff: bool) -> str:
 
 def search_filter(queryset: QuerySet[Ticket], text: str, *, staff: bool) -> QuerySet[Ticket]:
     """Narrow the queryset to tickets whose subject or conversation matches the words of `text`."""
-    text = text.strip()[:200]
+    text = text.replace("\x00", "").strip()[:200]
     if not text:
         return queryset
     vendor = connection.vendor

@@ -88,7 +88,7 @@ def _require_staff(user: User | None, what: str) -> None:
 
 
 def _clean_text(value: str, *, field: str, label: str, max_length: int) -> str:
-    value = (value or "").strip()
+    value = (value or "").replace("\x00", "").strip()
     if not value:
         raise InvalidInput(f"{field}_required", f"{label} cannot be empty.", field=field)
     if len(value) > max_length:
@@ -425,7 +425,7 @@ def ticket_assign(*, ticket: Ticket, by: User, assignee: User | None = None, tea
 
 def ticket_resolve(*, ticket: Ticket, by: User, resolution: str) -> Ticket:
     _require_staff(by, "resolve tickets")
-    resolution = (resolution or "").strip()
+    resolution = (resolution or "").replace("\x00", "").strip()
     if len(resolution) > BODY_MAX:
         raise InvalidInput("resolution_too_long", "The resolution is too long.", field="resolution")
     with transaction.atomic():
@@ -491,7 +491,9 @@ def ticket_reopen(
         ticket.resolved_at = None
         ticket.first_contact_resolution = False
         ticket.save()
-        _record(ticket, TicketEvent.Kind.REOPENED, by=by_user, by_person=by_person, at=now, note=reason)
+        _record(
+            ticket, TicketEvent.Kind.REOPENED, by=by_user, by_person=by_person, at=now, note=reason.replace("\x00", "")
+        )
         ticket_id = ticket.pk
         transaction.on_commit(lambda: ticket_reopened.send(Ticket, ticket_id=ticket_id))
     return ticket
