@@ -182,6 +182,12 @@ CELERY_BEAT_SCHEDULE["feedback-relationship-surveys"] = {
     "task": "serviceloop.feedback.tasks.send_relationship_surveys",
     "schedule": 24 * 60 * 60.0,
 }
+# Desk: record SLA warnings and breaches (at the instant they happened) every minute.
+CELERY_BEAT_SCHEDULE["desk-sla-check"] = {"task": "serviceloop.desk.tasks.sla_check", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["desk-close-resolved"] = {
+    "task": "serviceloop.desk.tasks.close_resolved_tickets",
+    "schedule": 3600.0,
+}
 
 # Security: production sets SERVICELOOP_SECURE=true behind TLS; `manage.py check --deploy` is clean then.
 SECURE = env_bool("SERVICELOOP_SECURE", False)
@@ -209,6 +215,17 @@ SERVICELOOP_SURVEY_LINK_DAYS = int(env("SERVICELOOP_SURVEY_LINK_DAYS", "14"))
 SERVICELOOP_MASK_PERSONAL_DATA = env_bool("SERVICELOOP_MASK_PERSONAL_DATA", False)
 # Feedback channels: the shared secret that signs post webhooks of sources without a secret of their own.
 SERVICELOOP_POST_WEBHOOK_SECRET = env("SERVICELOOP_POST_WEBHOOK_SECRET")
+# Desk: attachments (size and content types), the customer's reopen window, the "breaching soon" queue.
+SERVICELOOP_ATTACHMENT_MAX_BYTES = int(env("SERVICELOOP_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
+SERVICELOOP_ATTACHMENT_TYPES = env_list(
+    "SERVICELOOP_ATTACHMENT_TYPES",
+    "image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain,text/csv,application/zip,"
+    "application/json,message/rfc822,application/msword,application/vnd.ms-excel,"
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document,"
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+)
+SERVICELOOP_REOPEN_DAYS = int(env("SERVICELOOP_REOPEN_DAYS", "14"))
+SERVICELOOP_SLA_BREACHING_SOON_HOURS = int(env("SERVICELOOP_SLA_BREACHING_SOON_HOURS", "4"))
 
 LOGGING = {
     "version": 1,

@@ -2,13 +2,134 @@
 
 from __future__ import annotations
 
+import secrets
+from pathlib import PurePath
+
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.utils.text import get_valid_filename
 
 from serviceloop.accounts.models import Organisation
 from serviceloop.catalogue.models import Offering, Service
 from serviceloop.core.models import BaseModel, public_id_field
 from serviceloop.relationships.models import Person
+
+
+class Team(BaseModel):
+    """A group of agents that tickets are assigned to (service desk, network team...)."""
+
+    public_id = public_id_field()
+    name = models.CharField(max_length=100, unique=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="desk_teams")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BusinessCalendar(BaseModel):
+    """Working hours in a time zone, with holidays: SLA clocks count only this time."""
+
+    public_id = public_id_field()
+    name = models.CharField(max_length=100, unique=True)
+    time_zone = models.CharField(max_length=64, default="UTC")
+    # {"0": [["09:00", "17:00"]], ...}: weekday (0 = Monday) to local working intervals.
+    working_hours = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Holiday(BaseModel):
+    """A local date on which the calendar has no working hours."""
+
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="holidays")
+    date = models.DateField()
+    name = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["calendar", "date"],
+                name="desk_holiday_unique_per_calendar",
+                violation_error_message="This calendar already has a holiday on that date.",
+            ),
+        ]
+
+
+class SlaTarget(BaseModel):
+    """First-response and resolution targets, in business minutes, for a service (or one offering) and priority."""
+
+    public_id = public_id_field()
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="sla_targets")
+    # Empty: the target applies to every offering of the service without a target of its own.
+    offering = models.ForeignKey(Offering, null=True, blank=True, on_delete=models.CASCADE, related_name="sla_targets")
+    priority = models.CharField(max_length=4)
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.PROTECT, related_name="targets")
+    first_response_minutes = models.PositiveIntegerField()
+    resolution_minutes = models.PositiveIntegerField()
+    # A warning is recorded when this share of the target has been used.
+    warning_percent = models.PositiveSmallIntegerField(default=80)
+
+    class Meta:
+        ordering = ["service", "offering", "priority"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "offering", "priority"],
+                name="desk_slatarget_unique_per_offering",
+                violation_error_message="This offering already has a target for that priority.",
+            ),
+            models.UniqueConstraint(
+                fields=["service", "priority"],
+                condition=Q(offering__isnull=True),
+                name="desk_slatarget_unique_per_service",
+                violation_error_message="This service already has a target for that priority.",
+            ),
+            models.CheckConstraint(
+                condition=Q(warning_percent__gte=1) & Q(warning_percent__lte=99),
+                name="desk_slatarget_warning_percent_range",
+                violation_error_message="The warning comes at 1–99% of the target.",
+            ),
+            models.CheckConstraint(
+                condition=Q(first_response_minutes__gte=1) & Q(resolution_minutes__gte=1),
+                name="desk_slatarget_positive",
+                violation_error_message="Targets are at least one minute.",
+            ),
+        ]
+
+
+class PriorityRule(BaseModel):
+    """One cell of the priority matrix: impact × urgency → priority (defaults apply to missing cells)."""
+
+    impact = models.CharField(max_length=10)
+    urgency = models.CharField(max_length=10)
+    priority = models.CharField(max_length=4)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["impact", "urgency"],
+                name="desk_priorityrule_unique_cell",
+                violation_error_message="The matrix already has this impact × urgency cell.",
+            ),
+        ]
+
+
+class TicketSequence(models.Model):
+    """The counter behind ticket references; one row, incremented in the creating transaction."""
+
+    name = models.CharField(max_length=20, unique=True)
+    value = models.PositiveBigIntegerField(default=100000)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.value}"
 
 
 class Ticket(BaseModel):
@@ -35,6 +156,21 @@ class Ticket(BaseModel):
         P3 = "p3", "P3 medium"
         P4 = "p4", "P4 low"
 
+    class Level(models.TextChoices):
+        HIGH = "high", "High"
+        MEDIUM = "medium", "Medium"
+        LOW = "low", "Low"
+
+    class Channel(models.TextChoices):
+        PORTAL = "portal", "Portal"
+        EMAIL = "email", "Email"
+        API = "api", "API"
+        STAFF = "staff", "Staff"
+
+    # The SLA clock runs in these states only.
+    RUNNING = (Status.NEW, Status.OPEN, Status.WAITING_THIRD_PARTY)
+    ACTIVE = (Status.NEW, Status.OPEN, Status.WAITING_CUSTOMER, Status.WAITING_THIRD_PARTY)
+
     public_id = public_id_field()
     # Shown to people and in mail subjects as [SL-104233]; unique, never used in URLs.
     reference = models.CharField(max_length=20, unique=True)
@@ -58,9 +194,39 @@ class Ticket(BaseModel):
     is_duplicate = models.BooleanField(default=False)
     closed_automatically = models.BooleanField(default=False)
 
+    impact = models.CharField(max_length=10, choices=Level.choices, default=Level.MEDIUM)
+    urgency = models.CharField(max_length=10, choices=Level.choices, default=Level.MEDIUM)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.PORTAL)
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets")
+    resolution = models.TextField(blank=True)
+    # Analytics: every change of assignee or team, and those after the first assignment.
+    assignment_hops = models.PositiveIntegerField(default=0)
+    reassignment_count = models.PositiveIntegerField(default=0)
+    # Resolved at the first interaction, no customer follow-up, never reopened (DOMAIN §2 FCR, before its 7-day window).
+    first_contact_resolution = models.BooleanField(null=True, blank=True)
+
+    # SLA clocks: due and warning instants move later by the business time the clock stood still.
+    sla_target = models.ForeignKey(SlaTarget, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets")
+    first_response_due_at = models.DateTimeField(null=True, blank=True)
+    first_response_warn_at = models.DateTimeField(null=True, blank=True)
+    resolution_due_at = models.DateTimeField(null=True, blank=True)
+    resolution_warn_at = models.DateTimeField(null=True, blank=True)
+    # Set while the clock stands still (waiting on the customer, resolved, closed).
+    clock_stopped_at = models.DateTimeField(null=True, blank=True)
+    # Business seconds spent waiting on the customer, excluded from the clocks (shown on the ticket).
+    paused_seconds = models.PositiveIntegerField(default=0)
+    first_response_breached = models.BooleanField(default=False)
+    resolution_breached = models.BooleanField(default=False)
+
     class Meta:
         ordering = ["-opened_at"]
         indexes = [
+            # Staff queue sorted by time left, per state.
+            models.Index(fields=["status", "resolution_due_at"], name="desk_ticket_status_due_idx"),
+            # "Mine" queue.
+            models.Index(fields=["assignee", "status"], name="desk_ticket_assignee_idx"),
+            # The SLA task: clocks that may warn or breach.
+            models.Index(fields=["first_response_due_at"], name="desk_ticket_fr_due_idx"),
             # The organisation's ticket list in the portal.
             models.Index(fields=["organisation", "-opened_at"], name="desk_ticket_org_opened_idx"),
             # Per-service streams and analytics.
@@ -69,3 +235,140 @@ class Ticket(BaseModel):
 
     def __str__(self) -> str:
         return f"[{self.reference}] {self.subject}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+    @property
+    def clock_running(self) -> bool:
+        return self.status in self.RUNNING
+
+
+class TicketEvent(BaseModel):
+    """The ticket's history: every change, with who and when."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        STATUS = "status", "Status changed"
+        ASSIGNED = "assigned", "Assigned"
+        PRIORITY = "priority", "Priority changed"
+        RESOLVED = "resolved", "Resolved"
+        REOPENED = "reopened", "Reopened"
+        CLOSED = "closed", "Closed"
+        CLOCK_PAUSED = "clock_paused", "SLA clock paused"
+        CLOCK_RESUMED = "clock_resumed", "SLA clock resumed"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    from_value = models.CharField(max_length=200, blank=True)
+    to_value = models.CharField(max_length=200, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    by_person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "pk"]
+        # The history panel of the ticket page.
+        indexes = [models.Index(fields=["ticket", "at"], name="desk_ticketevent_ticket_idx")]
+
+
+class Message(BaseModel):
+    """One entry of a ticket's conversation: a public reply or an internal note, from any channel."""
+
+    class Kind(models.TextChoices):
+        PUBLIC = "public", "Public reply"
+        INTERNAL = "internal", "Internal note"
+
+    Channel = Ticket.Channel
+
+    public_id = public_id_field()
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PUBLIC)
+    channel = models.CharField(max_length=10, choices=Ticket.Channel.choices, default=Ticket.Channel.PORTAL)
+    author_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="desk_messages"
+    )
+    author_person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="desk_messages"
+    )
+    body = models.TextField()
+    body_html = models.TextField(blank=True)
+    # Threading of email: the Message-ID of the mail this entry came in as or went out as.
+    email_message_id = models.CharField(max_length=500, blank=True, db_index=True)
+    in_reply_to = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="desk_message_ticket_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["email_message_id"],
+                condition=~Q(email_message_id=""),
+                name="desk_message_email_message_id_unique",
+                violation_error_message="A message with this email Message-ID is already recorded.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.ticket_id}"
+
+    @property
+    def is_internal(self) -> bool:
+        return self.kind == self.Kind.INTERNAL
+
+    @property
+    def from_staff(self) -> bool:
+        return self.author_user_id is not None and self.author_person_id is None
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    # A random directory per file: the stored path reveals nothing and cannot be guessed.
+    safe = get_valid_filename(PurePath(filename).name)[:100] or "file"
+    return f"desk/attachments/{secrets.token_urlsafe(24)}/{safe}"
+
+
+class Attachment(BaseModel):
+    """A file attached to a message, stored through Django's storage API, served after a visibility check."""
+
+    public_id = public_id_field()
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path, max_length=300)
+    filename = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class SlaEvent(BaseModel):
+    """A warning or a breach of a ticket's SLA target, at the instant it happened (not when it was noticed)."""
+
+    class Kind(models.TextChoices):
+        WARNING = "warning", "Warning"
+        BREACHED = "breached", "Breached"
+
+    class Target(models.TextChoices):
+        FIRST_RESPONSE = "first_response", "First response"
+        RESOLUTION = "resolution", "Resolution"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_events")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    target = models.CharField(max_length=20, choices=Target.choices)
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket", "kind", "target"],
+                name="desk_slaevent_once_per_ticket",
+                violation_error_message="This SLA event is already recorded for the ticket.",
+            ),
+        ]

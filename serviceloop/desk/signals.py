@@ -10,3 +10,6 @@ ticket_resolved = Signal()
 ticket_reopened = Signal()
 # ticket_id: int, target: str ("first_response" | "resolution"), breached_at: datetime — an SLA target was breached.
 sla_breached = Signal()
+# message_id: int — a message was added to a ticket's conversation (public reply or internal note);
+# the email part notifies the requester of public staff replies.
+message_posted = Signal()

@@ -16,7 +16,8 @@ def build(world: World) -> None:
 
 
 PAGES = [
-    Page("home", expect(anonymous=302, customer_a=200, agent=200)),
+    # Customers land on the desk portal.
+    Page("home", expect(anonymous=302, customer_a=302, agent=200)),
     Page("healthz", PUBLIC_PAGE),
     Page("admin:index", expect(anonymous=302, customer_a=302, agent=302, manager=302, admin=200)),
     Page("api:openapi-json", PUBLIC_PAGE),

@@ -1,0 +1,101 @@
+"""Forms of the portal and the staff pages: shape only; the services decide meaning."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.files.uploadedfile import UploadedFile
+
+from serviceloop.accounts.models import User
+from serviceloop.catalogue.models import Offering
+from serviceloop.desk.models import Team, Ticket
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files from one input (Django's documented pattern)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []
+
+
+class OfferingChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.service.name} — {obj.name}"
+
+
+class NewTicketForm(forms.Form):
+    offering = OfferingChoiceField(queryset=Offering.objects.none(), label="Service", empty_label=None)
+    type = forms.ChoiceField(choices=Ticket.Type.choices, initial=Ticket.Type.INCIDENT, label="What is it?")
+    subject = forms.CharField(max_length=300)
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 8}), max_length=100_000, label="Description")
+    urgency = forms.ChoiceField(
+        choices=Ticket.Level.choices, initial=Ticket.Level.MEDIUM, help_text="How soon does it hurt your work?"
+    )
+    impact = forms.ChoiceField(
+        choices=Ticket.Level.choices, initial=Ticket.Level.MEDIUM, help_text="How many people or how much work?"
+    )
+    attachments = MultipleFileField(label="Attach files")
+
+    def __init__(self, *args: Any, offerings: list[Offering], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["offering"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = Offering.objects.filter(pk__in=[o.pk for o in offerings]).select_related("service")
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), max_length=100_000, label="Your reply")
+    attachments = MultipleFileField(label="Attach files")
+
+
+class StaffReplyForm(ReplyForm):
+    internal = forms.BooleanField(required=False, label="Internal note (never shown to the customer)")
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="— nobody —")
+    team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False, empty_label="— no team —")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["assignee"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = User.objects.filter(is_active=True).exclude(role=User.Role.CUSTOMER).order_by("name")
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(choices=Ticket.Status.choices)
+    resolution = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=100_000, help_text="When resolving"
+    )
+
+
+class PriorityForm(forms.Form):
+    impact = forms.ChoiceField(choices=Ticket.Level.choices)
+    urgency = forms.ChoiceField(choices=Ticket.Level.choices)
+
+
+class BulkForm(forms.Form):
+    action = forms.ChoiceField(choices=[("assign", "Assign"), ("status", "Change state")])
+    assignee = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="— nobody —")
+    team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False, empty_label="— no team —")
+    status = forms.ChoiceField(choices=[("", "—"), *Ticket.Status.choices], required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["assignee"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = User.objects.filter(is_active=True).exclude(role=User.Role.CUSTOMER).order_by("name")

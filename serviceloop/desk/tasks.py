@@ -1,0 +1,21 @@
+"""Periodic desk work: thin, idempotent wrappers around services."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from serviceloop.core import clock
+from serviceloop.desk.services import sla_check as sla_check_service
+from serviceloop.desk.services import tickets_close_resolved
+
+
+@shared_task
+def sla_check() -> int:
+    """Record SLA warnings and breaches that have happened (each once, at the instant it happened)."""
+    return sla_check_service(now=clock.now())
+
+
+@shared_task
+def close_resolved_tickets() -> int:
+    """Close resolved tickets whose reopen window has passed."""
+    return tickets_close_resolved()

@@ -1,0 +1,74 @@
+"""Desk fixtures: a service organisation A consumes, Carol's contact record, and a clock to move."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+import pytest
+
+from serviceloop.accounts.models import Organisation, User
+from serviceloop.catalogue.models import Offering, Service
+from serviceloop.core import clock
+from serviceloop.desk.tests.factories import grant, make_offering, make_person, make_relationship, make_service
+from serviceloop.relationships.models import Person, Relationship
+
+
+class Travel:
+    """Moves `serviceloop.core.clock.now` (the one place the code reads the time)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.current: datetime | None = None
+        monkeypatch.setattr(clock, "now", self.now)
+
+    def now(self) -> datetime:
+        from django.utils import timezone
+
+        return self.current or timezone.now()
+
+    def to(self, instant: datetime) -> datetime:
+        assert instant.tzinfo is not None
+        self.current = instant
+        return instant
+
+    def by(self, **delta: float) -> datetime:
+        return self.to(self.now() + timedelta(**delta))
+
+
+@pytest.fixture
+def travel(monkeypatch: pytest.MonkeyPatch) -> Iterator[Travel]:
+    yield Travel(monkeypatch)
+
+
+@pytest.fixture
+def service(sam: User) -> Service:
+    return make_service("Email & collaboration", manager=sam)
+
+
+@pytest.fixture
+def offering(service: Service) -> Offering:
+    return make_offering(service, "Mailbox")
+
+
+@pytest.fixture
+def relationship_a(org_a: Organisation, offering: Offering) -> Relationship:
+    return make_relationship(org_a, offering)
+
+
+@pytest.fixture
+def carol_person(carol: User, org_a: Organisation, relationship_a: Relationship) -> Person:
+    """Carol's contact record: a plain user of the relationship (sees her own tickets only)."""
+    person = make_person(org_a, email=carol.email, user=carol, name="Carol Customer")
+    grant(relationship_a, person, "user")
+    return person
+
+
+@pytest.fixture
+def dave(org_a: Organisation, relationship_a: Relationship) -> Person:
+    """Another person of organisation A, without a login."""
+    return make_person(org_a, email="dave@acme.example", name="Dave Acme")
+
+
+@pytest.fixture
+def bob_person(bob: User, org_b: Organisation) -> Person:
+    return make_person(org_b, email=bob.email, user=bob, name="Bob Borealis")

@@ -1,0 +1,31 @@
+"""The demo's twelve months of tickets: a realistic mix that agrees with the SLA task."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from serviceloop.accounts import demo as accounts_demo
+from serviceloop.catalogue import demo as catalogue_demo
+from serviceloop.core.demo import DemoContext
+from serviceloop.desk import demo as desk_demo
+from serviceloop.desk.models import SlaEvent, Ticket
+from serviceloop.desk.services import sla_check
+from serviceloop.relationships import demo as relationships_demo
+
+
+def test_demo_has_a_year_of_tickets_with_breaches_and_reopenings(db: Any) -> None:
+    ctx = DemoContext(seed=7, now=timezone.now().replace(microsecond=0))
+    for module in (accounts_demo, catalogue_demo, relationships_demo, desk_demo):
+        module.load(ctx)
+    tickets = Ticket.objects.all()
+    assert tickets.count() >= 3500
+    assert {t for (t,) in tickets.values_list("type").distinct()} == set(Ticket.Type.values)
+    assert (ctx.now - tickets.order_by("opened_at").first().opened_at).days >= 300  # type: ignore[union-attr]
+    assert tickets.filter(reopen_count__gt=0).count() > 100
+    breaches = SlaEvent.objects.filter(kind="breached").count()
+    assert 0.05 * tickets.count() < breaches < 0.5 * tickets.count()
+    assert tickets.filter(status__in=Ticket.ACTIVE).exists()
+    # The demo's SLA events are exactly what the periodic task would have recorded.
+    assert sla_check(now=timezone.now()) == 0

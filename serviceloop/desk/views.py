@@ -1,0 +1,396 @@
+"""Pages of the desk: the customer portal and the staff queue and ticket page. Thin: forms, a query, a service."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from serviceloop.accounts.models import User
+from serviceloop.core import clock
+from serviceloop.core.errors import DomainError
+from serviceloop.core.pagination import paginate
+from serviceloop.desk import queries
+from serviceloop.desk.business_time import format_duration
+from serviceloop.desk.forms import (
+    AssignForm,
+    BulkForm,
+    NewTicketForm,
+    PriorityForm,
+    ReplyForm,
+    StaffReplyForm,
+    StatusForm,
+)
+from serviceloop.desk.models import Ticket
+from serviceloop.desk.services import (
+    NewAttachment,
+    person_for_user,
+    services_consumed_by,
+    ticket_assign,
+    ticket_clocks,
+    ticket_create,
+    ticket_reopen,
+    ticket_reply,
+    ticket_set_priority,
+    ticket_set_status,
+    tickets_bulk_assign,
+    tickets_bulk_set_status,
+)
+from serviceloop.desk.services.tickets import reopen_window
+
+View = Callable[..., HttpResponse]
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def staff_required(view: View) -> View:
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not _user(request).is_staff_member:
+            raise PermissionDenied("Only staff may open this page.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def customer_page(view: View) -> View:
+    """Portal pages: staff are sent to their queue."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if _user(request).is_staff_member:
+            return redirect("desk:queue")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _uploads(request: HttpRequest, form: Any) -> list[NewAttachment]:
+    return [NewAttachment.from_upload(upload) for upload in form.cleaned_data.get("attachments") or []]
+
+
+def _show_error(form: Any, error: DomainError) -> None:
+    form.add_error(error.field if error.field in form.fields else None, error.message)
+
+
+# ---------------------------------------------------------------- portal
+
+
+@customer_page
+def portal(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    status, q = request.GET.get("status", "active"), request.GET.get("q", "")[:200]
+    page = paginate(request, queries.portal_tickets(viewer=user, status=status, q=q))
+    return render(
+        request,
+        "desk/portal.html",
+        {
+            "page_obj": page,
+            "status": status,
+            "q": q,
+            "whole_organisation": queries.sees_whole_organisation(user),
+            "query": urlencode({"status": status, "q": q}),
+        },
+    )
+
+
+@customer_page
+def portal_new(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    assert user.organisation_id is not None
+    offerings = services_consumed_by(user.organisation_id)
+    form = NewTicketForm(request.POST or None, request.FILES or None, offerings=offerings)
+    if request.method == "POST" and form.is_valid():
+        offering = form.cleaned_data["offering"]
+        try:
+            ticket = ticket_create(
+                requester=person_for_user(user),
+                service=offering.service,
+                offering=offering,
+                type=form.cleaned_data["type"],
+                subject=form.cleaned_data["subject"],
+                body=form.cleaned_data["body"],
+                channel=Ticket.Channel.PORTAL,
+                by=user,
+                attachments=_uploads(request, form),
+                impact=form.cleaned_data["impact"],
+                urgency=form.cleaned_data["urgency"],
+            )
+        except DomainError as error:
+            _show_error(form, error)
+        else:
+            messages.success(request, f"Ticket {ticket.reference} is open. We will reply here and by email.")
+            return redirect("desk:portal_ticket", public_id=ticket.public_id)
+    return render(request, "desk/portal_new.html", {"form": form, "offerings": offerings})
+
+
+def _portal_ticket_context(request: HttpRequest, ticket: Ticket, form: ReplyForm | None = None) -> dict[str, Any]:
+    now = clock.now()
+    can_reopen = (
+        ticket.status == Ticket.Status.RESOLVED
+        and ticket.resolved_at is not None
+        and now - ticket.resolved_at <= reopen_window()
+    )
+    return {
+        "ticket": ticket,
+        "conversation": queries.messages_of(ticket=ticket, viewer=_user(request)),
+        "form": form or ReplyForm(),
+        "can_reply": ticket.status != Ticket.Status.CLOSED,
+        "can_reopen": can_reopen,
+        "reopen_until": ticket.resolved_at + reopen_window() if ticket.resolved_at else None,
+    }
+
+
+@customer_page
+def portal_ticket(request: HttpRequest, public_id: str) -> HttpResponse:
+    ticket = queries.ticket_for(viewer=_user(request), public_id=public_id)
+    return render(request, "desk/portal_ticket.html", _portal_ticket_context(request, ticket))
+
+
+@customer_page
+@require_POST
+def portal_reply(request: HttpRequest, public_id: str) -> HttpResponse:
+    user = _user(request)
+    ticket = queries.ticket_for(viewer=user, public_id=public_id)
+    form = ReplyForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            ticket_reply(
+                ticket=ticket,
+                body=form.cleaned_data["body"],
+                by_user=user,
+                channel=Ticket.Channel.PORTAL,
+                attachments=_uploads(request, form),
+            )
+        except DomainError as error:
+            _show_error(form, error)
+        else:
+            messages.success(request, "Your reply was added.")
+            return redirect("desk:portal_ticket", public_id=ticket.public_id)
+    context = _portal_ticket_context(request, ticket, form)
+    return render(request, "desk/portal_ticket.html", context, status=422)
+
+
+@customer_page
+@require_POST
+def portal_reopen(request: HttpRequest, public_id: str) -> HttpResponse:
+    ticket = queries.ticket_for(viewer=_user(request), public_id=public_id)
+    try:
+        ticket_reopen(ticket=ticket, by_user=_user(request), reason=request.POST.get("reason", "")[:500])
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"{ticket.reference} is open again.")
+    return redirect("desk:portal_ticket", public_id=ticket.public_id)
+
+
+# ---------------------------------------------------------------- attachments
+
+
+@login_required
+def attachment(request: HttpRequest, public_id: str) -> FileResponse:
+    """Served only to people who may see the ticket (and, for customers, the message)."""
+    item = queries.attachment_for(viewer=_user(request), public_id=public_id)
+    response = FileResponse(item.file.open("rb"), as_attachment=True, filename=item.filename)
+    response["Content-Type"] = item.content_type
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# ---------------------------------------------------------------- staff
+
+
+def _queue_filters(request: HttpRequest) -> queries.QueueFilter:
+    get = request.GET
+    queue = get.get("queue", "open")
+    sort = get.get("sort", "due")
+    return queries.QueueFilter(
+        queue=queue if queue in queries.QUEUES else "open",
+        status=get.get("status", "") if get.get("status", "") in Ticket.Status.values else "",
+        service=get.get("service", "")[:24],
+        organisation=get.get("organisation", "")[:24],
+        priority=get.get("priority", "") if get.get("priority", "") in Ticket.Priority.values else "",
+        q=get.get("q", "")[:200],
+        sort=sort if sort in queries.SORTS else "due",
+    )
+
+
+@staff_required
+def queue(request: HttpRequest) -> HttpResponse:
+    from serviceloop.accounts.models import Organisation
+    from serviceloop.catalogue.models import Service
+
+    filters = _queue_filters(request)
+    now = clock.now()
+    page = paginate(request, queries.ticket_queue(viewer=_user(request), filters=filters, now=now))
+    rows = [{"ticket": t, "left": _time_left(t, now)} for t in page.object_list]
+    params = {k: v for k, v in filters.__dict__.items() if v}
+    return render(
+        request,
+        "desk/queue.html",
+        {
+            "page_obj": page,
+            "rows": rows,
+            "filters": filters,
+            "queues": queries.QUEUES,
+            "sorts": queries.SORTS,
+            "services": Service.objects.only("public_id", "name").order_by("name"),
+            "organisations": Organisation.objects.only("public_id", "name").order_by("name"),
+            "statuses": Ticket.Status.choices,
+            "priorities": Ticket.Priority.choices,
+            "bulk_form": BulkForm(),
+            "query": urlencode(params),
+            "queue_query": urlencode({k: v for k, v in params.items() if k != "queue"}),
+        },
+    )
+
+
+def _time_left(ticket: Ticket, now: Any) -> dict[str, Any] | None:
+    """Wall-clock time to the resolution due instant (exact business time is on the ticket page)."""
+    if ticket.resolution_due_at is None or not ticket.is_active:
+        return None
+    if ticket.clock_stopped_at is not None:
+        return {"text": "paused", "state": "info"}
+    seconds = (ticket.resolution_due_at - now).total_seconds()
+    state = (
+        "bad" if seconds < 0 else ("warn" if ticket.resolution_warn_at and ticket.resolution_warn_at <= now else "ok")
+    )
+    return {"text": format_duration(seconds), "state": state}
+
+
+@staff_required
+@require_POST
+def bulk(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    ids = request.POST.getlist("tickets")[:100]
+    form = BulkForm(request.POST)
+    back = request.POST.get("next", "")
+    target = f"{redirect('desk:queue').url}?{back}" if back and "//" not in back else redirect("desk:queue").url
+    if not ids:
+        messages.error(request, "Select at least one ticket (x selects the current row).")
+        return redirect(target)
+    if not form.is_valid():
+        messages.error(request, "Choose what to do with the selected tickets.")
+        return redirect(target)
+    tickets = list(queries.tickets_visible(viewer=user).filter(public_id__in=ids))
+    try:
+        if form.cleaned_data["action"] == "assign":
+            tickets_bulk_assign(
+                tickets=tickets, by=user, assignee=form.cleaned_data["assignee"], team=form.cleaned_data["team"]
+            )
+        else:
+            if not form.cleaned_data["status"]:
+                raise DomainError("status_required", "Choose the state to move the tickets to.")
+            tickets_bulk_set_status(tickets=tickets, by=user, status=form.cleaned_data["status"])
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"{len(tickets)} ticket(s) updated.")
+    return redirect(target)
+
+
+def _staff_ticket_context(request: HttpRequest, ticket: Ticket, **forms: Any) -> dict[str, Any]:
+    now = clock.now()
+    clocks = ticket_clocks(ticket, now=now)
+    return {
+        "ticket": ticket,
+        "clocks": [
+            {"clock": c, "left": format_duration(c.seconds_left) if c.seconds_left is not None else ""} for c in clocks
+        ],
+        "paused": format_duration(ticket.paused_seconds),
+        "conversation": queries.messages_of(ticket=ticket, viewer=_user(request)),
+        "history": queries.ticket_history(ticket=ticket),
+        "sla_events": queries.sla_events_of(ticket=ticket),
+        "reply_form": forms.get("reply_form") or StaffReplyForm(),
+        "assign_form": forms.get("assign_form")
+        or AssignForm(initial={"assignee": ticket.assignee_id, "team": ticket.team_id}),
+        "status_form": forms.get("status_form") or StatusForm(initial={"status": ticket.status}),
+        "priority_form": forms.get("priority_form")
+        or PriorityForm(initial={"impact": ticket.impact, "urgency": ticket.urgency}),
+    }
+
+
+@staff_required
+def ticket(request: HttpRequest, public_id: str) -> HttpResponse:
+    item = queries.ticket_for(viewer=_user(request), public_id=public_id)
+    return render(request, "desk/ticket.html", _staff_ticket_context(request, item))
+
+
+def _staff_action(
+    request: HttpRequest,
+    public_id: str,
+    form_class: type,
+    name: str,
+    action: Callable[[Ticket, Any], object],
+    done: str,
+) -> HttpResponse:
+    item = queries.ticket_for(viewer=_user(request), public_id=public_id)
+    form = form_class(request.POST, request.FILES) if form_class is StaffReplyForm else form_class(request.POST)
+    if form.is_valid():
+        try:
+            action(item, form)
+        except DomainError as error:
+            _show_error(form, error)
+        else:
+            messages.success(request, done)
+            return redirect("desk:ticket", public_id=item.public_id)
+    item = queries.ticket_for(viewer=_user(request), public_id=public_id)
+    return render(request, "desk/ticket.html", _staff_ticket_context(request, item, **{name: form}), status=422)
+
+
+@staff_required
+@require_POST
+def ticket_reply_view(request: HttpRequest, public_id: str) -> HttpResponse:
+    def act(item: Ticket, form: Any) -> object:
+        return ticket_reply(
+            ticket=item,
+            body=form.cleaned_data["body"],
+            by_user=_user(request),
+            channel=Ticket.Channel.STAFF,
+            internal=form.cleaned_data["internal"],
+            attachments=_uploads(request, form),
+        )
+
+    return _staff_action(request, public_id, StaffReplyForm, "reply_form", act, "Added to the conversation.")
+
+
+@staff_required
+@require_POST
+def ticket_assign_view(request: HttpRequest, public_id: str) -> HttpResponse:
+    def act(item: Ticket, form: Any) -> object:
+        data = form.cleaned_data
+        return ticket_assign(ticket=item, by=_user(request), assignee=data["assignee"], team=data["team"])
+
+    return _staff_action(request, public_id, AssignForm, "assign_form", act, "Assignment changed.")
+
+
+@staff_required
+@require_POST
+def ticket_status_view(request: HttpRequest, public_id: str) -> HttpResponse:
+    def act(item: Ticket, form: Any) -> object:
+        data = form.cleaned_data
+        return ticket_set_status(ticket=item, by=_user(request), status=data["status"], resolution=data["resolution"])
+
+    return _staff_action(request, public_id, StatusForm, "status_form", act, "State changed.")
+
+
+@staff_required
+@require_POST
+def ticket_priority_view(request: HttpRequest, public_id: str) -> HttpResponse:
+    def act(item: Ticket, form: Any) -> object:
+        data = form.cleaned_data
+        return ticket_set_priority(ticket=item, by=_user(request), impact=data["impact"], urgency=data["urgency"])
+
+    return _staff_action(request, public_id, PriorityForm, "priority_form", act, "Priority re-assessed.")
