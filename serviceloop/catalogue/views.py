@@ -13,9 +13,9 @@ from django.views.decorators.http import require_POST
 
 from serviceloop.accounts.models import User
 from serviceloop.catalogue import queries, services
-from serviceloop.catalogue.access import form_error, manager_required, staff_required
 from serviceloop.catalogue.forms import ComponentForm, OfferingForm, ServiceForm, ValueItemForm
 from serviceloop.catalogue.models import OfferingComponent, Service, ValueItem
+from serviceloop.core.access import form_error, manager_required, staff_required
 from serviceloop.core.errors import DomainError
 from serviceloop.core.pagination import paginate
 

@@ -9,13 +9,13 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from serviceloop.accounts.models import User
 from serviceloop.core import clock
+from serviceloop.core.access import staff_required
 from serviceloop.core.errors import DomainError
 from serviceloop.core.pagination import paginate
 from serviceloop.desk import queries
@@ -51,17 +51,6 @@ View = Callable[..., HttpResponse]
 
 def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
-
-
-def staff_required(view: View) -> View:
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not _user(request).is_staff_member:
-            raise PermissionDenied("Only staff may open this page.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def customer_page(view: View) -> View:

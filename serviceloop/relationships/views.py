@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from serviceloop.accounts.models import User
-from serviceloop.catalogue.access import form_error, manager_required, staff_required
+from serviceloop.core.access import form_error, manager_required, staff_required
 from serviceloop.core.errors import DomainError
 from serviceloop.core.pagination import paginate
 from serviceloop.relationships import queries, services

@@ -5,14 +5,12 @@ the inbox of unmatched posts, matching rules, webhook sources, sentiment correct
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import segno
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
@@ -23,9 +21,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from serviceloop.catalogue.models import Offering, Service
+from serviceloop.core.access import staff_required
 from serviceloop.core.errors import DomainError
 from serviceloop.core.pagination import paginate
-from serviceloop.core.visibility import is_staff_viewer
 from serviceloop.feedback.channel_forms import (
     AssignForm,
     CorrectionForm,
@@ -83,19 +81,6 @@ LABEL_CHOICES = SentimentLabel.choices
 QR_REPEAT_SECONDS = 600
 _QR_SALT = "feedback.qr-answered"
 _WIDGET_SALT = "feedback.widget-frame"
-
-
-def staff_required(view: View) -> View:
-    """Anonymous visitors sign in (302); signed-in customers get 403."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not is_staff_viewer(request.user):
-            raise PermissionDenied("Only staff may see this page.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _scale(kind: str) -> list[int]:
