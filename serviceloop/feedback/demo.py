@@ -21,6 +21,7 @@ from serviceloop.feedback.models import (
     Trigger,
 )
 from serviceloop.feedback.questions import drivers_offered, score_band
+from serviceloop.feedback.sentiment import DEFAULT_THRESHOLDS
 from serviceloop.feedback.services.invitations import active_survey
 from serviceloop.feedback.services.responses import score_sentiment
 from serviceloop.feedback.services.surveys import survey_create, survey_current_version
@@ -160,7 +161,7 @@ def _response(ctx: DemoContext, invitation: Invitation, worse: Any, comments: di
     offered = drivers_offered("happiness", happiness)
     drivers = rng.sample([d.value for d in offered], k=rng.choice((0, 1, 1, 2))) if rng.random() < 0.6 else []
     comment = rng.choice(comments[band]) if rng.random() < COMMENT_RATE else ""
-    sentiment = score_sentiment(comment)
+    sentiment = score_sentiment(comment, DEFAULT_THRESHOLDS)
     assert invitation.responded_at is not None
     return Response(
         service_id=invitation.service_id,

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from serviceloop.accounts.models import Organisation
@@ -25,6 +23,8 @@ from serviceloop.feedback.models import (
     Response,
     SurveyVersion,
 )
+from serviceloop.feedback.sentiment import Thresholds, score_text
+from serviceloop.feedback.services.sentiment_labels import current_thresholds, prepare_text
 from serviceloop.feedback.signals import response_recorded
 from serviceloop.relationships.models import Person
 
@@ -38,27 +38,20 @@ class Sentiment:
     version: str
 
 
-def score_sentiment(text: str) -> Sentiment:
-    """The one place that calls the sentiment module (and tolerates its absence on a partial branch)."""
+def score_sentiment(text: str, thresholds: Thresholds | None = None) -> Sentiment:
+    """Score free text with the thresholds in force (calibrated from staff corrections, else DOMAIN §2's).
+
+    Bulk callers read the thresholds once and pass them in.
+    """
     if not text.strip():
         return Sentiment(None, None, "")
-    try:
-        module: Any = importlib.import_module("serviceloop.feedback.sentiment")
-    except ModuleNotFoundError:
-        return Sentiment(None, None, "")
-    result = module.score_text(text)
+    result = score_text(text, thresholds or current_thresholds())
     return Sentiment(float(result.score), str(result.label), str(result.version))
 
 
 def mask_text(text: str) -> str:
     """Mask personal data in free text when SERVICELOOP_MASK_PERSONAL_DATA is on."""
-    if not getattr(settings, "SERVICELOOP_MASK_PERSONAL_DATA", False) or not text:
-        return text
-    try:
-        module: Any = importlib.import_module("serviceloop.feedback.pii")
-    except ModuleNotFoundError:
-        return text
-    return str(module.mask_personal_data(text))
+    return prepare_text(text)[0]
 
 
 def _check_score(field: str, value: int | None) -> None:
