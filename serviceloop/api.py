@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+from typing import Any
 
 from django.apps import apps
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
@@ -17,10 +18,43 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from serviceloop.accounts.auth import API_AUTH
 from serviceloop.core.errors import DomainError
+from serviceloop.core.schemas import ErrorOut
 
 logger = logging.getLogger(__name__)
 
-api = NinjaAPI(
+
+class ServiceloopAPI(NinjaAPI):
+    """NinjaAPI whose schema documents the answers every operation can give.
+
+    Any operation may answer 422 (its input failed validation), 400 when it takes a body that
+    cannot be parsed, and, when it needs a login, 401;
+    the exception handlers below produce them for every route, so the document says so once here
+    rather than in each route's `response=`.
+    """
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(*args, **kwargs)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        error_schema = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, definition in error_schema.pop("$defs", {}).items():
+            components.setdefault(name, definition)
+        components.setdefault("ErrorOut", error_schema)
+        ref = {
+            "description": "Error",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
+        }
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                responses.setdefault("422", {**ref, "description": "The request is invalid"})
+                if "requestBody" in operation:
+                    responses.setdefault("400", {**ref, "description": "The body cannot be parsed"})
+                if operation.get("security"):
+                    responses.setdefault("401", {**ref, "description": "Not signed in"})
+        return schema
+
+
+api = ServiceloopAPI(
     title="serviceloop API",
     version="1",
     description=(

@@ -183,6 +183,11 @@ CELERY_BEAT_SCHEDULE["desk-close-resolved"] = {
     "task": "serviceloop.desk.tasks.close_resolved_tickets",
     "schedule": 3600.0,
 }
+# Feedback: the periodic relationship (NPS) survey, once a day; the throttle keeps it to 1 in 90 days a person.
+CELERY_BEAT_SCHEDULE["feedback-relationship-surveys"] = {
+    "task": "serviceloop.feedback.tasks.send_relationship_surveys",
+    "schedule": 24 * 60 * 60.0,
+}
 
 # Security: production sets SERVICELOOP_SECURE=true behind TLS; `manage.py check --deploy` is clean then.
 SECURE = env_bool("SERVICELOOP_SECURE", False)
@@ -216,6 +221,11 @@ SERVICELOOP_ATTACHMENT_TYPES = env_list(
 )
 SERVICELOOP_REOPEN_DAYS = int(env("SERVICELOOP_REOPEN_DAYS", "14"))
 SERVICELOOP_SLA_BREACHING_SOON_HOURS = int(env("SERVICELOOP_SLA_BREACHING_SOON_HOURS", "4"))
+# Feedback: how long signed survey links work; whether free text is masked for personal data.
+SERVICELOOP_SURVEY_LINK_DAYS = int(env("SERVICELOOP_SURVEY_LINK_DAYS", "14"))
+SERVICELOOP_MASK_PERSONAL_DATA = env_bool("SERVICELOOP_MASK_PERSONAL_DATA", False)
+# Feedback channels: the shared secret that signs post webhooks of sources without a secret of their own.
+SERVICELOOP_POST_WEBHOOK_SECRET = env("SERVICELOOP_POST_WEBHOOK_SECRET")
 
 LOGGING = {
     "version": 1,

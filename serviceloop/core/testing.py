@@ -120,8 +120,7 @@ def celery_worker(request: Any, settings: Any, transactional_db: Any) -> Iterato
     url = f"sqla+sqlite:///{broker_dir / 'broker.sqlite3'}" if request.param == "embedded" else request.param
     previous = {key: app.conf.get(key) for key in ("broker_url", "task_always_eager", "broker_transport_options")}
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    # kombu's SQLAlchemy transport hands its transport options to create_engine(), which refuses
-    # polling_interval; that transport polls once a second by default.
+    # The SQLAlchemy transport hands its options to create_engine, which knows no polling interval.
     options = {} if url.startswith("sqla+") else {"polling_interval": 0.1}
     app.conf.update(broker_url=url, task_always_eager=False, broker_transport_options=options)
     # Drop the pool bound to the previous broker, so producers and the worker use this one.
@@ -141,11 +140,10 @@ def _reset_producer_pool(app: Any) -> None:
     # Producers keep connections to the broker they first used; drop them when the broker changes.
     from kombu import pools
 
-    app.pool.force_close_all()
-    app._pool = None
-    # The producer pool (kombu's global pools, and celery's handle on one) still holds closed connections.
-    app.amqp._producer_pool = None
+    # kombu keeps producer pools in a process-wide registry keyed by connection; clear it all.
     pools.reset()
+    app._pool = None
+    app.amqp._producer_pool = None
 
 
 def wait_until(condition: Any, timeout: float = 20.0, interval: float = 0.1, message: str = "condition") -> None:

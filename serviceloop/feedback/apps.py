@@ -5,3 +5,6 @@ class FeedbackConfig(AppConfig):
     name = "serviceloop.feedback"
     label = "feedback"
     verbose_name = "Feedback"
+
+    def ready(self) -> None:
+        from serviceloop.feedback import receivers  # noqa: F401  (connects the signal handlers)

@@ -1,0 +1,5 @@
+from serviceloop.feedback.views import channels, surveys
+
+app_name = "feedback"
+
+urlpatterns = [*surveys.urlpatterns, *channels.urlpatterns]
