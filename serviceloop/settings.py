@@ -227,6 +227,26 @@ SERVICELOOP_MASK_PERSONAL_DATA = env_bool("SERVICELOOP_MASK_PERSONAL_DATA", Fals
 # Feedback channels: the shared secret that signs post webhooks of sources without a secret of their own.
 SERVICELOOP_POST_WEBHOOK_SECRET = env("SERVICELOOP_POST_WEBHOOK_SECRET")
 
+# The desk's email channel (docs/email.md): the desk address (Reply-To of notifications, the domain of
+# our Message-IDs), where new mail tickets go, who may write in, and the two ways in (webhook, IMAP).
+SERVICELOOP_MAIL_ADDRESS = env("SERVICELOOP_MAIL_ADDRESS") or DEFAULT_FROM_EMAIL.rsplit("<", 1)[-1].strip(" >")
+SERVICELOOP_MAIL_DEFAULT_SERVICE = env("SERVICELOOP_MAIL_DEFAULT_SERVICE")
+SERVICELOOP_MAIL_UNKNOWN_SENDERS = env("SERVICELOOP_MAIL_UNKNOWN_SENDERS", "create")
+SERVICELOOP_MAIL_WEBHOOK_SECRET = env("SERVICELOOP_MAIL_WEBHOOK_SECRET")
+SERVICELOOP_MAIL_NOTIFY = env_bool("SERVICELOOP_MAIL_NOTIFY", True)
+SERVICELOOP_IMAP_HOST = env("SERVICELOOP_IMAP_HOST")
+SERVICELOOP_IMAP_PORT = int(env("SERVICELOOP_IMAP_PORT", "993"))
+SERVICELOOP_IMAP_USER = env("SERVICELOOP_IMAP_USER")
+SERVICELOOP_IMAP_PASSWORD = env("SERVICELOOP_IMAP_PASSWORD")
+SERVICELOOP_IMAP_FOLDER = env("SERVICELOOP_IMAP_FOLDER", "INBOX")
+SERVICELOOP_IMAP_CA_FILE = env("SERVICELOOP_IMAP_CA_FILE")
+SERVICELOOP_IMAP_POLL_SECONDS = float(env("SERVICELOOP_IMAP_POLL_SECONDS", "60"))
+if SERVICELOOP_IMAP_HOST:
+    CELERY_BEAT_SCHEDULE["desk-mail-poll"] = {
+        "task": "serviceloop.desk.mail_tasks.poll_mailbox",
+        "schedule": SERVICELOOP_IMAP_POLL_SECONDS,
+    }
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
