@@ -67,12 +67,13 @@ def _threading(ticket: Ticket, own_id: str) -> dict[str, str]:
     """Message-ID, and In-Reply-To/References pointing at the requester's last mail (or the root)."""
     ids = list(
         ticket.messages.exclude(email_message_id="")
+        .exclude(email_message_id=own_id)
         .order_by("created_at", "pk")
         .values_list("email_message_id", "author_person_id")
     )
     customer_ids = [mail_id for mail_id, person in ids if person is not None]
     parent = customer_ids[-1] if customer_ids else thread_root_id(ticket)
-    chain = [thread_root_id(ticket)] + [mail_id for mail_id, _ in ids if mail_id != own_id]
+    chain = [thread_root_id(ticket)] + [mail_id for mail_id, _ in ids]
     chain = list(dict.fromkeys(chain))
     if len(chain) > _MAX_REFERENCES:
         chain = chain[:1] + chain[-(_MAX_REFERENCES - 1) :]
