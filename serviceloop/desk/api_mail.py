@@ -75,7 +75,8 @@ def _read(request: HttpRequest) -> bytes:
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"message/rfc822": {"schema": {"type": "string", "format": "binary"}}},
+            # Sent as message/rfc822; declared as octet-stream, which OpenAPI tools (and the fuzzer) can send.
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
         }
     },
 )
