@@ -177,16 +177,16 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
-# Feedback: the periodic relationship (NPS) survey, once a day; the throttle keeps it to 1 in 90 days a person.
-CELERY_BEAT_SCHEDULE["feedback-relationship-surveys"] = {
-    "task": "serviceloop.feedback.tasks.send_relationship_surveys",
-    "schedule": 24 * 60 * 60.0,
-}
 # Desk: record SLA warnings and breaches (at the instant they happened) every minute.
 CELERY_BEAT_SCHEDULE["desk-sla-check"] = {"task": "serviceloop.desk.tasks.sla_check", "schedule": 60.0}
 CELERY_BEAT_SCHEDULE["desk-close-resolved"] = {
     "task": "serviceloop.desk.tasks.close_resolved_tickets",
     "schedule": 3600.0,
+}
+# Feedback: the periodic relationship (NPS) survey, once a day; the throttle keeps it to 1 in 90 days a person.
+CELERY_BEAT_SCHEDULE["feedback-relationship-surveys"] = {
+    "task": "serviceloop.feedback.tasks.send_relationship_surveys",
+    "schedule": 24 * 60 * 60.0,
 }
 
 # Security: production sets SERVICELOOP_SECURE=true behind TLS; `manage.py check --deploy` is clean then.
@@ -210,11 +210,6 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 SERVICELOOP_MIN_SAMPLE = int(env("SERVICELOOP_MIN_SAMPLE", "30"))
 SERVICELOOP_PAGE_SIZE = 50
 
-# Feedback: how long signed survey links work; whether free text is masked for personal data.
-SERVICELOOP_SURVEY_LINK_DAYS = int(env("SERVICELOOP_SURVEY_LINK_DAYS", "14"))
-SERVICELOOP_MASK_PERSONAL_DATA = env_bool("SERVICELOOP_MASK_PERSONAL_DATA", False)
-# Feedback channels: the shared secret that signs post webhooks of sources without a secret of their own.
-SERVICELOOP_POST_WEBHOOK_SECRET = env("SERVICELOOP_POST_WEBHOOK_SECRET")
 # Desk: attachments (size and content types), the customer's reopen window, the "breaching soon" queue.
 SERVICELOOP_ATTACHMENT_MAX_BYTES = int(env("SERVICELOOP_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
 SERVICELOOP_ATTACHMENT_TYPES = env_list(
@@ -226,6 +221,31 @@ SERVICELOOP_ATTACHMENT_TYPES = env_list(
 )
 SERVICELOOP_REOPEN_DAYS = int(env("SERVICELOOP_REOPEN_DAYS", "14"))
 SERVICELOOP_SLA_BREACHING_SOON_HOURS = int(env("SERVICELOOP_SLA_BREACHING_SOON_HOURS", "4"))
+# Feedback: how long signed survey links work; whether free text is masked for personal data.
+SERVICELOOP_SURVEY_LINK_DAYS = int(env("SERVICELOOP_SURVEY_LINK_DAYS", "14"))
+SERVICELOOP_MASK_PERSONAL_DATA = env_bool("SERVICELOOP_MASK_PERSONAL_DATA", False)
+# Feedback channels: the shared secret that signs post webhooks of sources without a secret of their own.
+SERVICELOOP_POST_WEBHOOK_SECRET = env("SERVICELOOP_POST_WEBHOOK_SECRET")
+
+# The desk's email channel (docs/email.md): the desk address (Reply-To of notifications, the domain of
+# our Message-IDs), where new mail tickets go, who may write in, and the two ways in (webhook, IMAP).
+SERVICELOOP_MAIL_ADDRESS = env("SERVICELOOP_MAIL_ADDRESS") or DEFAULT_FROM_EMAIL.rsplit("<", 1)[-1].strip(" >")
+SERVICELOOP_MAIL_DEFAULT_SERVICE = env("SERVICELOOP_MAIL_DEFAULT_SERVICE")
+SERVICELOOP_MAIL_UNKNOWN_SENDERS = env("SERVICELOOP_MAIL_UNKNOWN_SENDERS", "create")
+SERVICELOOP_MAIL_WEBHOOK_SECRET = env("SERVICELOOP_MAIL_WEBHOOK_SECRET")
+SERVICELOOP_MAIL_NOTIFY = env_bool("SERVICELOOP_MAIL_NOTIFY", True)
+SERVICELOOP_IMAP_HOST = env("SERVICELOOP_IMAP_HOST")
+SERVICELOOP_IMAP_PORT = int(env("SERVICELOOP_IMAP_PORT", "993"))
+SERVICELOOP_IMAP_USER = env("SERVICELOOP_IMAP_USER")
+SERVICELOOP_IMAP_PASSWORD = env("SERVICELOOP_IMAP_PASSWORD")
+SERVICELOOP_IMAP_FOLDER = env("SERVICELOOP_IMAP_FOLDER", "INBOX")
+SERVICELOOP_IMAP_CA_FILE = env("SERVICELOOP_IMAP_CA_FILE")
+SERVICELOOP_IMAP_POLL_SECONDS = float(env("SERVICELOOP_IMAP_POLL_SECONDS", "60"))
+if SERVICELOOP_IMAP_HOST:
+    CELERY_BEAT_SCHEDULE["desk-mail-poll"] = {
+        "task": "serviceloop.desk.mail_tasks.poll_mailbox",
+        "schedule": SERVICELOOP_IMAP_POLL_SECONDS,
+    }
 
 LOGGING = {
     "version": 1,

@@ -1,6 +1,15 @@
 from django.contrib import admin
 
-from serviceloop.desk.models import BusinessCalendar, Holiday, PriorityRule, SlaEvent, SlaTarget, Team, Ticket
+from serviceloop.desk.models import (
+    BusinessCalendar,
+    Holiday,
+    InboundMail,
+    PriorityRule,
+    SlaEvent,
+    SlaTarget,
+    Team,
+    Ticket,
+)
 
 
 class HolidayInline(admin.TabularInline):
@@ -44,3 +53,11 @@ class SlaEventAdmin(admin.ModelAdmin):
     list_display = ("ticket", "target", "kind", "at")
     list_filter = ("target", "kind")
     raw_id_fields = ("ticket",)
+
+
+@admin.register(InboundMail)
+class InboundMailAdmin(admin.ModelAdmin):
+    list_display = ("received_at", "source", "from_email", "subject", "outcome", "reason", "ticket")
+    list_filter = ("outcome", "source")
+    search_fields = ("from_email", "subject", "email_message_id")
+    raw_id_fields = ("ticket", "message")

@@ -18,6 +18,7 @@ from serviceloop.core.pagination import LimitOffset
 from serviceloop.core.schemas import ErrorOut
 from serviceloop.core.visibility import require_staff
 from serviceloop.desk import queries
+from serviceloop.desk.api_mail import mail_router
 from serviceloop.desk.models import Attachment, Message, SlaEvent, Ticket, TicketEvent
 from serviceloop.desk.services import (
     NewAttachment,
@@ -38,6 +39,7 @@ from serviceloop.desk.services import (
 from serviceloop.relationships.models import Person
 
 router = Router(tags=["desk"])
+router.add_router("/mail", mail_router)
 
 TypeName = Literal["incident", "request", "complaint", "compliment", "question"]
 StatusName = Literal["new", "open", "waiting_customer", "waiting_third_party", "resolved", "closed"]

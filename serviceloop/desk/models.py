@@ -372,3 +372,36 @@ class SlaEvent(BaseModel):
                 violation_error_message="This SLA event is already recorded for the ticket.",
             ),
         ]
+
+
+class InboundMail(BaseModel):
+    """The log of every mail that came in (IMAP or webhook) and what the desk did with it."""
+
+    class Outcome(models.TextChoices):
+        CREATED = "created", "Created a ticket"
+        REPLIED = "replied", "Replied on a ticket"
+        IGNORED = "ignored", "Ignored"
+        REJECTED = "rejected", "Rejected"
+
+    class Source(models.TextChoices):
+        IMAP = "imap", "IMAP mailbox"
+        WEBHOOK = "webhook", "Webhook"
+
+    source = models.CharField(max_length=10, choices=Source.choices)
+    # The mail's own Message-ID header (without angle brackets).
+    email_message_id = models.CharField(max_length=500, blank=True, db_index=True)
+    from_email = models.CharField(max_length=254, blank=True)
+    subject = models.CharField(max_length=300, blank=True)
+    size = models.PositiveIntegerField(default=0)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    # A machine word and a sentence: "auto_reply: Auto-Submitted: auto-replied", "unknown_sender: ...".
+    reason = models.CharField(max_length=500, blank=True)
+    ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_mails")
+    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_mails")
+    received_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.outcome}: {self.subject[:60]}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from serviceloop.core import clock
+from serviceloop.desk.mail_tasks import poll_mailbox  # noqa: F401  (Celery finds it here)
 from serviceloop.desk.services import sla_check as sla_check_service
 from serviceloop.desk.services import tickets_close_resolved
 

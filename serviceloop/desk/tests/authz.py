@@ -176,3 +176,22 @@ ENDPOINTS = [
     Endpoint("GET", "/api/desk/teams", STAFF_API),
     Endpoint("GET", "/api/desk/offerings", CUSTOMER_API),
 ]
+
+
+def _inbound_mail(w: World) -> bytes:
+    # Otto answers on his ticket by email: a reply (200) for staff tokens; customers get 403.
+    return (
+        f"From: otto@acme.example\r\nTo: desk@serviceloop.localhost\r\nSubject: Re: [{w.ticket_a.reference}] "
+        "Mailbox full\r\nMessage-ID: <authz-reply@acme.example>\r\n\r\nStill full.\r\n"
+    ).encode()
+
+
+ENDPOINTS.append(
+    Endpoint(
+        "POST",
+        "/api/desk/mail/inbound",
+        expect(anonymous=401, customer_a=403, agent=200),
+        body=_inbound_mail,
+        content_type="message/rfc822",
+    )
+)

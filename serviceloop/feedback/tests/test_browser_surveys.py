@@ -16,7 +16,6 @@ from serviceloop.feedback.tests.survey_factories import (
     make_person,
     make_service,
     make_ticket,
-    resolve,
 )
 
 SENTIMENT_READY = importlib.util.find_spec("serviceloop.feedback.sentiment") is not None
@@ -24,7 +23,7 @@ SENTIMENT_READY = importlib.util.find_spec("serviceloop.feedback.sentiment") is 
 
 @pytest.mark.browser
 def test_one_click_in_the_resolution_email_reaches_the_service_page(
-    live_server: Any, page: Any, smtp_server: Any, settings: Any
+    live_server: Any, page: Any, browser: Any, smtp_server: Any, settings: Any
 ) -> None:
     settings.SITE_URL = live_server.url
     manager = make_user("sam@provider.example", User.Role.SERVICE_MANAGER, name="Sam Manager")
@@ -33,10 +32,26 @@ def test_one_click_in_the_resolution_email_reaches_the_service_page(
     pat = make_person(make_organisation("Acme Logistics"), "pat@acme.example", name="Pat Pay")
     ticket = make_ticket(service, pat, subject="Payslip missing for November")
 
-    # The desk page is on another branch: resolve as the desk does (row, then ticket_resolved after commit).
-    resolve(ticket)
+    # An agent resolves the ticket on the desk's ticket page (another browser: the customer has no session).
+    make_user("alex@provider.example", User.Role.AGENT)
+    desk = browser.new_page()
+    desk.goto(f"{live_server.url}/accounts/login/?next=/desk/tickets/{ticket.public_id}/")
+    desk.get_by_label("Email").fill("alex@provider.example")
+    desk.get_by_label("Password").fill(PASSWORD)
+    desk.get_by_role("button", name="Sign in").click()
+    desk.get_by_label("Status").select_option("resolved")
+    desk.get_by_label("Resolution").fill("Reissued the November payslip.")
+    desk.get_by_role("button", name="Change state").click()
+    desk.get_by_text("State changed.").wait_for()
+    desk.close()
 
-    [message] = smtp_server.wait_for(1)
+    # The desk also tells the requester the resolution; the survey invitation is the mail with the scores.
+    smtp_server.wait_for(1)
+    [message] = [
+        m
+        for m in smtp_server.wait_for(2)
+        if m.get_body(("html",)) and "data-score" in m.get_body(("html",)).get_content()
+    ]
     assert ticket.reference in message["Subject"]
     html = message.get_body(("html",)).get_content()
     nine = re.search(r'href="([^"]+)"[^>]*data-score="9"', html)
@@ -53,7 +68,6 @@ def test_one_click_in_the_resolution_email_reaches_the_service_page(
     response = Response.objects.get(ticket=ticket)
     assert (response.lost_time_bucket, response.comment) == ("1to2h", "Fixed quickly, thank you, great support!")
 
-    make_user("alex@provider.example", User.Role.AGENT)
     page.goto(f"{live_server.url}/accounts/login/?next=/feedback/services/{service.public_id}/")
     page.get_by_label("Email").fill("alex@provider.example")
     page.get_by_label("Password").fill(PASSWORD)
