@@ -13,3 +13,6 @@ sla_breached = Signal()
 # message_id: int — a message was added to a ticket's conversation (public reply or internal note);
 # the email part notifies the requester of public staff replies.
 message_posted = Signal()
+# event_id: int — a history row (TicketEvent) was recorded by a desk service: a change of state, an
+# assignment, a resolution... (the email channel tells the requester of the ones they should hear of).
+ticket_event_recorded = Signal()

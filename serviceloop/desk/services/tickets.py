@@ -17,7 +17,13 @@ from serviceloop.desk.models import Message, Team, Ticket, TicketEvent, TicketSe
 from serviceloop.desk.search import search_reindex
 from serviceloop.desk.services.attachments import NewAttachment, attachments_store, attachments_validate
 from serviceloop.desk.services.sla import priority_for, sla_resume, sla_start, sla_stop
-from serviceloop.desk.signals import message_posted, ticket_created, ticket_reopened, ticket_resolved
+from serviceloop.desk.signals import (
+    message_posted,
+    ticket_created,
+    ticket_event_recorded,
+    ticket_reopened,
+    ticket_resolved,
+)
 from serviceloop.relationships.models import Person, Relationship
 
 Status = Ticket.Status
@@ -66,7 +72,7 @@ def _record(
     to_value: str = "",
     note: str = "",
 ) -> TicketEvent:
-    return TicketEvent.objects.create(
+    event = TicketEvent.objects.create(
         ticket=ticket,
         kind=kind,
         by=by,
@@ -76,6 +82,9 @@ def _record(
         to_value=to_value[:200],
         note=note[:500],
     )
+    event_id = event.pk
+    transaction.on_commit(lambda: ticket_event_recorded.send(TicketEvent, event_id=event_id))
+    return event
 
 
 def _is_staff(user: User | None) -> bool:

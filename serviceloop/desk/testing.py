@@ -1,4 +1,4 @@
-"""Desk fixtures: a service organisation A consumes, Carol's contact record, and a clock to move."""
+"""Desk fixtures (registered from the root conftest.py): a service organisation A consumes, Carol's contact record, and a clock to move."""
 
 from __future__ import annotations
 
