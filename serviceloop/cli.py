@@ -82,6 +82,8 @@ def _gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
         "-",
         "--graceful-timeout",
         "5",
+        # No control socket: it would be a file under $HOME, outside the data directory, and unused.
+        "--no-control-socket",
     ]
 
 
