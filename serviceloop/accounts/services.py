@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 import zoneinfo
 from dataclasses import dataclass
@@ -30,20 +31,43 @@ def validate_time_zone(name: str) -> str:
     return name
 
 
+_DOMAIN = re.compile(r"^(?=.{1,200}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def validate_domain(domain: str, *, exclude: Organisation | None = None) -> str:
+    """An email domain like acme.example, used by no other organisation (inbound mail is placed by it)."""
+    domain = domain.strip().lower().removeprefix("@")
+    if not domain:
+        return ""
+    if not _DOMAIN.match(domain):
+        raise InvalidInput("domain_invalid", f"'{domain}' is not an email domain, e.g. acme.example.", field="domain")
+    clash = Organisation.objects.filter(domain=domain)
+    if exclude is not None:
+        clash = clash.exclude(pk=exclude.pk)
+    if clash.exists():
+        raise ConflictError("domain_taken", f"Another organisation already uses the domain {domain}.", field="domain")
+    return domain
+
+
 def organisation_create(*, name: str, slug: str = "", domain: str = "", notes: str = "") -> Organisation:
     name = name.strip()
     if not name:
         raise InvalidInput("name_required", "An organisation needs a name.", field="name")
+    given = bool(slug.strip())
     slug = slugify(slug or name)[:80]
     if not slug:
-        raise InvalidInput("slug_invalid", "The slug needs at least one letter or digit.", field="slug")
+        field = "slug" if given else "name"
+        raise InvalidInput("slug_invalid", "The slug needs at least one letter or digit.", field=field)
+    domain = validate_domain(domain)
     try:
         with transaction.atomic():
-            return Organisation.objects.create(name=name, slug=slug, domain=domain.strip().lower(), notes=notes)
+            return Organisation.objects.create(name=name, slug=slug, domain=domain, notes=notes)
     except IntegrityError:
-        raise ConflictError(
-            "slug_taken", f"An organisation with the slug '{slug}' already exists.", field="slug"
-        ) from None
+        message = f"An organisation with the slug '{slug}' already exists."
+        if given:
+            raise ConflictError("slug_taken", message, field="slug") from None
+        message += " Choose another name, or give a slug of your own."
+        raise ConflictError("name_taken", message, field="name") from None
 
 
 def organisation_update(
@@ -54,7 +78,7 @@ def organisation_update(
             raise InvalidInput("name_required", "An organisation needs a name.", field="name")
         organisation.name = name.strip()
     if domain is not None:
-        organisation.domain = domain.strip().lower()
+        organisation.domain = validate_domain(domain, exclude=organisation)
     if notes is not None:
         organisation.notes = notes
     organisation.save()

@@ -101,12 +101,20 @@ def _validate_manager(manager: User | None) -> User:
     return manager
 
 
-def _save(obj: Model, *, slug_message: str) -> None:
+def _save(obj: Model, *, slug_message: str, slug_given: bool = True) -> None:
+    """Save, turning a slug clash into a 409 next to the field the user filled in.
+
+    A slug derived from the name is the name's clash: the message says so next to the name.
+    """
     try:
         with transaction.atomic():
             obj.save()
     except IntegrityError:
-        raise ConflictError("slug_taken", slug_message, field="slug") from None
+        if slug_given:
+            raise ConflictError("slug_taken", slug_message, field="slug") from None
+        raise ConflictError(
+            "name_taken", f"{slug_message} Choose another name, or give a slug of your own.", field="name"
+        ) from None
 
 
 # -- services --------------------------------------------------------------------------------------
@@ -132,7 +140,7 @@ def service_create(
     )
     service.slug = _slug(slug, service.name)
     with transaction.atomic():
-        _save(service, slug_message=f"A service with the slug '{service.slug}' already exists.")
+        _save(service, slug_message=f"A service with the slug '{service.slug}' already exists.", slug_given=bool(slug))
         _record(
             service=service,
             obj=service,
@@ -211,7 +219,11 @@ def offering_create(
     )
     offering.slug = _slug(slug, offering.name)
     with transaction.atomic():
-        _save(offering, slug_message=f"{service.name} already has an offering with the slug '{offering.slug}'.")
+        _save(
+            offering,
+            slug_message=f"{service.name} already has an offering with the slug '{offering.slug}'.",
+            slug_given=bool(slug),
+        )
         _record(
             service=service,
             obj=offering,

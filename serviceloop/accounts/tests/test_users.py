@@ -41,3 +41,26 @@ def test_only_administrators_reach_the_django_admin(ada, alex) -> None:
 def test_unknown_time_zone_is_refused(db) -> None:
     with pytest.raises(InvalidInput, match="time zone"):
         user_create(email="t@provider.example", role=User.Role.AGENT, time_zone="Mars/Olympus")
+
+
+def test_an_organisation_domain_must_be_an_email_domain(db) -> None:
+    from serviceloop.accounts.services import organisation_create
+
+    with pytest.raises(InvalidInput, match="not an email domain") as caught:
+        organisation_create(name="Odd", domain="not a domain!!")
+    assert caught.value.field == "domain"
+
+
+def test_two_organisations_cannot_share_a_domain(org_a) -> None:
+    from serviceloop.accounts.services import organisation_create
+
+    with pytest.raises(ConflictError, match="already uses the domain"):
+        organisation_create(name="Copycat", domain="ACME.example")
+
+
+def test_a_duplicate_organisation_name_is_reported_on_the_name(org_a) -> None:
+    from serviceloop.accounts.services import organisation_create
+
+    with pytest.raises(ConflictError) as caught:
+        organisation_create(name="Acme Logistics")
+    assert caught.value.field == "name"

@@ -45,10 +45,20 @@ def test_customer_cannot_be_service_manager(sam: User, carol: User) -> None:
     assert (response.status_code, response.json()["field"]) == (422, "service_manager")
 
 
-def test_duplicate_service_slug_is_a_conflict(sam: User) -> None:
+def test_duplicate_service_name_is_a_conflict_on_the_name(sam: User) -> None:
     make_service(sam, name="Payroll")
     response = _post(
         api_client_for(sam), "/api/catalogue/services", {"name": "Payroll", "service_manager": sam.public_id}
+    )
+    assert (response.status_code, response.json()["code"], response.json()["field"]) == (409, "name_taken", "name")
+
+
+def test_duplicate_given_slug_is_a_conflict_on_the_slug(sam: User) -> None:
+    make_service(sam, name="Payroll")
+    response = _post(
+        api_client_for(sam),
+        "/api/catalogue/services",
+        {"name": "Payroll two", "slug": "payroll", "service_manager": sam.public_id},
     )
     assert (response.status_code, response.json()["code"], response.json()["field"]) == (409, "slug_taken", "slug")
 

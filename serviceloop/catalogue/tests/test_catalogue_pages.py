@@ -28,14 +28,14 @@ def test_creating_a_service_with_an_agent_as_manager_shows_the_error_next_to_the
     assert not Service.objects.exists()
 
 
-def test_duplicate_slug_on_the_page_is_shown_on_the_slug_field(sam: User) -> None:
+def test_duplicate_name_on_the_page_is_shown_on_the_name_field(sam: User) -> None:
     make_service(sam, name="VPN")
     response = _client(sam).post(
         reverse("catalogue:service_create"),
         {"name": "VPN", "lifecycle": "live", "criticality": "high", "service_manager": sam.pk},
     )
     assert response.status_code == 422
-    assert "already exists" in str(response.context["form"].errors["slug"])
+    assert "already exists" in str(response.context["form"].errors["name"])
 
 
 def test_editing_a_service_shows_the_change_in_the_history_panel(sam: User) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import hmac
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -253,12 +254,22 @@ def posts_rematch_inbox(*, rules: Sequence[MatchRule]) -> int:
     return moved
 
 
+# Source names appear in URLs and in the webhook's query: no slashes or spaces.
+_SOURCE_NAME = re.compile(r"^[A-Za-z0-9._-]{1,50}$")
+
+
 def post_source_set(*, name: str, secret: str, by: User) -> PostSource:
     """Create a webhook source or replace its secret."""
     _require_manager(by)
     name, secret = name.strip(), secret.strip()
     if not name:
         raise InvalidInput("invalid_name", "Name the source, as its posts name it (e.g. mastodon).", field="name")
+    if not _SOURCE_NAME.match(name):
+        raise InvalidInput(
+            "invalid_name",
+            "A source name has 1–50 letters, digits, dots, dashes or underscores (e.g. mastodon).",
+            field="name",
+        )
     if len(secret) < 16:
         raise InvalidInput("weak_secret", "A webhook secret has at least 16 characters.", field="secret")
     source, _ = PostSource.objects.update_or_create(name=name, defaults={"secret": secret, "created_by": by})

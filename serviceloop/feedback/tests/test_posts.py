@@ -201,3 +201,12 @@ def test_import_posts_from_csv_stores_valid_lines_reports_bad_ones_and_is_idempo
     assert "0 stored" in capsys.readouterr().out
     assert Post.objects.count() == 3
     assert Post.objects.get(external_id="2").text == "A review,\nwith a line break"
+
+
+def test_a_post_source_name_with_a_slash_is_refused_with_a_message(ada) -> None:
+    from serviceloop.core.errors import InvalidInput
+    from serviceloop.feedback.services.posts import post_source_set
+
+    with pytest.raises(InvalidInput, match="letters, digits") as caught:
+        post_source_set(name="x/y", secret="a-secret-of-sixteen-chars", by=ada)
+    assert caught.value.field == "name"
