@@ -344,6 +344,14 @@ def ticket_reply(
                 _set_status(ticket, Status.OPEN, at=now, by=by_user)
         elif not staff and ticket.status == Status.WAITING_CUSTOMER:
             _set_status(ticket, Status.OPEN, at=now, by=by_user, by_person=by_person)
+        elif (
+            not staff
+            and not internal
+            and ticket.status == Status.RESOLVED
+            and (ticket.resolved_at is None or now - ticket.resolved_at <= reopen_window())
+        ):
+            # The requester answering a resolution says it is not solved: back to the agents' queue.
+            _reopen_locked(ticket, at=now, by_user=by_user, by_person=by_person, reason="the requester replied")
         ticket.save()
         search_reindex(ticket_ids=[ticket.pk])
         _after_commit_message(message)
@@ -435,6 +443,10 @@ def ticket_assign(*, ticket: Ticket, by: User, assignee: User | None = None, tea
 def ticket_resolve(*, ticket: Ticket, by: User, resolution: str) -> Ticket:
     _require_staff(by, "resolve tickets")
     resolution = (resolution or "").replace("\x00", "").strip()
+    if not resolution:
+        raise InvalidInput(
+            "resolution_required", "Say how the ticket was resolved: the requester reads it.", field="resolution"
+        )
     if len(resolution) > BODY_MAX:
         raise InvalidInput("resolution_too_long", "The resolution is too long.", field="resolution")
     with transaction.atomic():
@@ -495,17 +507,22 @@ def ticket_reopen(
                 f"Tickets can be reopened within {settings.SERVICELOOP_REOPEN_DAYS} days of resolution; "
                 "please open a new ticket.",
             )
-        _set_status(ticket, Status.OPEN, at=now, by=by_user, by_person=by_person)
-        ticket.reopen_count += 1
-        ticket.resolved_at = None
-        ticket.first_contact_resolution = False
-        ticket.save()
-        _record(
-            ticket, TicketEvent.Kind.REOPENED, by=by_user, by_person=by_person, at=now, note=reason.replace("\x00", "")
-        )
-        ticket_id = ticket.pk
-        transaction.on_commit(lambda: ticket_reopened.send(Ticket, ticket_id=ticket_id))
+        _reopen_locked(ticket, at=now, by_user=by_user, by_person=by_person, reason=reason)
     return ticket
+
+
+def _reopen_locked(
+    ticket: Ticket, *, at: datetime, by_user: User | None, by_person: Person | None, reason: str = ""
+) -> None:
+    """The steps of a reopen, on a row the caller has locked inside its transaction."""
+    _set_status(ticket, Status.OPEN, at=at, by=by_user, by_person=by_person)
+    ticket.reopen_count += 1
+    ticket.resolved_at = None
+    ticket.first_contact_resolution = False
+    ticket.save()
+    _record(ticket, TicketEvent.Kind.REOPENED, by=by_user, by_person=by_person, at=at, note=reason.replace("\x00", ""))
+    ticket_id = ticket.pk
+    transaction.on_commit(lambda: ticket_reopened.send(Ticket, ticket_id=ticket_id))
 
 
 def ticket_close(*, ticket: Ticket, by: User | None, automatically: bool = False, duplicate: bool = False) -> Ticket:

@@ -224,3 +224,31 @@ def test_existing_contact_record_with_the_same_email_is_linked(carol: Any, org_a
 def test_resolve_keeps_resolved_at_for_feedback(carol_person: Any, service: Any, alex: Any) -> None:
     ticket = ticket_resolve(ticket=make_ticket(carol_person, service), by=alex, resolution="Done")
     assert ticket.resolved_at is not None and ticket.resolved_at - ticket.opened_at < timedelta(minutes=1)
+
+
+def test_a_requester_reply_to_a_resolved_ticket_reopens_it(
+    carol_person: Any, service: Any, alex: Any, carol: Any, travel: Any
+) -> None:
+    ticket = ticket_resolve(ticket=make_ticket(carol_person, service), by=alex, resolution="Done")
+    travel.by(days=2)
+    ticket_reply(ticket=ticket, body="Still broken, sorry.", by_user=carol, channel="portal")
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.reopen_count, ticket.resolved_at) == ("open", 1, None)
+    assert ticket.events.filter(kind=TicketEvent.Kind.REOPENED).count() == 1
+
+
+def test_a_reply_after_the_reopen_window_leaves_the_ticket_resolved(
+    carol_person: Any, service: Any, alex: Any, carol: Any, travel: Any, settings: Any
+) -> None:
+    settings.SERVICELOOP_REOPEN_DAYS = 3
+    ticket = ticket_resolve(ticket=make_ticket(carol_person, service), by=alex, resolution="Done")
+    travel.by(days=4)
+    ticket_reply(ticket=ticket, body="Thanks again!", by_user=carol, channel="portal")
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.reopen_count) == ("resolved", 0)
+
+
+def test_resolving_without_saying_how_is_refused(carol_person: Any, service: Any, alex: Any) -> None:
+    with pytest.raises(InvalidInput, match="how the ticket was resolved") as caught:
+        ticket_resolve(ticket=make_ticket(carol_person, service), by=alex, resolution="  ")
+    assert caught.value.field == "resolution"
