@@ -105,6 +105,12 @@ def _worker_argv(beat: bool, concurrency: int) -> list[str]:
     return argv
 
 
+def _site_url_default(host: str, port: int) -> None:
+    # Links in emails, the widget snippet and QR codes point at the address actually served,
+    # unless the operator configured the public address.
+    os.environ.setdefault("SERVICELOOP_SITE_URL", f"http://{host}:{port}")
+
+
 def _prepare() -> None:
     _django()
     _manage("migrate", "--noinput", "-v", "0")
@@ -112,6 +118,7 @@ def _prepare() -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    _site_url_default(args.host, args.port)
     _prepare()
     os.execv(sys.executable, _gunicorn_argv(args.host, args.port, args.workers))
 
@@ -123,6 +130,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Web server and worker together, for one machine; Ctrl-C stops both."""
+    _site_url_default(args.host, args.port)
     _prepare()
     from serviceloop.demo import demo_is_loaded, load_demo, print_logins
 
