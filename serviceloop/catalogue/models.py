@@ -153,3 +153,15 @@ class CatalogueChange(BaseModel):
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["service", "-created_at"], name="catalogue_change_service_idx")]
+
+    # What a service manager calls each kind of row in the history ("value item", not "ValueItem").
+    OBJECT_NAMES = {
+        "Service": "service",
+        "Offering": "offering",
+        "OfferingComponent": "component",
+        "ValueItem": "value item",
+    }
+
+    @property
+    def object_name(self) -> str:
+        return self.OBJECT_NAMES.get(self.object_type, self.object_type.lower())

@@ -84,3 +84,12 @@ def test_our_services_for_a_customer_without_relationships_is_empty(carol: User,
     make_offering(sam)
     response = _client(carol).get(reverse("catalogue:our_services"))
     assert "does not use any of our services yet" in response.content.decode()
+
+
+def test_history_names_rows_as_a_service_manager_would(sam: User) -> None:
+    from serviceloop.catalogue.tests.factories import make_offering
+
+    offering = make_offering(sam, name="Mailbox")
+    html = _client(sam).get(reverse("catalogue:service_detail", args=[offering.service.public_id])).content.decode()
+    assert "created offering" in html
+    assert "offeringcomponent" not in html and "valueitem" not in html
