@@ -6,7 +6,7 @@ writes a `RelationshipEvent` in the same transaction: the relationship's service
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 
@@ -183,6 +183,10 @@ def _event(
     )
 
 
+# A start date before this is a typing slip, not a service history (a year's 0001 was seen in a test).
+EARLIEST_START = date(1970, 1, 1)
+
+
 def relationship_create(
     *,
     by: User,
@@ -197,6 +201,12 @@ def relationship_create(
     require_manager(by)
     if status not in (Relationship.Status.ACTIVE, Relationship.Status.PAUSED):
         raise InvalidInput("status_invalid", "A new relationship is active or paused.", field="status")
+    if not EARLIEST_START <= started_on <= clock.now().date() + timedelta(days=366):
+        raise InvalidInput(
+            "started_on_invalid",
+            f"A relationship starts between {EARLIEST_START:%Y} and a year from today.",
+            field="started_on",
+        )
     relationship = Relationship(
         organisation=organisation, offering=offering, started_on=started_on, status=status, notes=notes or ""
     )

@@ -69,7 +69,7 @@ def test_service_manager_builds_an_offering_and_sees_it_on_the_customer_page(
     # The history panel on the service page names who did it.
     page.go_back()
     page.click("text=← Ride booking")
-    assert "created valueitem “Fare per ride”" in page.locator(".history").inner_text()
+    assert "created value item “Fare per ride”" in page.locator(".history").inner_text()
 
 
 def test_customer_cannot_reach_another_organisations_data_by_page_or_api(

@@ -217,3 +217,18 @@ def test_role_grant_page_refuses_a_person_of_another_organisation(
         follow=True,
     )
     assert "does not belong to" in response.content.decode()
+
+
+def test_a_relationship_cannot_start_in_year_one(sam, org_a) -> None:
+    from datetime import date
+
+    import pytest
+
+    from serviceloop.catalogue.tests.factories import make_offering
+    from serviceloop.core.errors import InvalidInput
+    from serviceloop.relationships.services import relationship_create
+
+    offering = make_offering(sam, name="Mailbox")
+    with pytest.raises(InvalidInput) as caught:
+        relationship_create(by=sam, organisation=org_a, offering=offering, started_on=date(1, 1, 1))
+    assert caught.value.field == "started_on"
