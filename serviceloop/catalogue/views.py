@@ -17,19 +17,12 @@ from serviceloop.catalogue.forms import ComponentForm, OfferingForm, ServiceForm
 from serviceloop.catalogue.models import OfferingComponent, Service, ValueItem
 from serviceloop.core.access import form_error, manager_required, staff_required
 from serviceloop.core.errors import DomainError
+from serviceloop.core.pages import form_page
 from serviceloop.core.pagination import paginate
 
 
 def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
-
-
-def _form_page(
-    request: HttpRequest, form: Any, *, title: str, submit: str, cancel: str, lead: str = ""
-) -> HttpResponse:
-    status = 422 if request.method == "POST" and form.errors else 200
-    context = {"form": form, "title": title, "submit": submit, "cancel": cancel, "lead": lead}
-    return render(request, "catalogue/form.html", context, status=status)
 
 
 # -- services --------------------------------------------------------------------------------------
@@ -66,7 +59,7 @@ def service_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Service “{service.name}” created. Add its first offering.")
             return redirect("catalogue:service_detail", public_id=service.public_id)
-    return _form_page(
+    return form_page(
         request, form, title="New service", submit="Create service", cancel=reverse("catalogue:service_list")
     )
 
@@ -101,7 +94,7 @@ def service_edit(request: HttpRequest, public_id: str) -> HttpResponse:
         else:
             messages.success(request, "Service saved.")
             return redirect("catalogue:service_detail", public_id=service.public_id)
-    return _form_page(
+    return form_page(
         request,
         form,
         title=f"Edit {service.name}",
@@ -125,7 +118,7 @@ def offering_create(request: HttpRequest, public_id: str) -> HttpResponse:
         else:
             messages.success(request, f"Offering “{offering.name}” created. Describe its components and value model.")
             return redirect("catalogue:offering_detail", public_id=offering.public_id)
-    return _form_page(
+    return form_page(
         request,
         form,
         title=f"New offering of {service.name}",
@@ -164,7 +157,7 @@ def offering_edit(request: HttpRequest, public_id: str) -> HttpResponse:
         else:
             messages.success(request, "Offering saved.")
             return redirect("catalogue:offering_detail", public_id=offering.public_id)
-    return _form_page(
+    return form_page(
         request,
         form,
         title=f"Edit {offering.name}",
@@ -204,7 +197,7 @@ def component_create(request: HttpRequest, public_id: str) -> HttpResponse:
         else:
             messages.success(request, "Component added.")
             return redirect("catalogue:offering_detail", public_id=offering.public_id)
-    return _form_page(
+    return form_page(
         request,
         form,
         title=f"Add a component to {offering.name}",
@@ -226,7 +219,7 @@ def component_edit(request: HttpRequest, public_id: str) -> HttpResponse:
         else:
             messages.success(request, "Component saved.")
             return redirect("catalogue:offering_detail", public_id=component.offering.public_id)
-    return _form_page(
+    return form_page(
         request,
         form,
         title=f"Edit component {component.name}",
@@ -261,7 +254,7 @@ def value_item_create(request: HttpRequest, public_id: str) -> HttpResponse:
         else:
             messages.success(request, "Value item added.")
             return redirect("catalogue:offering_detail", public_id=offering.public_id)
-    return _form_page(
+    return form_page(
         request,
         form,
         title=f"Add to the value model of {offering.name}",
@@ -284,7 +277,7 @@ def value_item_edit(request: HttpRequest, public_id: str) -> HttpResponse:
         else:
             messages.success(request, "Value item saved.")
             return redirect("catalogue:offering_detail", public_id=item.offering.public_id)
-    return _form_page(
+    return form_page(
         request,
         form,
         title="Edit value item",

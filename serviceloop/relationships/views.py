@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from serviceloop.accounts.models import User
 from serviceloop.core.access import form_error, manager_required, staff_required
 from serviceloop.core.errors import DomainError
+from serviceloop.core.pages import form_page
 from serviceloop.core.pagination import paginate
 from serviceloop.relationships import queries, services
 from serviceloop.relationships.forms import (
@@ -29,14 +30,6 @@ from serviceloop.relationships.models import Person, Relationship
 
 def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
-
-
-def _form_page(
-    request: HttpRequest, form: Any, *, title: str, submit: str, cancel: str, lead: str = ""
-) -> HttpResponse:
-    status = 422 if request.method == "POST" and form.errors else 200
-    context = {"form": form, "title": title, "submit": submit, "cancel": cancel, "lead": lead}
-    return render(request, "catalogue/form.html", context, status=status)
 
 
 # -- organisations ---------------------------------------------------------------------------------
@@ -60,7 +53,7 @@ def organisation_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Organisation “{organisation.name}” created.")
             return redirect("relationships:organisation_detail", public_id=organisation.public_id)
-    return _form_page(
+    return form_page(
         request,
         form,
         title="New organisation",
@@ -102,7 +95,7 @@ def organisation_edit(request: HttpRequest, public_id: str) -> HttpResponse:
         else:
             messages.success(request, "Organisation saved.")
             return redirect("relationships:organisation_detail", public_id=organisation.public_id)
-    return _form_page(
+    return form_page(
         request,
         form,
         title=f"Edit {organisation.name}",
@@ -126,7 +119,7 @@ def person_create(request: HttpRequest, public_id: str) -> HttpResponse:
         else:
             messages.success(request, f"{person} added to {organisation}.")
             return redirect("relationships:person_detail", public_id=person.public_id)
-    return _form_page(
+    return form_page(
         request,
         form,
         title=f"Add a person to {organisation.name}",
@@ -157,7 +150,7 @@ def person_edit(request: HttpRequest, public_id: str) -> HttpResponse:
         else:
             messages.success(request, f"{person} saved.")
             return redirect("relationships:person_detail", public_id=person.public_id)
-    return _form_page(
+    return form_page(
         request,
         form,
         title=f"Edit {person}",
@@ -183,7 +176,7 @@ def relationship_create(request: HttpRequest, public_id: str) -> HttpResponse:
         else:
             messages.success(request, f"{organisation} now uses {relationship.offering}.")
             return redirect("relationships:relationship_detail", public_id=relationship.public_id)
-    return _form_page(
+    return form_page(
         request,
         form,
         title=f"{organisation.name} starts using an offering",
