@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "serviceloop.core.idempotency.IdempotencyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -162,7 +163,7 @@ EMAIL_PORT = int(env("SERVICELOOP_EMAIL_PORT", "1025"))
 EMAIL_HOST_USER = env("SERVICELOOP_EMAIL_USER")
 EMAIL_HOST_PASSWORD = env("SERVICELOOP_EMAIL_PASSWORD")
 EMAIL_USE_TLS = env_bool("SERVICELOOP_EMAIL_USE_TLS", False)
-EMAIL_TIMEOUT = 15
+EMAIL_TIMEOUT = int(env("SERVICELOOP_EMAIL_TIMEOUT", "30"))
 DEFAULT_FROM_EMAIL = env("SERVICELOOP_FROM_EMAIL", "serviceloop <desk@serviceloop.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -170,13 +171,31 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 CELERY_BROKER_URL = env("SERVICELOOP_BROKER_URL") or f"sqla+sqlite:///{DATA_DIR / 'broker.sqlite3'}"
 CELERY_TASK_ALWAYS_EAGER = env_bool("SERVICELOOP_TASKS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
+# At-least-once work: a task is acknowledged after it ran, re-queued when its worker is lost, and
+# every task has a time limit. Tasks keep their state in our tables (the outbox), so a message the
+# broker loses only waits for the sweep.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SOFT_TIME_LIMIT = 240
+CELERY_TASK_TIME_LIMIT = 300
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A request that commits must not wait long on a broker that is down: the sweep delivers later.
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+if not CELERY_BROKER_URL.startswith("sqla+"):
+    # Redis re-delivers an unacknowledged message after this long (longer than any task's limit).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 3, "socket_timeout": 10}
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+# Core: deliver events and mail that are due (broker down, a worker killed, a retry); housekeeping.
+CELERY_BEAT_SCHEDULE["core-outbox-sweep"] = {"task": "serviceloop.core.tasks.outbox_sweep", "schedule": 30.0}
+CELERY_BEAT_SCHEDULE["core-housekeeping"] = {"task": "serviceloop.core.tasks.housekeeping", "schedule": 3600.0}
+# Retry windows of the outbox; what an API caller's Idempotency-Key is remembered for.
+SERVICELOOP_MAIL_RETRY_HOURS = float(env("SERVICELOOP_MAIL_RETRY_HOURS", "72"))
+SERVICELOOP_EVENT_RETRY_HOURS = float(env("SERVICELOOP_EVENT_RETRY_HOURS", "72"))
+SERVICELOOP_IDEMPOTENCY_HOURS = float(env("SERVICELOOP_IDEMPOTENCY_HOURS", "24"))
 # Desk: record SLA warnings and breaches (at the instant they happened) every minute.
 CELERY_BEAT_SCHEDULE["desk-sla-check"] = {"task": "serviceloop.desk.tasks.sla_check", "schedule": 60.0}
 CELERY_BEAT_SCHEDULE["desk-close-resolved"] = {

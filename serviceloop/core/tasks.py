@@ -1,24 +1,111 @@
+"""Core tasks: deliver events and mail from the outbox, sweep what was not delivered in time.
+
+Tasks take ids and are idempotent; their state lives in our tables, not in the broker, so a lost
+message (broker down, worker killed) only delays the work until the next sweep.
+"""
+
 from __future__ import annotations
 
 import logging
-import smtplib
+import time
+from datetime import timedelta
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 
-from serviceloop.core.mail import OutboundEmail, email_send_now
+from serviceloop.core import clock
 
 logger = logging.getLogger(__name__)
 
+# One sweep does at most this much work, so a backlog drains over several runs of beat.
+SWEEP_SECONDS = 45.0
 
-@shared_task(
-    bind=True,
-    autoretry_for=(smtplib.SMTPException, OSError),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=8,
-)
-def deliver_email(self: Any, payload: dict[str, Any]) -> None:
-    email = OutboundEmail(**payload)
-    email_send_now(email)
-    logger.info("email sent to %s: %s", ", ".join(email.to), email.subject)
+
+def enqueue(task: Any, *args: Any) -> bool:
+    """Ask the worker to run `task` now; False (and a log line) when the broker cannot be reached.
+
+    Called after commit: what it asks for is already in the outbox, so a refusal here only means the
+    sweep does it a little later. It never raises into the request that committed.
+    """
+    try:
+        task.apply_async(args=args, retry=False)
+    except Exception as error:  # any broker or transport failure: the outbox row is already committed
+        logger.warning("broker unavailable, %s(%s) left to the sweep: %s", task.name, args, error)
+        return False
+    return True
+
+
+@shared_task(name="serviceloop.core.tasks.dispatch_event", soft_time_limit=240, time_limit=300)
+def dispatch_event(event_id: int) -> bool:
+    from serviceloop.core.events import event_dispatch
+
+    return event_dispatch(event_id=event_id)
+
+
+@shared_task(name="serviceloop.core.tasks.deliver_mail", soft_time_limit=120, time_limit=180)
+def deliver_mail(mail_id: int) -> str:
+    from serviceloop.core.mail import mail_deliver
+
+    return mail_deliver(mail_id=mail_id)
+
+
+def sweep_once(*, budget_seconds: float = SWEEP_SECONDS) -> dict[str, int]:
+    """Deliver the events and mail that are due; returns how many of each were handled."""
+    from serviceloop.core.events import event_dispatch, events_due
+    from serviceloop.core.mail import mail_deliver, mails_due
+
+    started = time.monotonic()
+    handled = {"events": 0, "mails": 0}
+    for event_id in events_due():
+        if time.monotonic() - started > budget_seconds:
+            return handled
+        event_dispatch(event_id=event_id)
+        handled["events"] += 1
+    for mail_id in mails_due():
+        if time.monotonic() - started > budget_seconds:
+            return handled
+        mail_deliver(mail_id=mail_id)
+        handled["mails"] += 1
+    return handled
+
+
+@shared_task(name="serviceloop.core.tasks.outbox_sweep", soft_time_limit=55, time_limit=120)
+def outbox_sweep() -> dict[str, int]:
+    return sweep_once()
+
+
+@shared_task(name="serviceloop.core.tasks.housekeeping", soft_time_limit=240, time_limit=300)
+def housekeeping() -> dict[str, int]:
+    """Forget idempotency keys past their retention, and the embedded broker's delivered messages."""
+    from serviceloop.core.models import IdempotencyKey
+
+    cutoff = clock.now() - timedelta(hours=float(settings.SERVICELOOP_IDEMPOTENCY_HOURS))
+    keys, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return {"idempotency_keys": keys, "broker_messages": embedded_broker_purge()}
+
+
+def embedded_broker_purge(*, older_than: timedelta = timedelta(hours=1)) -> int:
+    """Delete messages the embedded (SQLAlchemy) broker has handed out; it never deletes them itself.
+
+    kombu's SQLAlchemy transport marks a message invisible when a worker takes it and keeps the row
+    for ever. Our tasks keep their state in our own tables, so the handed-out rows are dead weight.
+    """
+    url = str(settings.CELERY_BROKER_URL)
+    if not url.startswith("sqla+"):
+        return 0
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(url.removeprefix("sqla+"))
+    cutoff = (clock.now() - older_than).replace(tzinfo=None)
+    try:
+        with engine.begin() as connection:
+            if not sqlalchemy.inspect(connection).has_table("kombu_message"):
+                return 0
+            result = connection.execute(
+                sqlalchemy.text("DELETE FROM kombu_message WHERE visible = :hidden AND timestamp < :cutoff"),
+                {"hidden": False, "cutoff": cutoff},
+            )
+            return int(result.rowcount or 0)
+    finally:
+        engine.dispose()

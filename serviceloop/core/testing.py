@@ -5,6 +5,7 @@ Real parts only: an SMTP server on loopback, a Celery worker on a real broker, D
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import os
@@ -144,6 +145,24 @@ def _reset_producer_pool(app: Any) -> None:
     pools.reset()
     app._pool = None
     app.amqp._producer_pool = None
+
+
+@contextlib.contextmanager
+def subscribed(*event_names: str, name: str = "tests.capture") -> Iterator[list[Any]]:
+    """A subscriber for the duration of a `with`: yields the list of events it was delivered."""
+    from serviceloop.core import events
+
+    seen: list[Any] = []
+    added = []
+    for event_name in event_names:
+        entry = events.Subscriber(event_name=event_name, name=name, handler=seen.append)
+        events._SUBSCRIBERS.setdefault(event_name, []).append(entry)
+        added.append(entry)
+    try:
+        yield seen
+    finally:
+        for entry in added:
+            events._SUBSCRIBERS[entry.event_name].remove(entry)
 
 
 def wait_until(condition: Any, timeout: float = 20.0, interval: float = 0.1, message: str = "condition") -> None:

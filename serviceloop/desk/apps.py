@@ -7,6 +7,5 @@ class DeskConfig(AppConfig):
     verbose_name = "Desk"
 
     def ready(self) -> None:
-        from serviceloop.desk import mail_receivers
-
-        mail_receivers.connect()
+        # Registers the desk's own subscribers (outbound mail) with the core event outbox.
+        from serviceloop.desk import mail_receivers  # noqa: F401

@@ -1,31 +1,28 @@
-"""Wiring of the outbound mail to the desk's own signals (connected in DeskConfig.ready()).
+"""The desk's own subscribers: outbound mail follows the desk's events (registered in DeskConfig.ready()).
 
-The desk's signals say that a ticket was created, that a message was posted, and that a history row
-(TicketEvent) was recorded, each after its transaction commits; `mail_out` decides which changes
-the requester hears of. Services stay free of mail code.
+The desk records that a ticket was created, that a message was posted, and that a history row
+(TicketEvent) was recorded, each in the transaction of the change; the worker delivers them here
+after commit, at least once. `mail_out` decides which changes the requester hears of, and queues the
+mail in the outbox in the subscriber's transaction, so a delivery that ran twice mails once.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
+from serviceloop.core.events import subscriber
+from serviceloop.core.models import Event
 from serviceloop.desk import mail_out
-from serviceloop.desk.signals import message_posted, ticket_created, ticket_event_recorded
 
 
-def on_ticket_created(sender: Any, ticket_id: int, **kwargs: Any) -> None:
-    mail_out.notify_ticket_created(ticket_id)
+@subscriber("ticket.created", name="desk.mail.ticket_created")
+def on_ticket_created(event: Event) -> None:
+    mail_out.notify_ticket_created(event.data["ticket_id"])
 
 
-def on_message_posted(sender: Any, message_id: int, **kwargs: Any) -> None:
-    mail_out.notify_public_reply(message_id)
+@subscriber("ticket.message_posted", name="desk.mail.message_posted")
+def on_message_posted(event: Event) -> None:
+    mail_out.notify_public_reply(event.data["message_id"])
 
 
-def on_event_recorded(sender: Any, event_id: int, **kwargs: Any) -> None:
-    mail_out.notify_event(event_id)
-
-
-def connect() -> None:
-    ticket_created.connect(on_ticket_created, dispatch_uid="desk.mail.ticket_created")
-    message_posted.connect(on_message_posted, dispatch_uid="desk.mail.message_posted")
-    ticket_event_recorded.connect(on_event_recorded, dispatch_uid="desk.mail.ticket_event")
+@subscriber("ticket.history_recorded", name="desk.mail.ticket_event")
+def on_event_recorded(event: Event) -> None:
+    mail_out.notify_event(event.data["event_id"])

@@ -1,20 +1,17 @@
-"""Reactions to other apps' signals: a resolved ticket invites its requester (DESIGN flow 1)."""
+"""Feedback's subscribers to lower floors' events: a resolved ticket invites its requester (DESIGN flow 1)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.dispatch import receiver
-
-from serviceloop.desk.signals import ticket_resolved
+from serviceloop.core.events import subscriber
+from serviceloop.core.models import Event
 from serviceloop.feedback.services.invitations import invitation_for_resolved_ticket
 
 
-@receiver(ticket_resolved, dispatch_uid="feedback.invite_after_ticket_resolved")
-def invite_after_ticket_resolved(sender: Any, ticket_id: int, **kwargs: Any) -> None:
-    # The desk sends this after commit; the throttle and the one-per-ticket rule make a repeat harmless.
-    invitation_for_resolved_ticket(ticket_id=ticket_id)
+@subscriber("ticket.resolved", name="feedback.invite_after_ticket_resolved")
+def invite_after_ticket_resolved(event: Event) -> None:
+    # At least once: the throttle and the one-invitation-per-ticket rule make a repeat harmless.
+    invitation_for_resolved_ticket(ticket_id=event.data["ticket_id"])
 
 
-# Major incidents (a later issue) will connect here: after a major incident is resolved, offer
+# Major incidents (a later issue) will subscribe here: after a major incident is resolved, offer
 # feedback to every affected organisation with `invitation_create(trigger=Trigger.MAJOR_INCIDENT, ...)`.

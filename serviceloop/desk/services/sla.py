@@ -15,9 +15,9 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 
+from serviceloop.core.events import event_record
 from serviceloop.desk.business_time import Calendar, add_business_seconds, business_seconds_between
 from serviceloop.desk.models import BusinessCalendar, PriorityRule, SlaEvent, SlaTarget, Ticket
-from serviceloop.desk.signals import sla_breached
 
 H, M, L = Ticket.Level.HIGH, Ticket.Level.MEDIUM, Ticket.Level.LOW
 P1, P2, P3, P4 = Ticket.Priority.P1, Ticket.Priority.P2, Ticket.Priority.P3, Ticket.Priority.P4
@@ -211,7 +211,8 @@ def _record(*, ticket_id: int, target: str, kind: str, at: datetime) -> bool:
         if kind == SlaEvent.Kind.BREACHED:
             flag = "first_response_breached" if target == SlaEvent.Target.FIRST_RESPONSE else "resolution_breached"
             Ticket.objects.filter(pk=ticket_id).update(**{flag: True})
-            transaction.on_commit(lambda: sla_breached.send(Ticket, ticket_id=ticket_id, target=target, breached_at=at))
+            ticket = Ticket.objects.get(pk=ticket_id)
+            event_record("ticket.sla_breached", subject=ticket, ticket_id=ticket_id, target=target, breached_at=at)
     return True
 
 

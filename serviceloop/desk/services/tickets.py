@@ -13,17 +13,11 @@ from serviceloop.accounts.models import User
 from serviceloop.catalogue.models import Offering, Service
 from serviceloop.core import clock
 from serviceloop.core.errors import ConflictError, InvalidInput, NotAllowed
+from serviceloop.core.events import event_record
 from serviceloop.desk.models import Message, Team, Ticket, TicketEvent, TicketSequence
 from serviceloop.desk.search import search_reindex
 from serviceloop.desk.services.attachments import NewAttachment, attachments_store, attachments_validate
 from serviceloop.desk.services.sla import priority_for, sla_resume, sla_start, sla_stop
-from serviceloop.desk.signals import (
-    message_posted,
-    ticket_created,
-    ticket_event_recorded,
-    ticket_reopened,
-    ticket_resolved,
-)
 from serviceloop.relationships.models import Person, Relationship
 
 Status = Ticket.Status
@@ -82,8 +76,16 @@ def _record(
         to_value=to_value[:200],
         note=note[:500],
     )
-    event_id = event.pk
-    transaction.on_commit(lambda: ticket_event_recorded.send(TicketEvent, event_id=event_id))
+    event_record(
+        "ticket.history_recorded",
+        subject=ticket,
+        by=by,
+        ticket_id=ticket.pk,
+        event_id=event.pk,
+        kind=kind,
+        from_value=event.from_value,
+        to_value=event.to_value,
+    )
     return event
 
 
@@ -146,9 +148,15 @@ def _set_status(
     _record(ticket, TicketEvent.Kind.STATUS, by=by, by_person=by_person, at=at, from_value=previous, to_value=status)
 
 
-def _after_commit_message(message: Message) -> None:
-    message_id = message.pk
-    transaction.on_commit(lambda: message_posted.send(Message, message_id=message_id))
+def _record_message(message: Message) -> None:
+    event_record(
+        "ticket.message_posted",
+        subject=message.ticket,
+        by=message.author_user,
+        ticket_id=message.ticket_id,
+        message_id=message.pk,
+        kind=message.kind,
+    )
 
 
 # ---------------------------------------------------------------- people
@@ -265,9 +273,8 @@ def ticket_create(
         )
         attachments_store(message=message, items=checked)
         search_reindex(ticket_ids=[ticket.pk])
-        ticket_id = ticket.pk
-        transaction.on_commit(lambda: ticket_created.send(Ticket, ticket_id=ticket_id))
-        _after_commit_message(message)
+        event_record("ticket.created", subject=ticket, by=by, ticket_id=ticket.pk)
+        _record_message(message)
     return ticket
 
 
@@ -354,7 +361,7 @@ def ticket_reply(
             _reopen_locked(ticket, at=now, by_user=by_user, by_person=by_person, reason="the requester replied")
         ticket.save()
         search_reindex(ticket_ids=[ticket.pk])
-        _after_commit_message(message)
+        _record_message(message)
     return message
 
 
@@ -465,8 +472,7 @@ def ticket_resolve(*, ticket: Ticket, by: User, resolution: str) -> Ticket:
         ticket.first_contact_resolution = _first_contact(ticket)
         ticket.save()
         _record(ticket, TicketEvent.Kind.RESOLVED, by=by, at=now, note=resolution)
-        ticket_id = ticket.pk
-        transaction.on_commit(lambda: ticket_resolved.send(Ticket, ticket_id=ticket_id))
+        event_record("ticket.resolved", subject=ticket, by=by, ticket_id=ticket.pk)
     return ticket
 
 
@@ -521,8 +527,7 @@ def _reopen_locked(
     ticket.first_contact_resolution = False
     ticket.save()
     _record(ticket, TicketEvent.Kind.REOPENED, by=by_user, by_person=by_person, at=at, note=reason.replace("\x00", ""))
-    ticket_id = ticket.pk
-    transaction.on_commit(lambda: ticket_reopened.send(Ticket, ticket_id=ticket_id))
+    event_record("ticket.reopened", subject=ticket, by=by_user, ticket_id=ticket.pk)
 
 
 def ticket_close(*, ticket: Ticket, by: User | None, automatically: bool = False, duplicate: bool = False) -> Ticket:

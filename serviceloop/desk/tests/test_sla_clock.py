@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from serviceloop.core.testing import subscribed
 from serviceloop.desk.models import SlaEvent, Ticket, TicketEvent
 from serviceloop.desk.services import sla_check, ticket_clocks, ticket_reply, ticket_resolve, ticket_set_status
-from serviceloop.desk.signals import sla_breached
 from serviceloop.desk.tests.factories import make_calendar, make_target, make_ticket
 
 NY = ZoneInfo("America/New_York")
@@ -86,32 +86,22 @@ def test_breach_is_recorded_at_the_instant_it_happened_not_when_the_task_ran(
     travel.to(ny(2026, 9, 8, 10, 0))
     ticket_reply(ticket=friday_ticket, body="Still broken.", by_user=carol, channel=Ticket.Channel.PORTAL)
 
-    received: list[dict[str, Any]] = []
-
-    def on_breach(sender: Any, **kwargs: Any) -> None:
-        received.append(kwargs)
-
-    sla_breached.connect(on_breach)
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            assert sla_check(now=ny(2026, 9, 8, 16, 0)) == 1  # the warning at 14:54 only
-            # The task runs late, on Wednesday morning: the breach still happened on Tuesday at 16:30.
-            assert sla_check(now=ny(2026, 9, 9, 10, 0)) == 1
-            assert sla_check(now=ny(2026, 9, 9, 10, 1)) == 0
-    finally:
-        sla_breached.disconnect(on_breach)
+    with subscribed("ticket.sla_breached") as received, django_capture_on_commit_callbacks(execute=True):
+        assert sla_check(now=ny(2026, 9, 8, 16, 0)) == 1  # the warning at 14:54 only
+        # The task runs late, on Wednesday morning: the breach still happened on Tuesday at 16:30.
+        assert sla_check(now=ny(2026, 9, 9, 10, 0)) == 1
+        assert sla_check(now=ny(2026, 9, 9, 10, 1)) == 0
 
     events = {(e.target, e.kind): e.at for e in SlaEvent.objects.filter(ticket=friday_ticket)}
     assert events == {
         ("resolution", "warning"): ny(2026, 9, 8, 14, 54),
         ("resolution", "breached"): ny(2026, 9, 8, 16, 30),
     }
-    assert received == [
+    assert [event.data for event in received] == [
         {
-            "signal": sla_breached,
             "ticket_id": friday_ticket.pk,
             "target": "resolution",
-            "breached_at": ny(2026, 9, 8, 16, 30),
+            "breached_at": "2026-09-08T20:30:00+00:00",  # stored in UTC
         }
     ]
     friday_ticket.refresh_from_db()

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from serviceloop.core.errors import ConflictError, InvalidInput, NotAllowed
+from serviceloop.core.testing import subscribed
 from serviceloop.desk.models import Message, PriorityRule, Team, TicketEvent
 from serviceloop.desk.services import (
     person_for_user,
@@ -22,7 +23,6 @@ from serviceloop.desk.services import (
     tickets_bulk_set_status,
     tickets_close_resolved,
 )
-from serviceloop.desk.signals import message_posted, ticket_created, ticket_reopened, ticket_resolved
 from serviceloop.desk.tests.factories import make_service, make_ticket
 
 
@@ -73,29 +73,24 @@ def test_empty_subject_is_refused(carol_person: Any, service: Any) -> None:
         make_ticket(carol_person, service, subject="  ")
 
 
-def test_signals_are_sent_after_commit(
+def test_events_are_delivered_after_commit(
     carol_person: Any, service: Any, alex: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    seen: list[str] = []
-    handlers = {
-        ticket_created: lambda sender, **kw: seen.append(f"created {kw['ticket_id']}"),
-        ticket_resolved: lambda sender, **kw: seen.append(f"resolved {kw['ticket_id']}"),
-        ticket_reopened: lambda sender, **kw: seen.append(f"reopened {kw['ticket_id']}"),
-        message_posted: lambda sender, **kw: seen.append("message"),
-    }
-    for signal, handler in handlers.items():
-        signal.connect(handler, weak=False)
-    try:
+    names = ("ticket.created", "ticket.resolved", "ticket.reopened", "ticket.message_posted")
+    with subscribed(*names) as seen:
         with django_capture_on_commit_callbacks(execute=True):
             ticket = make_ticket(carol_person, service)
             assert seen == []  # nothing before commit
         with django_capture_on_commit_callbacks(execute=True):
             ticket_resolve(ticket=ticket, by=alex, resolution="Done")
             ticket_reopen(ticket=ticket, by_user=alex)
-    finally:
-        for signal, handler in handlers.items():
-            signal.disconnect(handler)
-    assert seen == [f"created {ticket.pk}", "message", f"resolved {ticket.pk}", f"reopened {ticket.pk}"]
+    assert [(event.name, event.data["ticket_id"]) for event in seen] == [
+        ("ticket.created", ticket.pk),
+        ("ticket.message_posted", ticket.pk),
+        ("ticket.resolved", ticket.pk),
+        ("ticket.reopened", ticket.pk),
+    ]
+    assert [event.actor_id for event in seen[2:]] == [alex.pk, alex.pk]
 
 
 def test_staff_public_reply_is_the_first_response_and_opens_the_ticket(

@@ -11,9 +11,9 @@ from serviceloop.accounts.models import User
 from serviceloop.catalogue.models import Offering, Service
 from serviceloop.core.clock import now
 from serviceloop.core.errors import InvalidInput, NotAllowed
+from serviceloop.core.events import event_record
 from serviceloop.feedback.models import SCORE_RANGES, Channel, QuestionKind, Response, WidgetSite
 from serviceloop.feedback.services.sentiment_labels import prepare_text, score_many
-from serviceloop.feedback.signals import response_recorded
 
 MAX_COMMENT = 2_000
 # The scales the widget and the QR page ask on.
@@ -122,8 +122,7 @@ def _public_response(
         response.sentiment_version = result.version
     with transaction.atomic():
         response.save()
-        response_id = response.pk
-        transaction.on_commit(lambda: response_recorded.send(Response, response_id=response_id))
+        event_record("response.recorded", subject=response, response_id=response.pk)
     return response
 
 

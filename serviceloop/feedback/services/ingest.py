@@ -25,9 +25,9 @@ from serviceloop.accounts.models import Organisation, User
 from serviceloop.catalogue.models import Offering, Service
 from serviceloop.core.clock import now
 from serviceloop.core.errors import InvalidInput
+from serviceloop.core.events import event_record
 from serviceloop.feedback.models import LOST_TIME_MINUTES, Channel, Driver, LostTime, Response
 from serviceloop.feedback.services.sentiment_labels import prepare_text, score_many
-from serviceloop.feedback.signals import response_recorded, responses_ingested
 from serviceloop.relationships.models import Person
 
 MAX_BATCH_LINES = 10_000
@@ -269,7 +269,7 @@ def ingest_items(
 ) -> IngestReport:
     """Write the new ones of already-validated items set-wise, in one transaction; fill in `report`.
 
-    One `responses_ingested` signal per batch after commit (`bulk_signal`), not one per row.
+    One `responses.ingested` event per batch (`bulk_signal`), not one per row.
     """
     received_at = now()
     lookups = lookups_for([item for _, item in items])
@@ -283,16 +283,20 @@ def ingest_items(
     report.errors.sort(key=lambda error: error.line)
     report.rejected = len(report.errors)
     try:
-        _store(candidates, report, bulk_signal=bulk_signal)
+        _store(candidates, report, bulk_signal=bulk_signal, by=by)
     except IntegrityError:
         # Another request stored some of the same keys between our look-up and our insert: this
         # transaction was rolled back whole; look again (their rows now count as duplicates).
-        _store(candidates, report, bulk_signal=bulk_signal)
+        _store(candidates, report, bulk_signal=bulk_signal, by=by)
     return report
 
 
 def _store(
-    candidates: Sequence[tuple[tuple[str, str], dict[str, Any]]], report: IngestReport, *, bulk_signal: bool
+    candidates: Sequence[tuple[tuple[str, str], dict[str, Any]]],
+    report: IngestReport,
+    *,
+    bulk_signal: bool,
+    by: User | None,
 ) -> None:
     existing = _existing_keys([key for key, _ in candidates])
     seen: set[tuple[str, str]] = set()
@@ -314,7 +318,7 @@ def _store(
         Response.objects.bulk_create(rows, batch_size=_CHUNK)
         ids = [row.pk for row in rows]
         if ids and bulk_signal:
-            transaction.on_commit(lambda: responses_ingested.send(Response, response_ids=list(ids)))
+            event_record("responses.ingested", by=by, response_ids=list(ids))
     report.created = len(ids)
     report.duplicates = duplicates
     report.response_ids = ids
@@ -340,7 +344,7 @@ def ingest_one(*, item: IngestItem, by: User | None) -> tuple[Response, bool]:
         raise InvalidInput("invalid", message[:1].upper() + message[1:] + ".", field=field_name)
     response = Response.objects.get(source=item.source, external_id=item.external_id)
     if report.created:
-        transaction.on_commit(lambda: response_recorded.send(Response, response_id=response.pk))
+        event_record("response.recorded", subject=response, by=by, response_id=response.pk)
     return response, bool(report.created)
 
 

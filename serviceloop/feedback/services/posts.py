@@ -26,11 +26,11 @@ from serviceloop.catalogue.models import Service
 from serviceloop.core.cli import progress as core_progress
 from serviceloop.core.clock import now
 from serviceloop.core.errors import ConflictError, InvalidInput, NotAllowed
+from serviceloop.core.events import event_record
 from serviceloop.feedback.models import MatchRule, Post, PostSource
 from serviceloop.feedback.post_match import Matcher, Rule, normalise_pattern, pattern_problem
 from serviceloop.feedback.services.ingest import LineError
 from serviceloop.feedback.services.sentiment_labels import prepare_text, score_many
-from serviceloop.feedback.signals import post_recorded
 
 MAX_POSTS_PER_REQUEST = 10_000
 _CHUNK = 1_000
@@ -165,7 +165,8 @@ def posts_record(*, items: Sequence[tuple[int, PostItem]], report: PostReport | 
         report.duplicates += len(posts) - len(ids)
         report.matched += sum(1 for post in posts if post.public_id in stored and post.matched)
         report.post_ids.extend(ids)
-        transaction.on_commit(lambda: [post_recorded.send(Post, post_id=pk) for pk in ids])
+        if ids:
+            event_record("posts.recorded", post_ids=ids)
     report.errors.sort(key=lambda error: error.line)
     report.rejected = len(report.errors)
     return report
@@ -187,8 +188,7 @@ def post_assign(*, post: Post, service: Service, by: User) -> Post:
         post.triaged_by = by
         post.triaged_at = now()
         post.save(update_fields=["matched", "dismissed_at", "triaged_by", "triaged_at", "updated_at"])
-        post_id = post.pk
-        transaction.on_commit(lambda: post_recorded.send(Post, post_id=post_id))
+        event_record("posts.recorded", subject=post, by=by, post_ids=[post.pk])
     return post
 
 
@@ -241,17 +241,17 @@ def match_rule_delete(*, rule: MatchRule, by: User) -> None:
 def posts_rematch_inbox(*, rules: Sequence[MatchRule]) -> int:
     """Match the inbox against `rules`; returns how many posts left the inbox."""
     matcher = Matcher(Rule(r.service_id, r.kind, r.pattern, r.case_sensitive) for r in rules)
-    moved = 0
+    moved_ids: list[int] = []
     inbox = Post.objects.filter(matched=False, dismissed_at__isnull=True).only("pk", "text", "author_handle")
     for post in inbox.iterator(chunk_size=2_000):
         services = matcher.services_for(post.text, post.author_handle)
         if services:
             post.services.add(*services)
             Post.objects.filter(pk=post.pk).update(matched=True, updated_at=now())
-            post_id = post.pk
-            transaction.on_commit(lambda post_id=post_id: post_recorded.send(Post, post_id=post_id))  # type: ignore[misc]
-            moved += 1
-    return moved
+            moved_ids.append(post.pk)
+    if moved_ids:
+        event_record("posts.recorded", post_ids=moved_ids)
+    return len(moved_ids)
 
 
 # Source names appear in URLs and in the webhook's query: no slashes or spaces.

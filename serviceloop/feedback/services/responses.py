@@ -12,6 +12,7 @@ from serviceloop.accounts.models import Organisation
 from serviceloop.catalogue.models import Offering, Service
 from serviceloop.core import clock
 from serviceloop.core.errors import InvalidInput
+from serviceloop.core.events import event_record
 from serviceloop.desk.models import Ticket
 from serviceloop.feedback.models import (
     LOST_TIME_MINUTES,
@@ -25,7 +26,6 @@ from serviceloop.feedback.models import (
 )
 from serviceloop.feedback.sentiment import Thresholds, score_text
 from serviceloop.feedback.services.sentiment_labels import current_thresholds, prepare_text
-from serviceloop.feedback.signals import response_recorded
 from serviceloop.relationships.models import Person
 
 MAX_COMMENT = 5000
@@ -94,8 +94,7 @@ def _clean_comment(comment: str) -> str:
 
 
 def _announce(response: Response) -> None:
-    response_id = response.pk
-    transaction.on_commit(lambda: response_recorded.send(Response, response_id=response_id))
+    event_record("response.recorded", subject=response, response_id=response.pk)
 
 
 def response_record(

@@ -6,13 +6,14 @@ import itertools
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
 from serviceloop.accounts.models import Organisation, User
 from serviceloop.catalogue.models import Service
+from serviceloop.core.events import event_dispatch, event_record
 from serviceloop.desk.models import Ticket
-from serviceloop.desk.signals import ticket_resolved
 from serviceloop.feedback.models import Invitation, SurveyKind, Trigger
 from serviceloop.feedback.services.surveys import survey_create, survey_current_version
 from serviceloop.relationships.models import Person
@@ -50,11 +51,14 @@ def make_ticket(service: Service, requester: Person, **fields: Any) -> Ticket:
 
 
 def resolve(ticket: Ticket) -> Ticket:
-    """Resolve as the desk does: the row changes, then ticket_resolved is sent with the id (after commit)."""
-    ticket.status = Ticket.Status.RESOLVED
-    ticket.resolved_at = timezone.now()
-    ticket.save()
-    ticket_resolved.send(Ticket, ticket_id=ticket.pk)
+    """Resolve as the desk does (the row changes and `ticket.resolved` is recorded with it), then
+    deliver the event as the worker does after commit."""
+    with transaction.atomic():
+        ticket.status = Ticket.Status.RESOLVED
+        ticket.resolved_at = timezone.now()
+        ticket.save()
+        event = event_record("ticket.resolved", subject=ticket, ticket_id=ticket.pk)
+    event_dispatch(event_id=event.pk)
     return ticket
 
 

@@ -8,9 +8,9 @@ import pytest
 from django.test import Client
 
 from serviceloop.accounts.testing import api_client_for
+from serviceloop.core.testing import subscribed
 from serviceloop.feedback.models import Channel, Response
 from serviceloop.feedback.sentiment import ANALYSER_VERSION
-from serviceloop.feedback.signals import responses_ingested
 from serviceloop.feedback.tests.factories_channels import make_offering, make_service, ndjson
 from serviceloop.relationships.models import Person
 
@@ -98,22 +98,14 @@ def test_batch_links_people_offerings_and_organisations(alex: Any, service: Any,
     assert row.lost_time_minutes == 90
 
 
-def test_batch_sends_one_responses_ingested_signal_after_commit(
+def test_batch_records_one_responses_ingested_event(
     alex: Any, service: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    received: list[list[int]] = []
-
-    def on_ingested(sender: Any, response_ids: list[int], **kwargs: Any) -> None:
-        received.append(response_ids)
-
-    responses_ingested.connect(on_ingested)
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            _post_batch(api_client_for(alex), ndjson([_line(f"g{n}") for n in range(3)]))
-    finally:
-        responses_ingested.disconnect(on_ingested)
+    with subscribed("responses.ingested") as received, django_capture_on_commit_callbacks(execute=True):
+        _post_batch(api_client_for(alex), ndjson([_line(f"g{n}") for n in range(3)]))
     assert len(received) == 1
-    assert sorted(received[0]) == sorted(Response.objects.values_list("pk", flat=True))
+    assert sorted(received[0].data["response_ids"]) == sorted(Response.objects.values_list("pk", flat=True))
+    assert received[0].actor_id == alex.pk
 
 
 def test_batch_of_more_than_ten_thousand_lines_is_refused(alex: Any, service: Any) -> None:

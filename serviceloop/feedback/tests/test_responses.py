@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from serviceloop.core.errors import InvalidInput
+from serviceloop.core.testing import subscribed
 from serviceloop.feedback.models import Response
 from serviceloop.feedback.services.responses import response_record
-from serviceloop.feedback.signals import response_recorded
 from serviceloop.feedback.tests.survey_factories import make_service
 
 
@@ -46,22 +46,14 @@ def test_the_same_external_id_from_the_same_source_is_stored_once(payroll: Any) 
     assert Response.objects.get(pk=first.pk).csat == 5
 
 
-def test_response_recorded_is_sent_after_commit(payroll: Any, django_capture_on_commit_callbacks: Any) -> None:
-    seen: list[int] = []
-
-    def on_recorded(sender: Any, response_id: int, **kwargs: Any) -> None:
-        seen.append(response_id)
-
-    response_recorded.connect(on_recorded)
-    try:
+def test_response_recorded_is_delivered_after_commit(payroll: Any, django_capture_on_commit_callbacks: Any) -> None:
+    with subscribed("response.recorded") as seen:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             response = response_record(service=payroll, happiness=9)
         assert seen == []
         for callback in callbacks:
             callback()
-    finally:
-        response_recorded.disconnect(on_recorded)
-    assert seen == [response.pk]
+    assert [event.data["response_id"] for event in seen] == [response.pk]
 
 
 def test_comment_is_scored_for_sentiment(payroll: Any) -> None:

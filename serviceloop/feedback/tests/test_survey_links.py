@@ -12,9 +12,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from serviceloop.core.testing import subscribed
 from serviceloop.feedback import links
 from serviceloop.feedback.models import Invitation, Response
-from serviceloop.feedback.signals import response_recorded
 from serviceloop.feedback.tests.survey_factories import make_person, make_service, make_ticket, resolve
 
 
@@ -51,20 +51,11 @@ def test_a_later_click_changes_the_answer_of_the_same_response(invitation: Invit
 
 
 def test_the_same_click_twice_records_once(invitation: Invitation, django_capture_on_commit_callbacks: Any) -> None:
-    seen: list[int] = []
-
-    def on_recorded(sender: Any, response_id: int, **kwargs: Any) -> None:
-        seen.append(response_id)
-
-    response_recorded.connect(on_recorded)
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            Client().get(path_of(links.answer_url(invitation.public_id, 9)))
-            Client().get(path_of(links.answer_url(invitation.public_id, 9)))
-    finally:
-        response_recorded.disconnect(on_recorded)
+    with subscribed("response.recorded") as seen, django_capture_on_commit_callbacks(execute=True):
+        Client().get(path_of(links.answer_url(invitation.public_id, 9)))
+        Client().get(path_of(links.answer_url(invitation.public_id, 9)))
     assert Response.objects.count() == 1
-    assert seen == [Response.objects.get().pk]
+    assert [event.data["response_id"] for event in seen] == [Response.objects.get().pk]
 
 
 def test_a_link_scanner_probing_with_head_records_nothing(invitation: Invitation) -> None:
