@@ -87,6 +87,23 @@ def _gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
     ]
 
 
+def _beat_argv() -> list[str]:
+    from django.conf import settings
+
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "serviceloop",
+        "beat",
+        "--loglevel",
+        "INFO",
+        "--schedule",
+        str(settings.CELERY_BEAT_SCHEDULE_FILENAME),
+    ]
+
+
 def _worker_argv(beat: bool, concurrency: int) -> list[str]:
     argv = [
         sys.executable,
@@ -117,15 +134,40 @@ def _prepare() -> None:
     _manage("collectstatic", "--noinput", "-v", "0")
 
 
+def unapplied_migrations() -> list[str]:
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    return [f"{migration.app_label}.{migration.name}" for migration, _backwards in plan]
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    """One web process of many: it never migrates (that is `serviceloop migrate`, once per release)."""
     _site_url_default(args.host, args.port)
-    _prepare()
+    _django()
+    pending = unapplied_migrations()
+    if pending:
+        print(
+            f"error: the database needs {len(pending)} migration(s) ({', '.join(pending[:3])}"
+            f"{', …' if len(pending) > 3 else ''}); run 'serviceloop migrate' once, then start serve.",
+            file=sys.stderr,
+        )
+        return 2
+    _manage("collectstatic", "--noinput", "-v", "0")
     os.execv(sys.executable, _gunicorn_argv(args.host, args.port, args.workers))
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    """Workers scale out; the scheduler (beat) must run exactly once per installation: --beat, or `serviceloop beat`."""
     _django()
-    os.execv(sys.executable, _worker_argv(not args.no_beat, args.concurrency))
+    os.execv(sys.executable, _worker_argv(args.beat, args.concurrency))
+
+
+def cmd_beat(args: argparse.Namespace) -> int:
+    _django()
+    os.execv(sys.executable, _beat_argv())
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -178,7 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="migrate, load demo data on first run, start web server and worker")
-    serve = sub.add_parser("serve", help="start the web server (gunicorn)")
+    serve = sub.add_parser("serve", help="start the web server (gunicorn); run 'migrate' first")
     for p in (run, serve):
         p.add_argument("--host", default=os.environ.get("SERVICELOOP_HOST", "127.0.0.1"))
         p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
@@ -187,10 +229,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=cmd_run)
     serve.set_defaults(handler=cmd_serve)
 
-    worker = sub.add_parser("worker", help="start a Celery worker (with beat for schedules unless --no-beat)")
-    worker.add_argument("--no-beat", action="store_true", help="run beat elsewhere (one beat per installation)")
+    worker = sub.add_parser("worker", help="start a Celery worker (add --beat on exactly one of them)")
+    worker.add_argument(
+        "--beat", action="store_true", help="also run the scheduler here (exactly one per installation)"
+    )
     worker.add_argument("--concurrency", type=int, default=2)
     worker.set_defaults(handler=cmd_worker)
+
+    beat = sub.add_parser("beat", help="start the scheduler alone (exactly one per installation)")
+    beat.set_defaults(handler=cmd_beat)
 
     migrate = sub.add_parser("migrate", help="create or update the database tables")
     migrate.set_defaults(handler=cmd_migrate)

@@ -50,7 +50,7 @@ def test_check_deploy_fails_without_tls_settings(tmp_path: Path) -> None:
     assert "SECURE_SSL_REDIRECT" in result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("command", ["run", "serve", "worker", "migrate", "demo", "createadmin", "manage"])
+@pytest.mark.parametrize("command", ["run", "serve", "worker", "beat", "migrate", "demo", "createadmin", "manage"])
 def test_every_subcommand_explains_itself(command: str) -> None:
     result = _run("-m", "serviceloop.cli", command, "--help")
     assert result.returncode == 0, result.stderr
@@ -80,3 +80,11 @@ def test_createadmin_creates_an_administrator_who_can_sign_in(tmp_path: Path) ->
         env=env,
     )  # fmt: skip
     assert check.stdout.strip().splitlines()[-1] == "administrator"
+
+
+def test_serve_refuses_to_start_while_migrations_are_pending(tmp_path: Path) -> None:
+    # Many web processes start at once in production; none of them may migrate on its own.
+    result = _run("-m", "serviceloop.cli", "serve", "--port", "0", env={"SERVICELOOP_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 2
+    assert "run 'serviceloop migrate'" in result.stderr
+    assert not (tmp_path / "static" / "staticfiles.json").exists()
