@@ -98,12 +98,12 @@ def _jsonable(value: Any) -> Any:
 
 
 def _label(obj: Any) -> str:
-    for attribute in ("reference", "public_id", "slug"):
-        value = getattr(obj, attribute, None)
-        if value:
-            text = str(obj)
-            return text if str(value) in text else f"{value} {text}".strip()
-    return str(obj)[:200]
+    """How the audit log names the row: a ticket by its reference and subject, others as they print."""
+    text = str(obj)
+    reference = getattr(obj, "reference", None)
+    if reference and str(reference) not in text:
+        text = f"{reference} {text}"
+    return text[:200]
 
 
 def event_record(

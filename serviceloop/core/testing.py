@@ -16,11 +16,14 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from serviceloop.core import clock
 
 CHROMIUM = os.environ.get("SERVICELOOP_TEST_CHROMIUM", "/usr/bin/chromium")
 
@@ -29,6 +32,32 @@ CHROMIUM = os.environ.get("SERVICELOOP_TEST_CHROMIUM", "/usr/bin/chromium")
 def _fast_password_hashing(settings: Any) -> None:
     # PBKDF2 costs ~0.2 s a user; the matrix creates five users per test.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+class Travel:
+    """Moves `serviceloop.core.clock.now` (the one place the code reads the time)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.current: datetime | None = None
+        monkeypatch.setattr(clock, "now", self.now)
+
+    def now(self) -> datetime:
+        from django.utils import timezone
+
+        return self.current or timezone.now()
+
+    def to(self, instant: datetime) -> datetime:
+        assert instant.tzinfo is not None
+        self.current = instant
+        return instant
+
+    def by(self, **delta: float) -> datetime:
+        return self.to(self.now() + timedelta(**delta))
+
+
+@pytest.fixture
+def travel(monkeypatch: pytest.MonkeyPatch) -> Iterator[Travel]:
+    yield Travel(monkeypatch)
 
 
 def free_port() -> int:

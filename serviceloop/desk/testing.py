@@ -1,43 +1,13 @@
-"""Desk fixtures (registered from the root conftest.py): a service organisation A consumes, Carol's contact record, and a clock to move."""
+"""Desk fixtures (registered from the root conftest.py): a service organisation A consumes and Carol's contact record."""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
-from datetime import datetime, timedelta
 
 import pytest
 
 from serviceloop.accounts.models import Organisation, User
 from serviceloop.catalogue.models import Offering, Service
-from serviceloop.core import clock
 from serviceloop.desk.tests.factories import grant, make_offering, make_person, make_relationship, make_service
 from serviceloop.relationships.models import Person, Relationship
-
-
-class Travel:
-    """Moves `serviceloop.core.clock.now` (the one place the code reads the time)."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.current: datetime | None = None
-        monkeypatch.setattr(clock, "now", self.now)
-
-    def now(self) -> datetime:
-        from django.utils import timezone
-
-        return self.current or timezone.now()
-
-    def to(self, instant: datetime) -> datetime:
-        assert instant.tzinfo is not None
-        self.current = instant
-        return instant
-
-    def by(self, **delta: float) -> datetime:
-        return self.to(self.now() + timedelta(**delta))
-
-
-@pytest.fixture
-def travel(monkeypatch: pytest.MonkeyPatch) -> Iterator[Travel]:
-    yield Travel(monkeypatch)
 
 
 @pytest.fixture
