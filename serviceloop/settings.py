@@ -120,6 +120,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+    # Tests use a file too (not the shared-cache in-memory database, which answers "table is locked"
+    # to a second thread at once): race tests need SQLite's real locking and busy timeout.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-serviceloop.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

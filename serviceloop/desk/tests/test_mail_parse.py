@@ -272,10 +272,12 @@ def test_html_comments_and_outlook_conditionals_are_dropped() -> None:
     ["<!--", "<a ", '<p a="b" c="d>e', "</", "<![", "<blockquote>x", "<a href='http://x'>t"],
 )
 def test_hostile_html_converts_in_linear_time(hostile: str) -> None:
-    # html.parser alone needs minutes for some of these (it rescans the rest of the document).
+    # html.parser alone needs many minutes for some of these (it rescans the rest of the document);
+    # linear work takes about a second. The bound is loose so that a loaded machine does not fail it:
+    # it tells quadratic from linear, it is not a speed target (those live in bench/).
     started = time.perf_counter()
     html_to_text(hostile * 100_000)
-    assert time.perf_counter() - started < 10
+    assert time.perf_counter() - started < 60
 
 
 # Trimming -------------------------------------------------------------------------------------
