@@ -23,6 +23,20 @@ from serviceloop.core.schemas import ErrorOut
 logger = logging.getLogger(__name__)
 
 
+IDEMPOTENT_WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+IDEMPOTENCY_PARAMETER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "description": (
+        "Retry safely: a repeat of this request by the same caller within 24 hours answers the first "
+        "answer (with `Idempotent-Replayed: true`) and writes nothing; the same key with another request "
+        "answers 422."
+    ),
+}
+
+
 class ServiceloopAPI(NinjaAPI):
     """NinjaAPI whose schema documents the answers every operation can give.
 
@@ -44,11 +58,15 @@ class ServiceloopAPI(NinjaAPI):
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
         }
         for operations in schema["paths"].values():
-            for operation in operations.values():
+            for method, operation in operations.items():
                 responses = operation.setdefault("responses", {})
                 responses.setdefault("422", {**ref, "description": "The request is invalid"})
                 if "requestBody" in operation:
                     responses.setdefault("400", {**ref, "description": "The body cannot be parsed"})
+                if method.upper() in IDEMPOTENT_WRITES:
+                    # core.idempotency.IdempotencyMiddleware serves every API write.
+                    operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
+                    responses.setdefault("400", {**ref, "description": "The body or the Idempotency-Key is invalid"})
                 if operation.get("security"):
                     responses.setdefault("401", {**ref, "description": "Not signed in"})
         return schema
