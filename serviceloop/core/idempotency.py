@@ -117,7 +117,13 @@ class IdempotencyMiddleware:
                 retention = timedelta(hours=float(settings.SERVICELOOP_IDEMPOTENCY_HOURS))
                 IdempotencyKey.objects.filter(scope=scope, key=key, created_at__lt=clock.now() - retention).delete()
                 row = IdempotencyKey.objects.create(
-                    scope=scope, key=key, fingerprint=fingerprint, status_code=0, content_type="", body=b""
+                    scope=scope,
+                    key=key,
+                    fingerprint=fingerprint,
+                    status_code=0,
+                    content_type="",
+                    body=b"",
+                    created_at=clock.now(),
                 )
                 response = self.get_response(request)
                 if response.status_code >= 500:
