@@ -29,3 +29,18 @@ def test_demo_has_a_year_of_tickets_with_breaches_and_reopenings(db: Any) -> Non
     assert tickets.filter(status__in=Ticket.ACTIVE).exists()
     # The demo's SLA events are exactly what the periodic task would have recorded.
     assert sla_check(now=timezone.now()) == 0
+
+
+def test_demo_history_is_in_the_event_log_and_owes_nobody_anything(db: Any) -> None:
+    from serviceloop.core.models import Event, EventDelivery, OutgoingMail
+
+    ctx = DemoContext(seed=7, now=timezone.now().replace(microsecond=0))
+    for module in (accounts_demo, catalogue_demo, relationships_demo, desk_demo):
+        module.load(ctx)
+    ticket = Ticket.objects.filter(reopen_count__gt=0).first()
+    assert ticket is not None
+    names = set(Event.objects.filter(subject_type="desk.ticket", subject_id=ticket.pk).values_list("name", flat=True))
+    assert {"ticket.created", "ticket.resolved", "ticket.reopened", "ticket.history_recorded"} <= names
+    # Historical events are complete: loading the demo mails nobody and leaves the sweep nothing to do.
+    assert not Event.objects.filter(completed_at__isnull=True).exists()
+    assert not EventDelivery.objects.exists() and not OutgoingMail.objects.exists()
