@@ -111,15 +111,17 @@ def event_record(
     *,
     subject: models.Model | None = None,
     by: Any = None,
+    by_label: str = "",
     **data: Any,
 ) -> Event:
     """Record that `name` happened to `subject`, done `by` a login (None: the system).
 
-    Call it inside the service's transaction: the event commits with the change. Keyword arguments
-    are the event's data (ids and plain values).
+    `by_label` names an actor without a login (a requester writing by email). Call it inside the
+    service's transaction: the event commits with the change. Keyword arguments are the event's data
+    (ids and plain values).
     """
     actor_id = getattr(by, "pk", None) if getattr(by, "is_authenticated", False) else None
-    actor_label = ""
+    actor_label = by_label[:200]
     if actor_id is not None:
         actor_label = (getattr(by, "email", "") or str(by))[:200]
     now = clock.now()

@@ -50,6 +50,14 @@ def deliver_mail(mail_id: int) -> str:
     return mail_deliver(mail_id=mail_id)
 
 
+@shared_task(name="serviceloop.core.tasks.deliver_email", soft_time_limit=60, time_limit=120)
+def deliver_email(payload: dict[str, Any]) -> None:
+    """Messages of the release before the outbox, still in a broker queue: put them in the outbox."""
+    from serviceloop.core.mail import OutboundEmail, email_queue
+
+    email_queue(OutboundEmail(**payload))
+
+
 def sweep_once(*, budget_seconds: float = SWEEP_SECONDS) -> dict[str, int]:
     """Deliver the events and mail that are due; returns how many of each were handled."""
     from serviceloop.core.events import event_dispatch, events_due

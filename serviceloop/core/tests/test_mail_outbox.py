@@ -143,3 +143,10 @@ def test_a_claim_is_exclusive_until_its_lease_runs_out(smtp_server: Any, travel:
     sweep_once()
     smtp_server.wait_for(1)
     assert OutgoingMail.objects.get(pk=mail.pk).status == OutgoingMail.Status.SENT
+
+
+def test_a_mail_task_of_the_release_before_the_outbox_is_moved_into_it(smtp_server: Any) -> None:
+    from serviceloop.core.tasks import deliver_email
+
+    deliver_email.apply(args=[{"to": ["old@acme.example"], "subject": "Queued before the upgrade", "text": "Hi."}])
+    assert OutgoingMail.objects.get().subject == "Queued before the upgrade"

@@ -80,6 +80,7 @@ def _record(
         "ticket.history_recorded",
         subject=ticket,
         by=by,
+        by_label=(by_person.email or str(by_person)) if by_person is not None else "",
         ticket_id=ticket.pk,
         event_id=event.pk,
         kind=kind,
