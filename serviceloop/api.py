@@ -59,7 +59,10 @@ class ServiceloopAPI(NinjaAPI):
         }
         for operations in schema["paths"].values():
             for method, operation in operations.items():
-                responses = operation.setdefault("responses", {})
+                # ninja keys responses by int (401), JSON by string ("401"): one key per status, or the
+                # document carries duplicate keys that YAML tools and Swagger UI refuse.
+                responses = {str(status): answer for status, answer in operation.get("responses", {}).items()}
+                operation["responses"] = responses
                 responses.setdefault("422", {**ref, "description": "The request is invalid"})
                 if "requestBody" in operation:
                     responses.setdefault("400", {**ref, "description": "The body cannot be parsed"})
