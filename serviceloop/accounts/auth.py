@@ -23,6 +23,14 @@ class SessionAuth(APIKeyCookie):
 
     param_name = "sessionid"
 
+    def __call__(self, request: HttpRequest) -> Any:
+        # Without a signed-in session there is nothing for CSRF to protect: a client with a bad or
+        # missing token (and perhaps a stale cookie) must hear 401 (sign in), not 403 "CSRF check failed".
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        return super().__call__(request)
+
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and user.is_active:

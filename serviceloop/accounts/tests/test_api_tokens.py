@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.test import Client
 from django.urls import reverse
 
@@ -78,3 +80,19 @@ def test_session_api_calls_that_write_need_the_csrf_token(carol) -> None:
     response = client.post("/api/accounts/tokens", {"name": "x"}, content_type="application/json")
     assert response.status_code in (401, 403)
     assert not ApiToken.objects.filter(user=carol).exists()
+
+
+def test_a_write_with_a_bad_token_answers_401_not_a_csrf_refusal(db: Any) -> None:
+    for headers in ({"HTTP_AUTHORIZATION": "Bearer not-a-token"}, {}):
+        client = Client(enforce_csrf_checks=True)
+        client.cookies["sessionid"] = "expired-session"  # a browser's stale cookie beside the token
+        response = client.post("/api/desk/tickets", {}, content_type="application/json", **headers)
+        assert response.status_code == 401, response.content
+        assert response.json()["code"] == "unauthenticated"
+
+
+def test_a_session_write_without_the_csrf_token_is_still_refused(carol: Any) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(carol)
+    response = client.post("/api/desk/tickets", {}, content_type="application/json")
+    assert response.status_code == 403
