@@ -40,3 +40,18 @@ def manager_required(view: View) -> View:
 def form_error(form: Any, error: Any) -> None:
     """Show a domain error next to its field, or above the form when it is about no field."""
     form.add_error(error.field if error.field in form.fields else None, error.message)
+
+
+def local_next(request: HttpRequest, value: str | None, default: str) -> str:
+    """Where to go back to after a form: only a path on this site, never another host (open redirect)."""
+    from django.shortcuts import resolve_url
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    candidate = (value or "").strip()
+    if (
+        candidate.startswith("/")
+        and not candidate.startswith(("//", "/\\"))
+        and url_has_allowed_host_and_scheme(candidate, allowed_hosts=None, require_https=request.is_secure())
+    ):
+        return candidate
+    return resolve_url(default)

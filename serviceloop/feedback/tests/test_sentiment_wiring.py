@@ -184,3 +184,24 @@ def test_staff_see_the_sentiment_page_and_managers_calibrate(sam: Any, alex: Any
     client.force_login(sam)
     assert client.post(reverse("feedback:sentiment")).status_code == 302
     assert Post.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("next_url", "lands_on"),
+    [
+        ("https://evil.example/phish", "/feedback/posts/"),
+        ("//evil.example/phish", "/feedback/posts/"),
+        ("/\\evil.example", "/feedback/posts/"),
+        ("javascript:alert(1)", "/feedback/posts/"),
+        ("/feedback/responses/?page=2", "/feedback/responses/?page=2"),
+    ],
+)
+def test_going_back_after_a_correction_stays_on_this_site(alex: Any, next_url: str, lands_on: str) -> None:
+    post = make_post("ok", sentiment_score=0.1, sentiment_label="neutral", sentiment_version=ANALYSER_VERSION)
+    client = Client()
+    client.force_login(alex)
+    response = client.post(
+        reverse("feedback:sentiment_correct", args=["post", post.public_id]), {"label": "negative", "next": next_url}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == (reverse("feedback:posts_inbox") if lands_on == "/feedback/posts/" else lands_on)

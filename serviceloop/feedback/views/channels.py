@@ -21,7 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from serviceloop.catalogue.models import Offering, Service
-from serviceloop.core.access import staff_required
+from serviceloop.core.access import local_next, staff_required
 from serviceloop.core.errors import DomainError
 from serviceloop.core.pagination import paginate
 from serviceloop.feedback.channel_forms import (
@@ -474,7 +474,7 @@ def sentiment_correct_view(request: HttpRequest, subject: str, public_id: str) -
             {"row": row, "subject": subject, "correction_labels": LABEL_CHOICES, "corrected": True},
         )
     messages.success(request, f"Label corrected to {form.cleaned_data['label']}.")
-    return redirect(request.POST.get("next") or "feedback:posts_inbox")
+    return redirect(local_next(request, request.POST.get("next"), "feedback:posts_inbox"))
 
 
 @staff_required
