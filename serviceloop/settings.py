@@ -89,6 +89,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "serviceloop.core.middleware.TimezoneMiddleware",
+    "serviceloop.core.middleware.NoStoreForSignedInMiddleware",
 ]
 
 ROOT_URLCONF = "serviceloop.urls"
