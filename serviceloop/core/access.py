@@ -40,3 +40,16 @@ def manager_required(view: View) -> View:
 def form_error(form: Any, error: Any) -> None:
     """Show a domain error next to its field, or above the form when it is about no field."""
     form.add_error(error.field if error.field in form.fields else None, error.message)
+
+
+def admin_required(view: View) -> View:
+    """Administrators only (the operations page); checked before any lookup, so it reveals nothing."""
+
+    @login_required
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not getattr(request.user, "is_administrator", False):
+            raise PermissionDenied("Only administrators may do this.")
+        return view(request, *args, **kwargs)
+
+    return guarded
