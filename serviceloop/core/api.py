@@ -117,15 +117,15 @@ def event_list(request: HttpRequest, filters: Query[EventFilters]) -> Any:
         raise InvalidInput("invalid_period", "The end date is before the start date.", field="until")
     # The viewer is checked before the subject is looked up, so a customer learns nothing from a 404.
     queries.event_log(request.user)
+    subject: dict[str, Any] = {"subject_type": filters.subject_type, **_subject_filter(filters.subject)}
     return queries.event_log(
         request.user,
         name=filters.name,
-        subject_type=filters.subject_type,
         actor_email=filters.actor,
         since=filters.since,
         until=filters.until,
         q=filters.q,
-        **_subject_filter(filters.subject),
+        **subject,
     )
 
 
