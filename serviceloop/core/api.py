@@ -61,7 +61,21 @@ class OutboxOut(Schema):
     deliveries_failed: int
     events_pending: int
     oldest_pending_event_at: datetime | None
+    oldest_pending_mail_age_seconds: float | None = Field(
+        None, description="How long the oldest waiting mail has waited"
+    )
+    oldest_pending_event_age_seconds: float | None = None
     healthy: bool
+
+    @staticmethod
+    def resolve_oldest_pending_mail_age_seconds(summary: queries.OutboxSummary) -> float | None:
+        age = summary.oldest_pending_mail_age
+        return age.total_seconds() if age is not None else None
+
+    @staticmethod
+    def resolve_oldest_pending_event_age_seconds(summary: queries.OutboxSummary) -> float | None:
+        age = summary.oldest_pending_event_age
+        return age.total_seconds() if age is not None else None
 
 
 class MailOut(Schema):

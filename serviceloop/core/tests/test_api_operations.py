@@ -6,6 +6,7 @@ from typing import Any
 
 from django.test import Client
 
+from serviceloop.core.mail import OutboundEmail, email_queue
 from serviceloop.core.models import Event, OutgoingMail
 from serviceloop.core.tests.factories import make_event, make_failed_delivery, make_failed_mail
 
@@ -59,6 +60,14 @@ def test_administrators_read_the_outbox_summary(ada: Any) -> None:
     response = _client(ada).get("/api/core/outbox")
     assert response.status_code == 200
     assert (response.json()["mails_failed"], response.json()["healthy"]) == (1, False)
+    assert response.json()["oldest_pending_mail_age_seconds"] is None  # the one mail failed; none waits
+
+
+def test_the_outbox_summary_says_how_long_the_oldest_mail_has_waited(ada: Any) -> None:
+    email_queue(OutboundEmail(to=["dave@acme.example"], subject="Waiting", text="."))
+    body = _client(ada).get("/api/core/outbox").json()
+    assert body["mails_pending"] == 1
+    assert body["oldest_pending_mail_age_seconds"] >= 0
 
 
 def test_an_agent_is_refused_the_outbox(alex: Any) -> None:
