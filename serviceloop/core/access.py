@@ -55,3 +55,16 @@ def local_next(request: HttpRequest, value: str | None, default: str) -> str:
     ):
         return candidate
     return resolve_url(default)
+
+
+def admin_required(view: View) -> View:
+    """Administrators only (the operations page); checked before any lookup, so it reveals nothing."""
+
+    @login_required
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not getattr(request.user, "is_administrator", False):
+            raise PermissionDenied("Only administrators may do this.")
+        return view(request, *args, **kwargs)
+
+    return guarded

@@ -10,10 +10,12 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav": []}
-    audience = "staff" if getattr(user, "is_staff_member", False) else "customer"
+    audiences = {"all", "staff" if getattr(user, "is_staff_member", False) else "customer"}
+    if getattr(user, "is_administrator", False):
+        audiences.add("administrator")
     entries = []
     for item in nav_items():
-        if item.audience not in (audience, "all"):
+        if item.audience not in audiences:
             continue
         try:
             url = reverse(item.url_name)

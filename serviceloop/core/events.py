@@ -33,6 +33,7 @@ from django.db import models, transaction
 from django.db.models import F
 
 from serviceloop.core import clock
+from serviceloop.core.errors import ConflictError
 from serviceloop.core.models import Event, EventDelivery
 
 logger = logging.getLogger(__name__)
@@ -236,6 +237,13 @@ def events_due(*, limit: int = 200) -> list[int]:
 def delivery_retry(*, delivery: EventDelivery, by: Any) -> EventDelivery:
     """An operator asks for a failed delivery to be tried again (now, with a fresh retry window)."""
     with transaction.atomic():
+        # Lock the row: a delivery that arrived meanwhile must not be run again by a stale Retry.
+        current = EventDelivery.objects.select_for_update().get(pk=delivery.pk)
+        if current.status != EventDelivery.Status.FAILED:
+            raise ConflictError(
+                "delivery_not_failed",
+                f"Only a failed delivery can be retried; this one is {current.get_status_display()}.",
+            )
         now = clock.now()
         EventDelivery.objects.filter(pk=delivery.pk).update(
             status=EventDelivery.Status.PENDING, retry_until=now + retry_window()

@@ -28,6 +28,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 
 from serviceloop.core import clock
+from serviceloop.core.errors import ConflictError
 from serviceloop.core.models import OutgoingMail
 
 logger = logging.getLogger(__name__)
@@ -191,8 +192,14 @@ def mail_retry(*, mail: OutgoingMail, by: Any) -> OutgoingMail:
     from serviceloop.core.events import event_record
 
     with transaction.atomic():
+        # Lock the row: two operators pressing Retry at once must record one retry, not two.
+        current = OutgoingMail.objects.select_for_update().get(pk=mail.pk)
+        if current.status != OutgoingMail.Status.FAILED:
+            raise ConflictError(
+                "mail_not_failed", f"Only a failed mail can be retried; this one is {current.get_status_display()}."
+            )
         now = clock.now()
-        OutgoingMail.objects.filter(pk=mail.pk, status=OutgoingMail.Status.FAILED).update(
+        OutgoingMail.objects.filter(pk=mail.pk).update(
             status=OutgoingMail.Status.PENDING, next_attempt_at=now, retry_until=now + retry_window()
         )
         event_record("operations.mail_retried", subject=mail, by=by, message_id=mail.message_id)

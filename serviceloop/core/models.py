@@ -82,6 +82,8 @@ class EventDelivery(models.Model):
         DELIVERED = "delivered", "delivered"
         FAILED = "failed", "failed"
 
+    # The operations page and the API retry a delivery by this id, never by its row number.
+    public_id = public_id_field()
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
     subscriber = models.CharField(max_length=120)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
@@ -119,6 +121,9 @@ class OutgoingMail(models.Model):
         SENT = "sent", "sent"
         FAILED = "failed", "failed"
 
+    # The operations page and the API retry a mail by this id: a Message-ID reveals the domain and
+    # a row number is guessable.
+    public_id = public_id_field()
     message_id = models.CharField(max_length=250, unique=True)
     to = models.JSONField(default=list)
     subject = models.CharField(max_length=500)

@@ -1,6 +1,7 @@
 """The main navigation, assembled from each app's `navigation.py` so no app edits another's menu.
 
-An app lists its entries in `ITEMS`; the context processor shows each to the audience it names.
+An app lists its entries in `ITEMS`; the context processor shows each to the audience it names:
+"staff" (every staff login), "administrator" (administrators only), "customer", or "all".
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Literal
 
 from django.apps import apps
 
-Audience = Literal["staff", "customer", "all"]
+Audience = Literal["staff", "administrator", "customer", "all"]
 
 
 @dataclass(frozen=True)
@@ -38,3 +39,10 @@ def nav_items() -> tuple[NavItem, ...]:
             continue
         items.extend(getattr(module, "ITEMS", []))
     return tuple(sorted(items, key=lambda item: (item.order, item.label)))
+
+
+# Core's own pages: the audit trail for staff, the outbox's health for administrators.
+ITEMS = [
+    NavItem("Event log", "core:event_log", audience="staff", order=800),
+    NavItem("Operations", "core:operations", audience="administrator", order=850),
+]
