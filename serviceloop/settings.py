@@ -254,6 +254,11 @@ CELERY_BEAT_SCHEDULE["desk-close-resolved"] = {
     "task": "serviceloop.desk.tasks.close_resolved_tickets",
     "schedule": 3600.0,
 }
+# Desk: remove stored files that no attachment row refers to (a rolled-back transaction, a deleted ticket).
+CELERY_BEAT_SCHEDULE["desk-attachment-orphans"] = {
+    "task": "serviceloop.desk.tasks.delete_orphaned_attachments",
+    "schedule": 24 * 60 * 60.0,
+}
 # Feedback: the periodic relationship (NPS) survey, once a day; the throttle keeps it to 1 in 90 days a person.
 CELERY_BEAT_SCHEDULE["feedback-relationship-surveys"] = {
     "task": "serviceloop.feedback.tasks.send_relationship_surveys",
