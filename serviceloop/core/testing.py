@@ -260,12 +260,12 @@ def s3_server() -> Iterator[str]:
 
 
 @pytest.fixture
-def s3_media(s3_server: str, settings: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> MediaStore:
+def s3_media(s3_server: str, settings: Any, tmp_path: Path) -> MediaStore:
     """The default storage on a fresh bucket of `s3_server`, configured the way an operator does it:
-    the SERVICELOOP_S3_* variables read by the settings module's own code."""
+    from SERVICELOOP_S3_* variables, by the code settings.py uses."""
     import boto3
 
-    from serviceloop import settings as project_settings
+    from serviceloop.core.storage_settings import media_storage
 
     bucket = f"sl-test-{os.urandom(6).hex()}"
     environment = {
@@ -277,8 +277,6 @@ def s3_media(s3_server: str, settings: Any, monkeypatch: pytest.MonkeyPatch, tmp
         "SERVICELOOP_S3_SECRET_ACCESS_KEY": "test-secret-key",
         "SERVICELOOP_S3_PREFIX": "serviceloop-media",
     }
-    for name, value in environment.items():
-        monkeypatch.setenv(name, value)
     client = boto3.client(
         "s3",
         endpoint_url=s3_server,
@@ -289,7 +287,7 @@ def s3_media(s3_server: str, settings: Any, monkeypatch: pytest.MonkeyPatch, tmp
     client.create_bucket(Bucket=bucket)
     # Assigning STORAGES sends setting_changed, which empties Django's cache of storage instances, so
     # `default_storage` (and every FileField) is built anew on the bucket; the teardown does it back.
-    settings.STORAGES = {**settings.STORAGES, "default": project_settings._media_storage()}
+    settings.STORAGES = {**settings.STORAGES, "default": media_storage(environment)}
     # Anything that still wrote to the local media directory would show up here.
     settings.MEDIA_ROOT = tmp_path / "local-media"
     return MediaStore(kind="s3", bucket=bucket, prefix="serviceloop-media", client=client)
