@@ -12,6 +12,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from serviceloop.core.storage_settings import media_storage
+
 BASE_DIR = Path(__file__).resolve().parent
 
 
@@ -149,8 +151,11 @@ STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env("SERVICELOOP_MEDIA_ROOT", str(DATA_DIR / "media")))
 MEDIA_URL = "/media/"
+
+
+# Attachments: a directory by default, an S3-compatible bucket with SERVICELOOP_MEDIA_STORAGE=s3.
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": media_storage(os.environ),
     "staticfiles": {
         "BACKEND": env(
             "SERVICELOOP_STATICFILES_STORAGE",
@@ -214,6 +219,11 @@ CELERY_BEAT_SCHEDULE["desk-sla-check"] = {"task": "serviceloop.desk.tasks.sla_ch
 CELERY_BEAT_SCHEDULE["desk-close-resolved"] = {
     "task": "serviceloop.desk.tasks.close_resolved_tickets",
     "schedule": 3600.0,
+}
+# Desk: remove stored files that no attachment row refers to (a rolled-back transaction, a deleted ticket).
+CELERY_BEAT_SCHEDULE["desk-attachment-orphans"] = {
+    "task": "serviceloop.desk.tasks.delete_orphaned_attachments",
+    "schedule": 24 * 60 * 60.0,
 }
 # Feedback: the periodic relationship (NPS) survey, once a day; the throttle keeps it to 1 in 90 days a person.
 CELERY_BEAT_SCHEDULE["feedback-relationship-surveys"] = {

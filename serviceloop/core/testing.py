@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import email
 import email.policy
+import logging
 import os
 import shutil
 import socket
@@ -242,3 +243,96 @@ def page(browser: Any) -> Iterator[Any]:
         yield tab
     finally:
         context.close()
+
+
+# ---------------------------------------------------------------- the media storage
+
+
+@dataclass
+class MediaStore:
+    """The media storage a test runs on, and what is really stored in it (read past Django's storage)."""
+
+    kind: str
+    root: Path | None = None  # filesystem: the media directory
+    bucket: str = ""  # s3: the bucket, the prefix inside it, a boto3 client of its own
+    prefix: str = ""
+    client: Any = None
+
+    def names(self) -> list[str]:
+        """Every stored file, as the names attachment rows use (relative to the media root or prefix)."""
+        if self.kind == "s3":
+            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=f"{self.prefix}/")
+            keys = [item["Key"] for page in pages for item in page.get("Contents", [])]
+            return sorted(key.removeprefix(f"{self.prefix}/") for key in keys)
+        assert self.root is not None
+        return sorted(str(path.relative_to(self.root)) for path in self.root.rglob("*") if path.is_file())
+
+    def read(self, name: str) -> bytes:
+        if self.kind == "s3":
+            return bytes(self.client.get_object(Bucket=self.bucket, Key=f"{self.prefix}/{name}")["Body"].read())
+        assert self.root is not None
+        return (self.root / name).read_bytes()
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[str]:
+    """A real S3-compatible server on loopback: moto in server mode, one per test process."""
+    from moto.server import ThreadedMotoServer
+
+    # werkzeug logs every request at INFO; the tests' own failures are what matter.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_media(s3_server: str, settings: Any, tmp_path: Path) -> MediaStore:
+    """The default storage on a fresh bucket of `s3_server`, configured the way an operator does it:
+    from SERVICELOOP_S3_* variables, by the code settings.py uses."""
+    import boto3
+
+    from serviceloop.core.storage_settings import media_storage
+
+    bucket = f"sl-test-{os.urandom(6).hex()}"
+    environment = {
+        "SERVICELOOP_MEDIA_STORAGE": "s3",
+        "SERVICELOOP_S3_BUCKET": bucket,
+        "SERVICELOOP_S3_ENDPOINT_URL": s3_server,
+        "SERVICELOOP_S3_REGION": "us-east-1",
+        "SERVICELOOP_S3_ACCESS_KEY_ID": "test-access-key",
+        "SERVICELOOP_S3_SECRET_ACCESS_KEY": "test-secret-key",
+        "SERVICELOOP_S3_PREFIX": "serviceloop-media",
+    }
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_server,
+        region_name="us-east-1",
+        aws_access_key_id="test-access-key",
+        aws_secret_access_key="test-secret-key",  # noqa: S106  (moto accepts any key)
+    )
+    client.create_bucket(Bucket=bucket)
+    # Assigning STORAGES sends setting_changed, which empties Django's cache of storage instances, so
+    # `default_storage` (and every FileField) is built anew on the bucket; the teardown does it back.
+    settings.STORAGES = {**settings.STORAGES, "default": media_storage(environment)}
+    # Anything that still wrote to the local media directory would show up here.
+    settings.MEDIA_ROOT = tmp_path / "local-media"
+    return MediaStore(kind="s3", bucket=bucket, prefix="serviceloop-media", client=client)
+
+
+@pytest.fixture
+def filesystem_media(settings: Any, tmp_path: Path) -> MediaStore:
+    """The default storage on a media directory of this test's own."""
+    root = tmp_path / "media"
+    root.mkdir()
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
+    settings.MEDIA_ROOT = root
+    return MediaStore(kind="filesystem", root=root)
+
+
+@pytest.fixture(params=["filesystem", "s3"])
+def media(request: Any) -> MediaStore:
+    """Each storage an operator may choose: the test runs once on a directory, once on a bucket."""
+    return request.getfixturevalue(f"{request.param}_media")  # type: ignore[no-any-return]

@@ -323,10 +323,14 @@ class Message(BaseModel):
         return self.author_user_id is not None and self.author_person_id is None
 
 
+# Where attachments live inside the media storage (the orphan sweep lists this directory).
+ATTACHMENT_DIR = "desk/attachments"
+
+
 def attachment_path(instance: Attachment, filename: str) -> str:
     # A random directory per file: the stored path reveals nothing and cannot be guessed.
     safe = get_valid_filename(PurePath(filename).name)[:100] or "file"
-    return f"desk/attachments/{secrets.token_urlsafe(24)}/{safe}"
+    return f"{ATTACHMENT_DIR}/{secrets.token_urlsafe(24)}/{safe}"
 
 
 class Attachment(BaseModel):

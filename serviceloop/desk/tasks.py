@@ -6,8 +6,8 @@ from celery import shared_task
 
 from serviceloop.core import clock
 from serviceloop.desk.mail_tasks import poll_mailbox  # noqa: F401  (Celery finds it here)
+from serviceloop.desk.services import attachments_orphans_delete, tickets_close_resolved
 from serviceloop.desk.services import sla_check as sla_check_service
-from serviceloop.desk.services import tickets_close_resolved
 
 
 @shared_task
@@ -20,3 +20,9 @@ def sla_check() -> int:
 def close_resolved_tickets() -> int:
     """Close resolved tickets whose reopen window has passed."""
     return tickets_close_resolved()
+
+
+@shared_task
+def delete_orphaned_attachments() -> int:
+    """Delete stored files that no attachment refers to, a day after they were written."""
+    return attachments_orphans_delete()

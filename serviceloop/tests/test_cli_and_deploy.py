@@ -88,3 +88,63 @@ def test_serve_refuses_to_start_while_migrations_are_pending(tmp_path: Path) -> 
     assert result.returncode == 2
     assert "run 'serviceloop migrate'" in result.stderr
     assert not (tmp_path / "static" / "staticfiles.json").exists()
+
+
+# ---------------------------------------------------------------- the media storage
+
+_SHOW_STORAGE = (
+    "from django.core.files.storage import default_storage as s; "
+    "print(s.__class__.__name__, getattr(s, 'bucket_name', ''), getattr(s, 'location', ''), getattr(s, 'endpoint_url', ''))"
+)
+
+
+def test_s3_media_storage_without_a_bucket_refuses_to_start_with_a_clear_message(tmp_path: Path) -> None:
+    result = _run("manage.py", "check", env={"SERVICELOOP_DATA_DIR": str(tmp_path), "SERVICELOOP_MEDIA_STORAGE": "s3"})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: SERVICELOOP_MEDIA_STORAGE=s3 needs SERVICELOOP_S3_BUCKET" in result.stderr
+
+
+def test_an_unknown_media_storage_refuses_to_start_with_a_clear_message(tmp_path: Path) -> None:
+    result = _run("manage.py", "check", env={"SERVICELOOP_DATA_DIR": str(tmp_path), "SERVICELOOP_MEDIA_STORAGE": "nfs"})
+    assert result.returncode != 0
+    assert "SERVICELOOP_MEDIA_STORAGE='nfs' is not known: use 'filesystem' (the default) or 's3'" in result.stderr
+
+
+def test_an_s3_access_key_without_its_secret_refuses_to_start(tmp_path: Path) -> None:
+    result = _run(
+        "manage.py", "check",
+        env={
+            "SERVICELOOP_DATA_DIR": str(tmp_path),
+            "SERVICELOOP_MEDIA_STORAGE": "s3",
+            "SERVICELOOP_S3_BUCKET": "media",
+            "SERVICELOOP_S3_ACCESS_KEY_ID": "AKIAEXAMPLE",
+        },
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "Set both SERVICELOOP_S3_ACCESS_KEY_ID and SERVICELOOP_S3_SECRET_ACCESS_KEY" in result.stderr
+
+
+def test_s3_media_storage_is_the_bucket_from_the_environment(tmp_path: Path) -> None:
+    environment = {
+        "SERVICELOOP_DATA_DIR": str(tmp_path),
+        "SERVICELOOP_MEDIA_STORAGE": "s3",
+        "SERVICELOOP_S3_BUCKET": "serviceloop-media",
+        "SERVICELOOP_S3_PREFIX": "/production/",
+        "SERVICELOOP_S3_ENDPOINT_URL": "http://minio.internal:9000",
+    }
+    result = _run("manage.py", "shell", "--no-imports", "-c", _SHOW_STORAGE, env=environment)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1].split() == [
+        "S3Storage",
+        "serviceloop-media",
+        "production",
+        "http://minio.internal:9000",
+    ]
+
+
+def test_the_embedded_default_keeps_media_in_the_data_directory(tmp_path: Path) -> None:
+    result = _run(
+        "manage.py", "shell", "--no-imports", "-c", _SHOW_STORAGE, env={"SERVICELOOP_DATA_DIR": str(tmp_path)}
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1].split() == ["FileSystemStorage", str(tmp_path / "media")]

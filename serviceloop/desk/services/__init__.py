@@ -1,6 +1,6 @@
 """Every write of the desk. Callers import from here: `from serviceloop.desk.services import ticket_create`."""
 
-from serviceloop.desk.services.attachments import NewAttachment, attachments_validate
+from serviceloop.desk.services.attachments import NewAttachment, attachments_orphans_delete, attachments_validate
 from serviceloop.desk.services.sla import priority_for, sla_check, sla_start, sla_target_for, ticket_clocks
 from serviceloop.desk.services.tickets import (
     person_for_user,
@@ -21,6 +21,7 @@ from serviceloop.desk.services.tickets import (
 
 __all__ = [
     "NewAttachment",
+    "attachments_orphans_delete",
     "attachments_validate",
     "person_for_user",
     "priority_for",

@@ -18,6 +18,7 @@ from serviceloop.accounts.models import Organisation
 from serviceloop.catalogue.models import Service
 from serviceloop.core import clock
 from serviceloop.core.errors import DomainError, InvalidInput
+from serviceloop.core.storage import files_removed_on_rollback
 from serviceloop.desk.mail_out import desk_address, reference_in_our_id
 from serviceloop.desk.mail_parse import ParsedMail, parse_message
 from serviceloop.desk.models import InboundMail, Message, Ticket
@@ -188,7 +189,8 @@ def mail_apply(mail: ParsedMail, *, source: str, size: int = 0) -> MailResult:
     """Apply one parsed mail in one transaction: the ticket or reply and its log row commit together."""
     if source not in InboundMail.Source.values:
         raise InvalidInput("unknown_source", f"Source must be one of: {', '.join(InboundMail.Source.values)}.")
-    with transaction.atomic():
+    # The log row is written after the ticket or reply: if it fails, their attachments go with them.
+    with files_removed_on_rollback(), transaction.atomic():
         return _apply(mail, source=source, size=size)
 
 

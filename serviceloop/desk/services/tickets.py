@@ -14,6 +14,7 @@ from serviceloop.catalogue.models import Offering, Service
 from serviceloop.core import clock
 from serviceloop.core.errors import ConflictError, InvalidInput, NotAllowed
 from serviceloop.core.events import event_record
+from serviceloop.core.storage import files_removed_on_rollback
 from serviceloop.desk.models import Message, Team, Ticket, TicketEvent, TicketSequence
 from serviceloop.desk.search import search_reindex
 from serviceloop.desk.services.attachments import NewAttachment, attachments_store, attachments_validate
@@ -239,7 +240,8 @@ def ticket_create(
         raise NotAllowed("other_organisation", "You can only open tickets for your own organisation.")
     offering = _offering_for(requester=requester, service=service, offering=offering, customer=not _is_staff(by))
     checked = attachments_validate(attachments)
-    with transaction.atomic():
+    # Attachments are written inside the transaction; a rollback removes them again (core.storage).
+    with files_removed_on_rollback(), transaction.atomic():
         message_id = _check_message_id(email_message_id)
         now = clock.now()
         ticket = Ticket(
@@ -326,7 +328,7 @@ def ticket_reply(
         by_person = person_for_user(by_user)
     body = _clean_text(body, field="body", label="The message", max_length=BODY_MAX)
     checked = attachments_validate(attachments)
-    with transaction.atomic():
+    with files_removed_on_rollback(), transaction.atomic():
         message_id = _check_message_id(email_message_id)
         ticket = _lock(ticket)
         if ticket.status == Status.CLOSED:
