@@ -94,7 +94,6 @@ def test_overlapping_post_deliveries_at_once_store_each_post_once(sam: Any) -> N
     assert (lost, duplicated) == (0, 0)
 
 
-
 def test_six_batches_overlapping_in_a_ring_at_once_store_each_key_once(alex: Any, sam: Any) -> None:
     # Batch k shares keys with batches k-1 and k+1: a batch that retried after one neighbour
     # committed can meet the other neighbour's commit on its next attempt.
