@@ -209,7 +209,7 @@ def mail_apply(mail: ParsedMail, *, source: str, size: int = 0) -> MailResult:
         return _apply(mail, source=source, size=size)
 
 
-def _message_with_id(message_id: str) -> Message | None:
+def _message_with_id(message_id: str | None) -> Message | None:
     if not message_id:
         return None
     return Message.objects.select_related("ticket").filter(email_message_id=message_id).first()
