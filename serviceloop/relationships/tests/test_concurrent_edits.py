@@ -14,7 +14,6 @@ from serviceloop.accounts.models import Organisation, User
 from serviceloop.accounts.testing import api_client_for
 from serviceloop.catalogue.models import Offering
 from serviceloop.core.models import Event
-from serviceloop.desk.tests.factories import make_offering
 from serviceloop.relationships.models import Person, Relationship
 from serviceloop.relationships.services import (
     organisation_update,
@@ -108,7 +107,7 @@ def test_a_stale_organisation_form_is_refused(sam: User, ada: User, org_a: Organ
 def test_relationship_writes_record_their_events_with_actor_and_subject(
     sam: User, org_a: Organisation, offering: Offering, dave: Person
 ) -> None:
-    archive = make_offering(offering.service, "Archive")
+    archive = Offering.objects.create(service=offering.service, name="Archive", slug="archive")
     relationship = relationship_create(by=sam, organisation=org_a, offering=archive, started_on=date(2026, 1, 5))
     relationship_update_notes(relationship=relationship, by=sam, notes="Pilot")
     role_grant(relationship=relationship, person=dave, role="sponsor", by=sam)
