@@ -123,9 +123,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    # Tests use a file too (not the shared-cache in-memory database, which answers "table is locked"
-    # to a second thread at once): race tests need SQLite's real locking and busy timeout.
-    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-serviceloop.sqlite3")}
+    # Tests use a file too, as production does: an in-memory shared-cache database answers "table is
+    # locked" at once to a second writer instead of waiting, so races could not be tested on it.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

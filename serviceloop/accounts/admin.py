@@ -1,7 +1,12 @@
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import transaction
+from django.http import HttpRequest
 
 from serviceloop.accounts.models import ApiToken, Organisation, User
+from serviceloop.accounts.services import user_role_changed
 
 
 @admin.register(Organisation)
@@ -26,6 +31,13 @@ class UserAdmin(BaseUserAdmin):
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("email", "role", "organisation", "password1", "password2")}),
     )
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        # The admin is where roles change: the change goes to the audit trail with the row.
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            if change and "role" in form.changed_data:
+                user_role_changed(user=obj, previous=form.initial.get("role", ""), by=request.user)  # type: ignore[arg-type]
 
 
 @admin.register(ApiToken)

@@ -3,9 +3,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm, SetPasswordForm
+from django.db import transaction
 from django.template import loader
 
+from serviceloop.accounts.services import password_changed, password_reset_requested
 from serviceloop.core.mail import OutboundEmail, email_queue
 
 
@@ -23,7 +25,29 @@ class QueuedPasswordResetForm(PasswordResetForm):
     ) -> None:
         subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
         body = loader.render_to_string(email_template_name, context)
-        email_queue(OutboundEmail(to=[to_email], subject=subject, text=body))
+        with transaction.atomic():
+            email_queue(OutboundEmail(to=[to_email], subject=subject, text=body))
+            password_reset_requested(user=context["user"])
+
+
+class AuditedPasswordChangeForm(PasswordChangeForm):
+    """Django's change form; the change is recorded in the audit trail (never the password)."""
+
+    def save(self, commit: bool = True) -> Any:
+        with transaction.atomic():
+            user = super().save(commit=commit)
+            password_changed(user=user, by=user, via="change")
+        return user
+
+
+class AuditedSetPasswordForm(SetPasswordForm):
+    """The form behind a reset link; the new password is recorded as set, by nobody signed in."""
+
+    def save(self, commit: bool = True) -> Any:
+        with transaction.atomic():
+            user = super().save(commit=commit)
+            password_changed(user=user, by=None, via="reset")
+        return user
 
 
 class ApiTokenForm(forms.Form):

@@ -21,6 +21,9 @@ class Organisation(BaseModel):
     slug = models.SlugField(max_length=80, unique=True)
     domain = models.CharField(max_length=200, blank=True, help_text="Email domain of its people, e.g. acme.example")
     notes = models.TextField(blank=True)
+    # Optimistic concurrency: raised by one on every edit (accounts.versioning); the API's ETag and
+    # the edit form's hidden field carry it, so a stale edit is refused instead of reverting another.
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
         ordering = ["name"]

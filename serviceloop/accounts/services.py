@@ -1,4 +1,8 @@
-"""Every write to accounts: organisations, logins and API tokens."""
+"""Every write to accounts: organisations, logins and API tokens.
+
+Each records its event in the audit trail (`core.events`): ids, roles and changed field names, never
+a password, a token or its secret.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import hmac
 import re
 import secrets
 import zoneinfo
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -16,7 +21,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from serviceloop.accounts.models import ApiToken, Organisation, User, hash_token
+from serviceloop.accounts.versioning import version_check, version_claim
 from serviceloop.core.errors import ConflictError, InvalidInput, NotAllowed
+from serviceloop.core.events import event_record
 
 TOKEN_LAST_USED_GRANULARITY = timedelta(minutes=1)
 
@@ -49,7 +56,9 @@ def validate_domain(domain: str, *, exclude: Organisation | None = None) -> str:
     return domain
 
 
-def organisation_create(*, name: str, slug: str = "", domain: str = "", notes: str = "") -> Organisation:
+def organisation_create(
+    *, name: str, slug: str = "", domain: str = "", notes: str = "", by: User | None = None
+) -> Organisation:
     name = name.strip()
     if not name:
         raise InvalidInput("name_required", "An organisation needs a name.", field="name")
@@ -61,7 +70,9 @@ def organisation_create(*, name: str, slug: str = "", domain: str = "", notes: s
     domain = validate_domain(domain)
     try:
         with transaction.atomic():
-            return Organisation.objects.create(name=name, slug=slug, domain=domain, notes=notes)
+            organisation = Organisation.objects.create(name=name, slug=slug, domain=domain, notes=notes)
+            event_record("organisation.created", subject=organisation, by=by, organisation_id=organisation.pk)
+            return organisation
     except IntegrityError:
         message = f"An organisation with the slug '{slug}' already exists."
         if given:
@@ -71,8 +82,17 @@ def organisation_create(*, name: str, slug: str = "", domain: str = "", notes: s
 
 
 def organisation_update(
-    *, organisation: Organisation, name: str | None = None, domain: str | None = None, notes: str | None = None
+    *,
+    organisation: Organisation,
+    name: str | None = None,
+    domain: str | None = None,
+    notes: str | None = None,
+    by: User | None = None,
+    expected_version: Iterable[int] | None = None,
 ) -> Organisation:
+    """Change an organisation; `expected_version`: the versions the editor saw (If-Match, the form),
+    refused with 412 when another edit committed since. None: the last writer wins, field by field."""
+    before = {name: getattr(organisation, name) for name in ("name", "domain", "notes")}
     if name is not None:
         if not name.strip():
             raise InvalidInput("name_required", "An organisation needs a name.", field="name")
@@ -81,7 +101,16 @@ def organisation_update(
         organisation.domain = validate_domain(domain, exclude=organisation)
     if notes is not None:
         organisation.notes = notes
-    organisation.save()
+    changed = sorted(field for field, value in before.items() if getattr(organisation, field) != value)
+    if not changed:
+        version_check(organisation, expected=expected_version, noun="organisation")
+        return organisation
+    with transaction.atomic():
+        version_claim(organisation, expected=expected_version, noun="organisation")
+        organisation.save(update_fields=[*changed, "updated_at"])
+        event_record(
+            "organisation.updated", subject=organisation, by=by, organisation_id=organisation.pk, changed=changed
+        )
     return organisation
 
 
@@ -94,6 +123,7 @@ def user_create(
     organisation: Organisation | None = None,
     time_zone: str = "UTC",
     validate: bool = True,
+    by: User | None = None,
 ) -> User:
     """Create a login; the role decides admin-site access and whether an organisation is needed."""
     if role not in User.Role.values:
@@ -125,6 +155,7 @@ def user_create(
     try:
         with transaction.atomic():
             user.save()
+            event_record("user.created", subject=user, by=by, user_id=user.pk, role=user.role)
     except IntegrityError:
         raise ConflictError("email_taken", f"A user with the email {email} already exists.", field="email") from None
     return user
@@ -136,6 +167,22 @@ class IssuedToken:
     secret: str  # shown to the user exactly once, never stored
 
 
+def user_role_changed(*, user: User, previous: str, by: User | None) -> None:
+    """Record a role change made in the admin (Django's admin saves the row itself)."""
+    if previous != user.role:
+        event_record("user.role_changed", subject=user, by=by, user_id=user.pk, role=user.role, previous=previous)
+
+
+def password_changed(*, user: User, by: User | None, via: str) -> None:
+    """Record that a password was set (`via` "change" by its owner, "reset" through a reset link)."""
+    event_record("user.password_changed", subject=user, by=by, user_id=user.pk, via=via)
+
+
+def password_reset_requested(*, user: User) -> None:
+    """Record that a reset link was mailed to `user` (the request itself is anonymous)."""
+    event_record("user.password_reset_requested", subject=user, user_id=user.pk)
+
+
 def api_token_create(*, user: User, name: str) -> IssuedToken:
     name = name.strip()
     if not name:
@@ -144,7 +191,10 @@ def api_token_create(*, user: User, name: str) -> IssuedToken:
         raise InvalidInput("name_too_long", "A token name has at most 100 characters.", field="name")
     prefix = secrets.token_hex(4)
     secret = f"sl_{prefix}_{secrets.token_urlsafe(32)}"
-    token = ApiToken.objects.create(user=user, name=name, prefix=prefix, token_hash=hash_token(secret))
+    with transaction.atomic():
+        token = ApiToken.objects.create(user=user, name=name, prefix=prefix, token_hash=hash_token(secret))
+        # The prefix identifies the token in the list; the secret and its hash are never recorded.
+        event_record("api_token.created", subject=token, by=user, token_id=token.pk, user_id=user.pk)
     return IssuedToken(token=token, secret=secret)
 
 
@@ -152,8 +202,10 @@ def api_token_revoke(*, token: ApiToken, by: User) -> ApiToken:
     if token.user_id != by.pk and not by.is_administrator:
         raise NotAllowed("not_your_token", "You can only revoke your own tokens.")
     if token.revoked_at is None:
-        token.revoked_at = timezone.now()
-        token.save(update_fields=["revoked_at", "updated_at"])
+        with transaction.atomic():
+            token.revoked_at = timezone.now()
+            token.save(update_fields=["revoked_at", "updated_at"])
+            event_record("api_token.revoked", subject=token, by=by, token_id=token.pk, user_id=token.user_id)
     return token
 
 

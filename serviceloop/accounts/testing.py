@@ -2,13 +2,18 @@
 
 - ada: administrator · sam: service manager · alex: agent
 - carol: customer user of organisation A (Acme) · bob: customer user of organisation B (Borealis)
+
+`at_once(...)` runs calls in threads released together by a barrier: the race tests' tool.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from serviceloop.accounts.models import Organisation, User
@@ -29,6 +34,32 @@ def api_client_for(user: User) -> Client:
     """A test client that authenticates with a real API token of `user`."""
     issued = api_token_create(user=user, name="tests")
     return Client(HTTP_AUTHORIZATION=f"Bearer {issued.secret}")
+
+
+def at_once(*calls: Callable[[], Any], timeout: float = 60.0) -> list[Any]:
+    """Run `calls` in threads that start together (a barrier); their results in order.
+
+    Each thread has its own database connection, so the test needs `transactional_db`; an exception
+    in a thread is returned as its result, for the test to assert on.
+    """
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(index: int, call: Callable[[], Any]) -> None:
+        try:
+            barrier.wait(timeout)
+            results[index] = call()
+        except Exception as error:  # handed back to the test, which asserts on it
+            results[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    return results
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from serviceloop.accounts import views
-from serviceloop.accounts.forms import QueuedPasswordResetForm
+from serviceloop.accounts.forms import AuditedPasswordChangeForm, AuditedSetPasswordForm, QueuedPasswordResetForm
 
 app_name = "accounts"
 
@@ -33,6 +33,7 @@ urlpatterns = [
         "password/reset/<uidb64>/<token>/",
         auth_views.PasswordResetConfirmView.as_view(
             template_name="accounts/password_reset_confirm.html",
+            form_class=AuditedSetPasswordForm,
             success_url=reverse_lazy("accounts:password_reset_complete"),
         ),
         name="password_reset_confirm",
@@ -45,7 +46,9 @@ urlpatterns = [
     path(
         "password/change/",
         auth_views.PasswordChangeView.as_view(
-            template_name="accounts/password_change.html", success_url=reverse_lazy("accounts:password_change_done")
+            template_name="accounts/password_change.html",
+            form_class=AuditedPasswordChangeForm,
+            success_url=reverse_lazy("accounts:password_change_done"),
         ),
         name="password_change",
     ),

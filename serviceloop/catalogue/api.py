@@ -4,11 +4,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from serviceloop.accounts.models import User
+from serviceloop.accounts.versioning import IF_MATCH, etag, versions_in
 from serviceloop.catalogue import queries, services
 from serviceloop.catalogue.models import CatalogueChange, Offering, OfferingComponent, Service, ValueItem
 from serviceloop.core.errors import InvalidInput
@@ -216,6 +217,9 @@ def _manager(public_id: str) -> User:
 # 400: a body that is not JSON; 422: a body or query that does not match the schema.
 ERR = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut}
 ERR_404 = {**ERR, 404: ErrorOut}
+# A PATCH of a versioned row: 409 for a clash (a slug taken, the row deleted meanwhile), 412 when its
+# If-Match names an earlier version than the stored one.
+ERR_PATCH = {**ERR_404, 409: ErrorOut, 412: ErrorOut}
 
 
 @router.get("/services", response={200: list[ServiceOut], **ERR}, summary="Services (staff)")
@@ -233,26 +237,45 @@ def service_create(request: HttpRequest, body: ServiceIn) -> Status:
     return Status(201, services.service_create(by=_user(request), **data))
 
 
-@router.get("/services/{public_id}", response={200: ServiceOut, **ERR_404}, summary="One service")
-def service_get(request: HttpRequest, public_id: str) -> Service:
+@router.get(
+    "/services/{public_id}",
+    response={200: ServiceOut, **ERR_404},
+    summary="One service",
+    description="The ETag header carries the service's version: send it back as If-Match when you change it.",
+)
+def service_get(request: HttpRequest, response: HttpResponse, public_id: str) -> Service:
     require_staff(request.user)
-    return queries.service_for(viewer=_user(request), public_id=public_id)
+    service = queries.service_for(viewer=_user(request), public_id=public_id)
+    response["ETag"] = etag(service)
+    return service
 
 
 @router.patch(
     "/services/{public_id}",
-    response={200: ServiceOut, 409: ErrorOut, **ERR_404},
+    response={200: ServiceOut, **ERR_PATCH},
     summary="Change a service",
+    description="Send If-Match with the ETag of your GET: if someone changed the service since, 412 and no change.",
 )
-def service_update(request: HttpRequest, public_id: str, body: ServicePatch) -> Service:
+def service_update(
+    request: HttpRequest,
+    response: HttpResponse,
+    public_id: str,
+    body: ServicePatch,
+    if_match: str | None = IF_MATCH,
+) -> Service:
     services.require_manager(_user(request))
     service = queries.service_for(viewer=_user(request), public_id=public_id)
     data = body.dict(exclude_unset=True)
     if data.get("service_manager"):
         data["service_manager"] = _manager(data["service_manager"])
-    return services.service_update(
-        service=service, by=_user(request), **{k: v for k, v in data.items() if v is not None}
+    service = services.service_update(
+        service=service,
+        by=_user(request),
+        expected_version=versions_in(if_match),
+        **{k: v for k, v in data.items() if v is not None},
     )
+    response["ETag"] = etag(service)
+    return service
 
 
 @router.delete("/services/{public_id}", response={204: None, 409: ErrorOut, **ERR_404}, summary="Delete a service")
@@ -307,22 +330,38 @@ def offering_create(request: HttpRequest, public_id: str, body: OfferingIn) -> S
     return Status(201, queries.offering_for(viewer=_user(request), public_id=offering.public_id))
 
 
-@router.get("/offerings/{public_id}", response={200: OfferingOut, **ERR, 404: ErrorOut}, summary="One offering")
-def offering_get(request: HttpRequest, public_id: str) -> Offering:
-    return queries.offering_for(viewer=_user(request), public_id=public_id)
+@router.get(
+    "/offerings/{public_id}",
+    response={200: OfferingOut, **ERR, 404: ErrorOut},
+    summary="One offering",
+    description="The ETag header carries the offering's version: send it back as If-Match when you change it.",
+)
+def offering_get(request: HttpRequest, response: HttpResponse, public_id: str) -> Offering:
+    offering = queries.offering_for(viewer=_user(request), public_id=public_id)
+    response["ETag"] = etag(offering)
+    return offering
 
 
 @router.patch(
     "/offerings/{public_id}",
-    response={200: OfferingOut, 409: ErrorOut, **ERR_404},
+    response={200: OfferingOut, **ERR_PATCH},
     summary="Change an offering",
+    description="Send If-Match with the ETag of your GET: if someone changed the offering since, 412 and no change.",
 )
-def offering_update(request: HttpRequest, public_id: str, body: OfferingPatch) -> Offering:
+def offering_update(
+    request: HttpRequest,
+    response: HttpResponse,
+    public_id: str,
+    body: OfferingPatch,
+    if_match: str | None = IF_MATCH,
+) -> Offering:
     services.require_manager(_user(request))
     offering = queries.offering_for(viewer=_user(request), public_id=public_id)
     data = {k: v for k, v in body.dict(exclude_unset=True).items() if v is not None}
-    services.offering_update(offering=offering, by=_user(request), **data)
-    return queries.offering_for(viewer=_user(request), public_id=public_id)
+    services.offering_update(offering=offering, by=_user(request), expected_version=versions_in(if_match), **data)
+    offering = queries.offering_for(viewer=_user(request), public_id=public_id)
+    response["ETag"] = etag(offering)
+    return offering
 
 
 @router.delete("/offerings/{public_id}", response={204: None, 409: ErrorOut, **ERR_404}, summary="Delete an offering")

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from serviceloop.accounts.models import User
+from serviceloop.accounts.versioning import VersionedForm
 from serviceloop.catalogue.models import OfferingComponent, Service, ValueItem
 
 
@@ -22,6 +23,10 @@ class ServiceForm(forms.Form):
         self.fields["service_manager"].queryset = User.objects.exclude(role=User.Role.CUSTOMER).filter(  # type: ignore[attr-defined]
             is_active=True
         )
+
+
+class ServiceEditForm(ServiceForm, VersionedForm):
+    pass
 
 
 class OfferingForm(forms.Form):
@@ -49,3 +54,7 @@ class ValueItemForm(forms.Form):
     )
     unit = forms.CharField(max_length=50, required=False, help_text="e.g. EUR per month, minutes per booking")
     position = forms.IntegerField(min_value=0, max_value=100000, required=False)
+
+
+class OfferingEditForm(OfferingForm, VersionedForm):
+    pass

@@ -32,6 +32,9 @@ class Service(BaseModel):
     service_manager = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="managed_services"
     )
+    # Optimistic concurrency: raised by one on every edit (accounts.versioning); the API's ETag and
+    # the edit form's hidden field carry it, so a stale edit is refused instead of reverting another.
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -58,6 +61,9 @@ class Offering(BaseModel):
         max_length=200, blank=True, help_text="Who it is for, e.g. 'staff of client organisations'"
     )
     description = models.TextField(blank=True)
+    # Optimistic concurrency: raised by one on every edit (accounts.versioning); the API's ETag and
+    # the edit form's hidden field carry it, so a stale edit is refused instead of reverting another.
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
         ordering = ["service__name", "name"]

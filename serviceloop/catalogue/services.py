@@ -6,6 +6,7 @@ in the same transaction as the change itself, so the history never misses or inv
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -14,8 +15,10 @@ from django.db.models import Model, ProtectedError
 from django.utils.text import slugify
 
 from serviceloop.accounts.models import User
+from serviceloop.accounts.versioning import version_check, version_claim
 from serviceloop.catalogue.models import CatalogueChange, Offering, OfferingComponent, Service, ValueItem
 from serviceloop.core.errors import ConflictError, InvalidInput, NotAllowed
+from serviceloop.core.events import event_record
 
 SERVICE_FIELDS = ("name", "slug", "description", "lifecycle", "criticality", "service_manager")
 OFFERING_FIELDS = ("name", "slug", "target_group", "description")
@@ -101,14 +104,16 @@ def _validate_manager(manager: User | None) -> User:
     return manager
 
 
-def _save(obj: Model, *, slug_message: str, slug_given: bool = True) -> None:
+def _save(
+    obj: Model, *, slug_message: str, slug_given: bool = True, update_fields: Iterable[str] | None = None
+) -> None:
     """Save, turning a slug clash into a 409 next to the field the user filled in.
 
     A slug derived from the name is the name's clash: the message says so next to the name.
     """
     try:
         with transaction.atomic():
-            obj.save()
+            obj.save(update_fields=None if update_fields is None else [*update_fields, "updated_at"])
     except IntegrityError:
         if slug_given:
             raise ConflictError("slug_taken", slug_message, field="slug") from None
@@ -148,6 +153,7 @@ def service_create(
             changes=_diff({}, _snapshot(service, SERVICE_FIELDS)),
             by=by,
         )
+        event_record("service.created", subject=service, by=by, service_id=service.pk)
     return service
 
 
@@ -161,7 +167,10 @@ def service_update(
     lifecycle: str | None = None,
     criticality: str | None = None,
     service_manager: User | None = None,
+    expected_version: Iterable[int] | None = None,
 ) -> Service:
+    """Change a service. `expected_version`: the versions the editor saw (If-Match, the form's
+    hidden field); another edit committed since then refuses this one (412). None: last writer wins."""
     require_manager(by)
     before = _snapshot(service, SERVICE_FIELDS)
     if name is not None:
@@ -178,10 +187,25 @@ def service_update(
         service.service_manager = _validate_manager(service_manager)
     changes = _diff(before, _snapshot(service, SERVICE_FIELDS))
     if not changes:
+        version_check(service, expected=expected_version, noun="service")
         return service
     with transaction.atomic():
-        _save(service, slug_message=f"A service with the slug '{service.slug}' already exists.")
+        version_claim(service, expected=expected_version, noun="service")
+        # Only the changed fields: an edit without If-Match keeps another editor's other fields.
+        _save(
+            service,
+            slug_message=f"A service with the slug '{service.slug}' already exists.",
+            update_fields=changes,
+        )
         _record(service=service, obj=service, action=CatalogueChange.Action.UPDATED, changes=changes, by=by)
+        retired = "lifecycle" in changes and service.lifecycle == Service.Lifecycle.RETIRED
+        event_record(
+            "service.retired" if retired else "service.updated",
+            subject=service,
+            by=by,
+            service_id=service.pk,
+            changed=sorted(changes),
+        )
     return service
 
 
@@ -196,6 +220,7 @@ def service_delete(*, service: Service, by: User) -> None:
                 changes=_diff(_snapshot(service, SERVICE_FIELDS), {}),
                 by=by,
             )
+            event_record("service.deleted", subject=service, by=by, service_id=service.pk)
             service.delete()
     except ProtectedError:
         raise ConflictError(
@@ -231,6 +256,7 @@ def offering_create(
             changes=_diff({}, _snapshot(offering, OFFERING_FIELDS)),
             by=by,
         )
+        event_record("offering.created", subject=offering, by=by, offering_id=offering.pk, service_id=service.pk)
     return offering
 
 
@@ -242,7 +268,9 @@ def offering_update(
     slug: str | None = None,
     target_group: str | None = None,
     description: str | None = None,
+    expected_version: Iterable[int] | None = None,
 ) -> Offering:
+    """Change an offering; `expected_version` as in `service_update`."""
     require_manager(by)
     before = _snapshot(offering, OFFERING_FIELDS)
     if name is not None:
@@ -255,12 +283,24 @@ def offering_update(
         offering.description = description
     changes = _diff(before, _snapshot(offering, OFFERING_FIELDS))
     if not changes:
+        version_check(offering, expected=expected_version, noun="offering")
         return offering
     with transaction.atomic():
+        version_claim(offering, expected=expected_version, noun="offering")
         _save(
-            offering, slug_message=f"{offering.service.name} already has an offering with the slug '{offering.slug}'."
+            offering,
+            slug_message=f"{offering.service.name} already has an offering with the slug '{offering.slug}'.",
+            update_fields=changes,
         )
         _record(service=offering.service, obj=offering, action=CatalogueChange.Action.UPDATED, changes=changes, by=by)
+        event_record(
+            "offering.updated",
+            subject=offering,
+            by=by,
+            offering_id=offering.pk,
+            service_id=offering.service_id,
+            changed=sorted(changes),
+        )
     return offering
 
 
@@ -275,6 +315,7 @@ def offering_delete(*, offering: Offering, by: User) -> None:
                 changes=_diff(_snapshot(offering, OFFERING_FIELDS), {}),
                 by=by,
             )
+            event_record("offering.deleted", subject=offering, by=by, offering_id=offering.pk)
             offering.delete()
     except ProtectedError:
         raise ConflictError(
@@ -305,6 +346,7 @@ def component_create(
             changes=_diff({}, _snapshot(component, COMPONENT_FIELDS)),
             by=by,
         )
+        event_record("component.created", subject=component, by=by, offering_id=offering.pk)
     return component
 
 
@@ -338,6 +380,13 @@ def component_update(
                 changes=changes,
                 by=by,
             )
+            event_record(
+                "component.updated",
+                subject=component,
+                by=by,
+                offering_id=component.offering_id,
+                changed=sorted(changes),
+            )
     return component
 
 
@@ -351,6 +400,7 @@ def component_delete(*, component: OfferingComponent, by: User) -> None:
             changes=_diff(_snapshot(component, COMPONENT_FIELDS), {}),
             by=by,
         )
+        event_record("component.deleted", subject=component, by=by, offering_id=component.offering_id)
         component.delete()
 
 
@@ -407,6 +457,7 @@ def value_item_create(
             changes=_diff({}, _snapshot(item, VALUE_ITEM_FIELDS)),
             by=by,
         )
+        event_record("value_item.created", subject=item, by=by, offering_id=offering.pk)
     return item
 
 
@@ -446,6 +497,9 @@ def value_item_update(
             _record(
                 service=item.offering.service, obj=item, action=CatalogueChange.Action.UPDATED, changes=changes, by=by
             )
+            event_record(
+                "value_item.updated", subject=item, by=by, offering_id=item.offering_id, changed=sorted(changes)
+            )
     return item
 
 
@@ -459,4 +513,5 @@ def value_item_delete(*, item: ValueItem, by: User) -> None:
             changes=_diff(_snapshot(item, VALUE_ITEM_FIELDS), {}),
             by=by,
         )
+        event_record("value_item.deleted", subject=item, by=by, offering_id=item.offering_id)
         item.delete()

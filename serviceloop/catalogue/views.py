@@ -13,7 +13,14 @@ from django.views.decorators.http import require_POST
 
 from serviceloop.accounts.models import User
 from serviceloop.catalogue import queries, services
-from serviceloop.catalogue.forms import ComponentForm, OfferingForm, ServiceForm, ValueItemForm
+from serviceloop.catalogue.forms import (
+    ComponentForm,
+    OfferingEditForm,
+    OfferingForm,
+    ServiceEditForm,
+    ServiceForm,
+    ValueItemForm,
+)
 from serviceloop.catalogue.models import OfferingComponent, Service, ValueItem
 from serviceloop.core.access import form_error, manager_required, staff_required
 from serviceloop.core.errors import DomainError
@@ -84,11 +91,13 @@ def service_edit(request: HttpRequest, public_id: str) -> HttpResponse:
         "lifecycle": service.lifecycle,
         "criticality": service.criticality,
         "service_manager": service.service_manager_id,
+        "version": service.version,
     }
-    form = ServiceForm(request.POST or None, initial=initial)
+    form = ServiceEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
+        data, expected = form.edit_data()
         try:
-            services.service_update(service=service, by=_user(request), **form.cleaned_data)
+            services.service_update(service=service, by=_user(request), expected_version=expected, **data)  # type: ignore[arg-type]
         except DomainError as error:
             form_error(form, error)
         else:
@@ -147,11 +156,12 @@ def offering_detail(request: HttpRequest, public_id: str) -> HttpResponse:
 @manager_required
 def offering_edit(request: HttpRequest, public_id: str) -> HttpResponse:
     offering = queries.offering_for(viewer=_user(request), public_id=public_id)
-    initial = {k: getattr(offering, k) for k in ("name", "slug", "target_group", "description")}
-    form = OfferingForm(request.POST or None, initial=initial)
+    initial = {k: getattr(offering, k) for k in ("name", "slug", "target_group", "description", "version")}
+    form = OfferingEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
+        data, expected = form.edit_data()
         try:
-            services.offering_update(offering=offering, by=_user(request), **form.cleaned_data)
+            services.offering_update(offering=offering, by=_user(request), expected_version=expected, **data)  # type: ignore[arg-type]
         except DomainError as error:
             form_error(form, error)
         else:

@@ -31,3 +31,10 @@ class NotAllowed(DomainError):
     """The viewer may see the row but not do this to it."""
 
     status = 403
+
+
+class PreconditionFailed(DomainError):
+    """The client's copy is out of date: it sent `If-Match` (or a form's version) for an earlier
+    version of the row than the one stored, so applying its change would revert someone else's."""
+
+    status = 412

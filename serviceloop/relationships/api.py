@@ -3,11 +3,12 @@
 from datetime import date, datetime
 from typing import Any, Literal
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from serviceloop.accounts.models import Organisation, User
+from serviceloop.accounts.versioning import IF_MATCH, etag, versions_in
 from serviceloop.catalogue.models import Offering
 from serviceloop.catalogue.queries import offering_for
 from serviceloop.core.errors import InvalidInput
@@ -23,6 +24,10 @@ RoleName = Literal["customer", "user", "sponsor"]
 # 400: a body that is not JSON; 422: a body or query that does not match the schema.
 ERR = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut}
 ERR_404 = {**ERR, 404: ErrorOut}
+# A PATCH of a versioned row: 409 for a clash, 412 when its If-Match names an earlier version.
+ERR_PATCH = {**ERR_404, 409: ErrorOut, 412: ErrorOut}
+ETAG_NOTE = "The ETag header carries the row's version: send it back as If-Match when you change it."
+STALE_NOTE = "Send If-Match with the ETag of your GET: if someone changed it since, 412 and no change."
 PublicId = Field(..., min_length=1, max_length=24)
 
 
@@ -210,21 +215,38 @@ def organisation_create(request: HttpRequest, body: OrganisationIn) -> Status:
     "/organisations/{public_id}",
     response={200: OrganisationOut, **ERR, 404: ErrorOut},
     summary="One organisation",
+    description=ETAG_NOTE,
 )
-def organisation_get(request: HttpRequest, public_id: str) -> Organisation:
-    return queries.organisation_for(viewer=_user(request), public_id=public_id)
+def organisation_get(request: HttpRequest, response: HttpResponse, public_id: str) -> Organisation:
+    organisation = queries.organisation_for(viewer=_user(request), public_id=public_id)
+    response["ETag"] = etag(organisation)
+    return organisation
 
 
 @router.patch(
     "/organisations/{public_id}",
-    response={200: OrganisationOut, **ERR_404},
+    response={200: OrganisationOut, **ERR_PATCH},
     summary="Change an organisation",
+    description=STALE_NOTE,
 )
-def organisation_update(request: HttpRequest, public_id: str, body: OrganisationPatch) -> Organisation:
+def organisation_update(
+    request: HttpRequest,
+    response: HttpResponse,
+    public_id: str,
+    body: OrganisationPatch,
+    if_match: str | None = IF_MATCH,
+) -> Organisation:
     services.require_manager(_user(request))
     organisation = queries.organisation_for(viewer=_user(request), public_id=public_id)
-    services.organisation_update(organisation=organisation, by=_user(request), **body.dict(exclude_unset=True))
-    return queries.organisation_for(viewer=_user(request), public_id=public_id)
+    services.organisation_update(
+        organisation=organisation,
+        by=_user(request),
+        expected_version=versions_in(if_match),
+        **body.dict(exclude_unset=True),
+    )
+    organisation = queries.organisation_for(viewer=_user(request), public_id=public_id)
+    response["ETag"] = etag(organisation)
+    return organisation
 
 
 # -- people ----------------------------------------------------------------------------------------
@@ -254,24 +276,40 @@ def person_create(request: HttpRequest, body: PersonIn) -> Status:
     return Status(201, services.person_create(by=_user(request), **data))
 
 
-@router.get("/people/{public_id}", response={200: PersonOut, **ERR, 404: ErrorOut}, summary="One person")
-def person_get(request: HttpRequest, public_id: str) -> Person:
-    return queries.person_for(viewer=_user(request), public_id=public_id)
+@router.get(
+    "/people/{public_id}",
+    response={200: PersonOut, **ERR, 404: ErrorOut},
+    summary="One person",
+    description=ETAG_NOTE,
+)
+def person_get(request: HttpRequest, response: HttpResponse, public_id: str) -> Person:
+    person = queries.person_for(viewer=_user(request), public_id=public_id)
+    response["ETag"] = etag(person)
+    return person
 
 
 @router.patch(
     "/people/{public_id}",
-    response={200: PersonOut, 409: ErrorOut, **ERR_404},
+    response={200: PersonOut, **ERR_PATCH},
     summary="Change a person (email, time zone, survey opt-out, linked login)",
+    description=STALE_NOTE,
 )
-def person_update(request: HttpRequest, public_id: str, body: PersonPatch) -> Person:
+def person_update(
+    request: HttpRequest,
+    response: HttpResponse,
+    public_id: str,
+    body: PersonPatch,
+    if_match: str | None = IF_MATCH,
+) -> Person:
     services.require_manager(_user(request))
     person = queries.person_for(viewer=_user(request), public_id=public_id)
     sent = body.dict(exclude_unset=True)
     data: dict[str, Any] = {k: v for k, v in sent.items() if v is not None and k != "user"}
     if "user" in sent:
         data["user"] = _login(sent["user"])
-    return services.person_update(person=person, by=_user(request), **data)
+    person = services.person_update(person=person, by=_user(request), expected_version=versions_in(if_match), **data)
+    response["ETag"] = etag(person)
+    return person
 
 
 # -- relationships ---------------------------------------------------------------------------------
@@ -311,19 +349,35 @@ def relationship_create(request: HttpRequest, body: RelationshipIn) -> Status:
     "/relationships/{public_id}",
     response={200: RelationshipOut, **ERR, 404: ErrorOut},
     summary="One relationship with its roles",
+    description=ETAG_NOTE,
 )
-def relationship_get(request: HttpRequest, public_id: str) -> Relationship:
-    return _relationship(request, public_id)
+def relationship_get(request: HttpRequest, response: HttpResponse, public_id: str) -> Relationship:
+    relationship = _relationship(request, public_id)
+    response["ETag"] = etag(relationship)
+    return relationship
 
 
 @router.patch(
-    "/relationships/{public_id}", response={200: RelationshipOut, **ERR_404}, summary="Change a relationship's notes"
+    "/relationships/{public_id}",
+    response={200: RelationshipOut, **ERR_PATCH},
+    summary="Change a relationship's notes",
+    description=STALE_NOTE,
 )
-def relationship_update(request: HttpRequest, public_id: str, body: RelationshipPatch) -> Relationship:
+def relationship_update(
+    request: HttpRequest,
+    response: HttpResponse,
+    public_id: str,
+    body: RelationshipPatch,
+    if_match: str | None = IF_MATCH,
+) -> Relationship:
     services.require_manager(_user(request))
     relationship = _relationship(request, public_id)
-    services.relationship_update_notes(relationship=relationship, by=_user(request), notes=body.notes)
-    return _relationship(request, public_id)
+    services.relationship_update_notes(
+        relationship=relationship, by=_user(request), notes=body.notes, expected_version=versions_in(if_match)
+    )
+    relationship = _relationship(request, public_id)
+    response["ETag"] = etag(relationship)
+    return relationship
 
 
 @router.post(

@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 
 from serviceloop.accounts.models import Organisation, User
+from serviceloop.accounts.versioning import VersionedForm
 from serviceloop.catalogue.models import Offering
 from serviceloop.relationships.models import Person, Relationship, RelationshipRole
 
@@ -30,6 +31,14 @@ class PersonForm(forms.Form):
         self.fields["user"].queryset = User.objects.filter(  # type: ignore[attr-defined]
             role=User.Role.CUSTOMER, organisation=organisation
         )
+
+
+class OrganisationEditForm(OrganisationForm, VersionedForm):
+    pass
+
+
+class PersonEditForm(PersonForm, VersionedForm):
+    pass
 
 
 class RelationshipForm(forms.Form):

@@ -25,6 +25,9 @@ class Person(BaseModel):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="person"
     )
+    # Optimistic concurrency: raised by one on every edit (accounts.versioning); the API's ETag and
+    # the edit form's hidden field carry it, so a stale edit is refused instead of reverting another.
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
         ordering = ["name", "email"]
@@ -58,6 +61,9 @@ class Relationship(BaseModel):
     started_on = models.DateField()
     ended_on = models.DateField(null=True, blank=True)
     notes = models.TextField(blank=True)
+    # Optimistic concurrency: raised by one on every edit (accounts.versioning); the API's ETag and
+    # the edit form's hidden field carry it, so a stale edit is refused instead of reverting another.
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
         ordering = ["organisation__name", "offering__name"]

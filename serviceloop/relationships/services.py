@@ -1,11 +1,15 @@
 """Every write to relationships: organisations, people, relationships and the roles people hold.
 
 Each change to a relationship (started, paused, resumed, ended, a role granted or revoked, notes)
-writes a `RelationshipEvent` in the same transaction: the relationship's service history.
+writes a `RelationshipEvent` in the same transaction: the relationship's service history. Every
+write also records its event in the audit trail (`core.events`: who, which row, which fields).
+Organisations, people and relationships carry a version (`accounts.versioning`): an edit made on
+an earlier version is refused with 412 instead of reverting the one in between.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
@@ -14,9 +18,11 @@ from serviceloop.accounts.models import Organisation, User
 from serviceloop.accounts.services import organisation_create as accounts_organisation_create
 from serviceloop.accounts.services import organisation_update as accounts_organisation_update
 from serviceloop.accounts.services import validate_time_zone
+from serviceloop.accounts.versioning import version_check, version_claim
 from serviceloop.catalogue.models import Offering
 from serviceloop.core import clock
 from serviceloop.core.errors import ConflictError, InvalidInput, NotAllowed
+from serviceloop.core.events import event_record
 from serviceloop.relationships.models import Person, Relationship, RelationshipEvent, RelationshipRole
 
 _UNSET: object = object()
@@ -46,7 +52,7 @@ def organisation_create(*, by: User, name: str, slug: str = "", domain: str = ""
     require_manager(by)
     _text(name, field="name", label="An organisation name", max_length=200, required=True)
     _text(domain, field="domain", label="The domain", max_length=200)
-    return accounts_organisation_create(name=name, slug=slug, domain=domain, notes=notes)
+    return accounts_organisation_create(name=name, slug=slug, domain=domain, notes=notes, by=by)
 
 
 def organisation_update(
@@ -56,13 +62,16 @@ def organisation_update(
     name: str | None = None,
     domain: str | None = None,
     notes: str | None = None,
+    expected_version: Iterable[int] | None = None,
 ) -> Organisation:
     require_manager(by)
     if name is not None:
         _text(name, field="name", label="An organisation name", max_length=200, required=True)
     if domain is not None:
         _text(domain, field="domain", label="The domain", max_length=200)
-    return accounts_organisation_update(organisation=organisation, name=name, domain=domain, notes=notes)
+    return accounts_organisation_update(
+        organisation=organisation, name=name, domain=domain, notes=notes, by=by, expected_version=expected_version
+    )
 
 
 # -- people ----------------------------------------------------------------------------------------
@@ -98,10 +107,13 @@ def _login(user: User | None, organisation: Organisation, person: Person | None 
     return user
 
 
-def _save_person(person: Person) -> Person:
+PERSON_FIELDS = ("email", "name", "time_zone", "survey_opt_out", "survey_opted_out_at", "user")
+
+
+def _save_person(person: Person, update_fields: Iterable[str] | None = None) -> Person:
     try:
         with transaction.atomic():
-            person.save()
+            person.save(update_fields=None if update_fields is None else [*update_fields, "updated_at"])
     except IntegrityError:
         raise ConflictError(
             "email_taken", f"{person.organisation} already has a person with the email {person.email}.", field="email"
@@ -129,7 +141,10 @@ def person_create(
         survey_opted_out_at=clock.now() if survey_opt_out else None,
         user=_login(user, organisation),
     )
-    return _save_person(person)
+    with transaction.atomic():
+        _save_person(person)
+        event_record("person.created", subject=person, by=by, person_id=person.pk, organisation_id=organisation.pk)
+    return person
 
 
 def person_update(
@@ -141,9 +156,13 @@ def person_update(
     time_zone: str | None = None,
     survey_opt_out: bool | None = None,
     user: User | object | None = _UNSET,
+    expected_version: Iterable[int] | None = None,
 ) -> Person:
-    """Change a person; pass `user=None` to unlink the login, leave it out to keep it."""
+    """Change a person; pass `user=None` to unlink the login, leave it out to keep it.
+
+    `expected_version` as in `organisation_update`: a stale edit is refused with 412."""
     require_manager(by)
+    before = {name: getattr(person, name) for name in PERSON_FIELDS}
     if email is not None:
         person.email = _email(email)
     if name is not None:
@@ -154,7 +173,15 @@ def person_update(
         person_set_survey_opt_out(person=person, opted_out=survey_opt_out, save=False)
     if user is not _UNSET:
         person.user = _login(user, person.organisation, person)  # type: ignore[arg-type]
-    return _save_person(person)
+    changed = sorted(name for name, value in before.items() if getattr(person, name) != value)
+    if not changed:
+        version_check(person, expected=expected_version, noun="person")
+        return person
+    with transaction.atomic():
+        version_claim(person, expected=expected_version, noun="person")
+        _save_person(person, update_fields=changed)
+        event_record("person.updated", subject=person, by=by, person_id=person.pk, changed=changed)
+    return person
 
 
 def person_set_survey_opt_out(*, person: Person, opted_out: bool, save: bool = True) -> Person:
@@ -166,9 +193,14 @@ def person_set_survey_opt_out(*, person: Person, opted_out: bool, save: bool = T
         person.survey_opted_out_at = clock.now()
     elif not opted_out:
         person.survey_opted_out_at = None
+    changed = person.survey_opt_out != opted_out
     person.survey_opt_out = opted_out
-    if save:
-        person.save(update_fields=["survey_opt_out", "survey_opted_out_at", "updated_at"])
+    if save and changed:
+        with transaction.atomic():
+            # The person's own choice (an unsubscribe link) is an edit too: a form open meanwhile is stale.
+            version_claim(person, expected=None, noun="person")
+            person.save(update_fields=["survey_opt_out", "survey_opted_out_at", "updated_at"])
+            event_record("person.updated", subject=person, person_id=person.pk, changed=["survey_opt_out"])
     return person
 
 
@@ -222,6 +254,15 @@ def relationship_create(
             )
             if status == Relationship.Status.PAUSED:
                 _event(relationship, kind="paused", description="Paused.", by=by, at=at)
+            event_record(
+                "relationship.started",
+                subject=relationship,
+                by=by,
+                relationship_id=relationship.pk,
+                organisation_id=organisation.pk,
+                offering_id=offering.pk,
+                status=status,
+            )
     except IntegrityError:
         raise ConflictError(
             "relationship_open",
@@ -264,19 +305,29 @@ def relationship_set_status(
             kind, text = "paused", "Paused."
         else:
             kind, text = "resumed", f"Resumed (was {previous.lower()})."
+        version_claim(relationship, expected=None, noun="relationship")
         relationship.save(update_fields=["status", "ended_on", "updated_at"])
         _event(relationship, kind=kind, description=f"{text} {note}".strip(), by=by, at=at)
+        event_record(f"relationship.{kind}", subject=relationship, by=by, relationship_id=relationship.pk)
     return relationship
 
 
-def relationship_update_notes(*, relationship: Relationship, by: User, notes: str) -> Relationship:
+def relationship_update_notes(
+    *, relationship: Relationship, by: User, notes: str, expected_version: Iterable[int] | None = None
+) -> Relationship:
+    """Change the notes; `expected_version` as in `organisation_update` (a stale edit: 412)."""
     require_manager(by)
     if notes == relationship.notes:
+        version_check(relationship, expected=expected_version, noun="relationship")
         return relationship
     with transaction.atomic():
+        version_claim(relationship, expected=expected_version, noun="relationship")
         relationship.notes = notes
         relationship.save(update_fields=["notes", "updated_at"])
         _event(relationship, kind="notes_changed", description="Notes changed.", by=by, at=None)
+        event_record(
+            "relationship.updated", subject=relationship, by=by, relationship_id=relationship.pk, changed=["notes"]
+        )
     return relationship
 
 
@@ -301,6 +352,16 @@ def role_grant(
         with transaction.atomic():
             granted = RelationshipRole.objects.create(relationship=relationship, person=person, role=role)
             _event(relationship, kind="role_granted", description=f"{person} became {label}.", by=by, at=at)
+            # The roles are part of the relationship as the API shows it: its ETag moves on.
+            version_claim(relationship, expected=None, noun="relationship")
+            event_record(
+                "relationship.role_granted",
+                subject=relationship,
+                by=by,
+                relationship_id=relationship.pk,
+                person_id=person.pk,
+                role=role,
+            )
     except IntegrityError:
         raise ConflictError("role_held", f"{person} is already {label} in this relationship.", field="role") from None
     return granted
@@ -314,3 +375,12 @@ def role_revoke(*, relationship: Relationship, person: Person, role: str, by: Us
             raise InvalidInput("role_not_held", f"{person} does not hold that role in this relationship.", field="role")
         label = RelationshipRole.Role(role).label.lower()
         _event(relationship, kind="role_revoked", description=f"{person} is no longer {label}.", by=by, at=None)
+        version_claim(relationship, expected=None, noun="relationship")
+        event_record(
+            "relationship.role_revoked",
+            subject=relationship,
+            by=by,
+            relationship_id=relationship.pk,
+            person_id=person.pk,
+            role=role,
+        )

@@ -18,7 +18,9 @@ from serviceloop.core.pages import form_page
 from serviceloop.core.pagination import paginate
 from serviceloop.relationships import queries, services
 from serviceloop.relationships.forms import (
+    OrganisationEditForm,
     OrganisationForm,
+    PersonEditForm,
     PersonForm,
     RelationshipForm,
     RoleGrantForm,
@@ -83,13 +85,19 @@ def organisation_detail(request: HttpRequest, public_id: str) -> HttpResponse:
 @manager_required
 def organisation_edit(request: HttpRequest, public_id: str) -> HttpResponse:
     organisation = queries.organisation_for(viewer=_user(request), public_id=public_id)
-    initial = {k: getattr(organisation, k) for k in ("name", "slug", "domain", "notes")}
-    form = OrganisationForm(request.POST or None, initial=initial)
+    initial = {k: getattr(organisation, k) for k in ("name", "slug", "domain", "notes", "version")}
+    form = OrganisationEditForm(request.POST or None, initial=initial)
     form.fields["slug"].disabled = True
     if request.method == "POST" and form.is_valid():
-        data = {k: form.cleaned_data[k] for k in ("name", "domain", "notes")}
+        cleaned, expected = form.edit_data()
+        data = {k: cleaned[k] for k in ("name", "domain", "notes")}
         try:
-            services.organisation_update(organisation=organisation, by=_user(request), **data)
+            services.organisation_update(
+                organisation=organisation,
+                by=_user(request),
+                expected_version=expected,
+                **data,  # type: ignore[arg-type]
+            )
         except DomainError as error:
             form_error(form, error)
         else:
@@ -139,12 +147,13 @@ def person_detail(request: HttpRequest, public_id: str) -> HttpResponse:
 @manager_required
 def person_edit(request: HttpRequest, public_id: str) -> HttpResponse:
     person: Person = queries.person_for(viewer=_user(request), public_id=public_id)
-    initial = {k: getattr(person, k) for k in ("name", "email", "time_zone", "survey_opt_out")}
+    initial = {k: getattr(person, k) for k in ("name", "email", "time_zone", "survey_opt_out", "version")}
     initial["user"] = person.user_id
-    form = PersonForm(request.POST or None, initial=initial, organisation=person.organisation)
+    form = PersonEditForm(request.POST or None, initial=initial, organisation=person.organisation)
     if request.method == "POST" and form.is_valid():
+        data, expected = form.edit_data()
         try:
-            services.person_update(person=person, by=_user(request), **form.cleaned_data)
+            services.person_update(person=person, by=_user(request), expected_version=expected, **data)  # type: ignore[arg-type]
         except DomainError as error:
             form_error(form, error)
         else:

@@ -4,7 +4,9 @@ Threading, in order: In-Reply-To and References against the Message-IDs stored o
 our own ids, which carry the ticket reference), then the reference in the subject. A ticket is
 only ever joined by a person of its organisation: a reference alone, from anybody else, never
 attaches to another organisation's ticket. Every mail leaves one InboundMail row saying what
-happened and why; auto-replies, bounces and loops are recorded and never answered.
+happened and why; auto-replies, bounces and loops are recorded and never answered. The same mail
+delivered twice, even at the same moment, is applied once: the second delivery is logged as a
+duplicate (the unique Message-ID on messages decides the race).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from serviceloop.accounts.models import Organisation
 from serviceloop.catalogue.models import Service
@@ -28,6 +30,7 @@ from serviceloop.relationships.models import Person
 
 Outcome = InboundMail.Outcome
 UNKNOWN_SENDER_POLICIES = ("create", "reject")
+DUPLICATE = "duplicate: this mail is already on the ticket."
 
 
 @dataclass(frozen=True)
@@ -191,7 +194,28 @@ def mail_apply(mail: ParsedMail, *, source: str, size: int = 0) -> MailResult:
         raise InvalidInput("unknown_source", f"Source must be one of: {', '.join(InboundMail.Source.values)}.")
     # The log row is written after the ticket or reply: if it fails, their attachments go with them.
     with files_removed_on_rollback(), transaction.atomic():
+        try:
+            # A savepoint: a clash below rolls back only our half, and the files that half wrote.
+            with files_removed_on_rollback(), transaction.atomic():
+                return _apply(mail, source=source, size=size)
+        except IntegrityError:
+            # A concurrent delivery of the same mail (the provider retried, two pollers) committed
+            # its message first: the Message-ID is unique, so ours was refused. Log this delivery as
+            # the duplicate it is; the re-read sees the winner, which committed before we were refused.
+            seen = _message_with_id(mail.message_id)
+            if seen is not None:
+                return _log(
+                    mail, source=source, size=size, outcome=Outcome.IGNORED, reason=DUPLICATE, ticket=seen.ticket
+                )
+        # Another mail created a row ours needed at the same moment (the person of an unknown
+        # sender): it is committed now, so applying again finds it.
         return _apply(mail, source=source, size=size)
+
+
+def _message_with_id(message_id: str | None) -> Message | None:
+    if not message_id:
+        return None
+    return Message.objects.select_related("ticket").filter(email_message_id=message_id).first()
 
 
 def _apply(mail: ParsedMail, *, source: str, size: int) -> MailResult:
@@ -205,10 +229,9 @@ def _apply(mail: ParsedMail, *, source: str, size: int) -> MailResult:
         return log(Outcome.REJECTED, "no_sender: the mail names no sender.")
     if mail.from_email.lower() == desk_address().lower():
         return log(Outcome.IGNORED, "loop: the mail comes from the desk's own address.")
-    if mail.message_id:
-        seen = Message.objects.select_related("ticket").filter(email_message_id=mail.message_id).first()
-        if seen is not None:
-            return log(Outcome.IGNORED, "duplicate: this mail is already on the ticket.", ticket=seen.ticket)
+    seen = _message_with_id(mail.message_id)
+    if seen is not None:
+        return log(Outcome.IGNORED, DUPLICATE, ticket=seen.ticket)
 
     attachments, notes = _attachments(mail)
     body = _body(mail, notes)

@@ -33,6 +33,8 @@ from serviceloop.relationships.models import Person
 MAX_BATCH_LINES = 10_000
 # Rows per INSERT and per look-up query: under SQLite's bound-parameter limit with room to spare.
 _CHUNK = 1_000
+# Overlapping batches committing one after another between our look-up and our insert.
+_STORE_ATTEMPTS = 5
 
 
 class IngestItem(BaseModel):
@@ -282,12 +284,16 @@ def ingest_items(
             candidates.append(((item.source, item.external_id), built))
     report.errors.sort(key=lambda error: error.line)
     report.rejected = len(report.errors)
-    try:
-        _store(candidates, report, bulk_signal=bulk_signal, by=by)
-    except IntegrityError:
-        # Another request stored some of the same keys between our look-up and our insert: this
-        # transaction was rolled back whole; look again (their rows now count as duplicates).
-        _store(candidates, report, bulk_signal=bulk_signal, by=by)
+    for attempt in range(1, _STORE_ATTEMPTS + 1):
+        try:
+            _store(candidates, report, bulk_signal=bulk_signal, by=by)
+            break
+        except IntegrityError:
+            # Another request stored some of the same keys between our look-up and our insert: the
+            # batch's savepoint was rolled back whole; look again (their rows now count as
+            # duplicates). Each retry follows a batch that committed, so a few always suffice.
+            if attempt == _STORE_ATTEMPTS:
+                raise
     return report
 
 
@@ -310,6 +316,9 @@ def _store(
         new.append(dict(values))
     # Scoring is CPU work: done before the transaction so the write lock is held only for the insert.
     score_fields(new)
+    # Inserted in key order: two batches that share keys then take their unique-index locks in the
+    # same order on PostgreSQL, so one waits for the other instead of both deadlocking.
+    new.sort(key=lambda values: (values["source"], values["external_id"]))
     rows = [Response(**values) for values in new]
     with transaction.atomic():
         # No ignore_conflicts: a key stored meanwhile by another request raises IntegrityError and

@@ -144,6 +144,10 @@ def posts_record(*, items: Sequence[tuple[int, PostItem]], report: PostReport | 
                     result.label.value,
                     result.version,
                 )
+        # In key order, so that overlapping deliveries take their unique-index locks in the same
+        # order on PostgreSQL (one waits for the other, neither deadlocks).
+        order = sorted(range(len(posts)), key=lambda i: (posts[i].source, posts[i].external_id))
+        posts, matches = [posts[i] for i in order], [matches[i] for i in order]
         for start in range(0, len(posts), _CHUNK):
             # ignore_conflicts: a concurrent request that stored the same post first wins quietly.
             Post.objects.bulk_create(posts[start : start + _CHUNK], ignore_conflicts=True)
