@@ -21,15 +21,14 @@ from django.urls import reverse
 from serviceloop.accounts.testing import api_client_for
 from serviceloop.core.models import Event, EventDelivery, OutgoingMail
 from serviceloop.core.tasks import outbox_sweep, sweep_once
-from serviceloop.core.testing import wait_until
-from serviceloop.core.tests.conftest import live_worker
+from serviceloop.core.testing import live_worker, wait_until
 from serviceloop.core.tests.faults import Mailbox
 from serviceloop.desk.models import Ticket
 from serviceloop.desk.tests.factories import make_person
 from serviceloop.feedback.models import Invitation
 
 # A correctness bound ("the request never hangs on the broker"), not a performance target.
-ANSWER_WITHIN = 3.0
+ANSWER_WITHIN = 4.0
 TICKETS = 3
 # Per ticket: the acknowledgement, the reply notice, the resolution notice, the survey invitation.
 MAILS_PER_TICKET = 4
@@ -52,6 +51,8 @@ class Workload:
 
 def _work_while_the_broker_is_down(alex: Any, service: Any, org_a: Any) -> Workload:
     api = api_client_for(alex)
+    # The first request of a process builds the URL conf and the API schemas: not the broker's time.
+    assert api.get("/api/desk/tickets").status_code == 200
     requesters = [make_person(org_a, email=f"requester{n}@acme.example", name=f"Requester {n}") for n in range(TICKETS)]
     public_ids = []
     for n, person in enumerate(requesters):
