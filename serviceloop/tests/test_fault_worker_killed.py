@@ -35,7 +35,7 @@ from pathlib import Path
 import pytest
 
 from serviceloop.core.testing import broker_at, wait_until
-from serviceloop.core.tests.faults import PYTHON, Child, Mailbox, celery, child_env, cli, run, start
+from serviceloop.core.tests.faults import PYTHON, Child, Mailbox, celery, child_env, cli, run, start, stop_all
 
 pytestmark = pytest.mark.worker
 
@@ -116,8 +116,7 @@ def site(migrated: Path, tmp_path: Path) -> Iterator[Site]:
     try:
         yield installation
     finally:
-        for child in installation.workers:
-            child.stop(grace=5)
+        stop_all(installation.workers)
         mailbox.stop()
 
 

@@ -29,7 +29,7 @@ import pytest
 
 from serviceloop.core.events import subscribers_of
 from serviceloop.core.testing import free_port, wait_until
-from serviceloop.core.tests.faults import PYTHON, Child, Mailbox, child_env, cli, run, start
+from serviceloop.core.tests.faults import PYTHON, Child, Mailbox, child_env, cli, run, start, stop_all
 
 pytestmark = pytest.mark.worker
 
@@ -106,8 +106,7 @@ def installation(tmp_path: Path) -> Iterator[Installation]:
             wait_until(lambda base=base, child=child: _up(base, child), timeout=90, interval=0.3, message=f"{base} up")
         yield Installation(env=env, database_url=database_url, web=web, children=children, mailbox=mailbox)
     finally:
-        for child in children:
-            child.stop(grace=10)
+        stop_all(children)
         mailbox.stop()
         _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         _flush_redis(broker_url)

@@ -201,6 +201,19 @@ class Child:
         return self.log.read_text(errors="replace")[-4000:] if self.log.exists() else ""
 
 
+def stop_all(children: Sequence[Child], grace: float = 10) -> None:
+    """SIGTERM to every child at once, then SIGKILL to whatever is still running after `grace`."""
+    for child in children:
+        if child.alive():
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(child.process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for child in children:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        child.stop(grace=1)
+
+
 def start(name: str, argv: Sequence[str], env: dict[str, str], log_dir: Path) -> Child:
     log = log_dir / f"{name}.log"
     handle = log.open("ab")
