@@ -173,6 +173,10 @@ def _reset_producer_pool(app: Any) -> None:
     # Producers keep connections to the broker they first used; drop them when the broker changes.
     from kombu import pools
 
+    from serviceloop.core.tasks import broker_rest_end
+
+    # A failure remembered from the previous broker must not hold back kicks to this one.
+    broker_rest_end()
     # kombu keeps producer pools in a process-wide registry keyed by connection; clear it all.
     pools.reset()
     app._pool = None
