@@ -1,5 +1,9 @@
 """Fault: the broker is down while people work. Every write answers 2xx at once; nothing is lost.
 
+A broker that hangs instead (it accepts the connection and never answers) costs a process one
+socket timeout, not one per event: after a failed kick the process leaves the broker alone for a
+while (core.tasks.BROKER_REST_SECONDS).
+
 The app's broker is Redis on a closed port, with production's transport options, and not eager: the
 kick after each commit is refused. The outbox rows committed with the changes; the sweep (or a real
 worker once a broker is back) delivers every reply notice, resolution notice, invitation and the
@@ -8,8 +12,9 @@ password-reset mail, each exactly once (counted by Message-ID at a real SMTP ser
 
 from __future__ import annotations
 
+import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +26,7 @@ from django.urls import reverse
 from serviceloop.accounts.testing import api_client_for
 from serviceloop.core.models import Event, EventDelivery, OutgoingMail
 from serviceloop.core.tasks import outbox_sweep, sweep_once
-from serviceloop.core.testing import live_worker, wait_until
+from serviceloop.core.testing import broker_at, live_worker, wait_until
 from serviceloop.core.tests.faults import Mailbox
 from serviceloop.desk.models import Ticket
 from serviceloop.desk.tests.factories import make_person
@@ -148,4 +153,34 @@ def test_with_the_broker_down_nothing_is_lost_and_a_worker_delivers_once_the_bro
             lambda: not OutgoingMail.objects.exclude(status=OutgoingMail.Status.SENT).exists(), message="all sent"
         )
         time.sleep(1.5)  # the embedded broker polls about once a second: let the second sweep run
+    _assert_every_promise_kept_once(mailbox, work)
+
+
+@pytest.fixture
+def broker_hung(settings: Any) -> Iterator[str]:
+    """A broker that accepts connections and never answers (a frozen Redis): each kick waits out the
+    socket timeout. Production's options, the timeout shortened to keep the test quick."""
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)  # the kernel completes the handshakes; nobody ever reads
+        options = {**settings.SERVICELOOP_REMOTE_BROKER_OPTIONS, "socket_timeout": HUNG_TIMEOUT}
+        with broker_at(f"redis://127.0.0.1:{listener.getsockname()[1]}/0", options):
+            yield "hung"
+
+
+HUNG_TIMEOUT = 1.5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_broker_hung_only_one_request_waits_for_it_and_nothing_is_lost(
+    broker_hung: str, mailbox: Mailbox, travel: Any, alex: Any, service: Any, org_a: Any
+) -> None:
+    started = time.monotonic()
+    work = _work_while_the_broker_is_down(alex, service, org_a)
+    # Twelve writes and a reset record about twenty events: one socket timeout in all, not one each.
+    assert time.monotonic() - started < 4 * HUNG_TIMEOUT + 6
+    travel.by(seconds=31)
+    for _ in range(3):
+        sweep_once()
     _assert_every_promise_kept_once(mailbox, work)
