@@ -272,7 +272,11 @@ def mailbox(settings: Any) -> Iterator[Mailbox]:
 
 @contextlib.contextmanager
 def broker_at(url: str, options: dict[str, Any]) -> Iterator[None]:
-    """Point this process's Celery app (producers included) at `url`, not eager, for the `with`."""
+    """Point this process's Celery app (producers included) at `url`, not eager, for the `with`.
+
+    Change no Django setting before it: the app reads them lazily, so a changed setting would be
+    taken for the value to restore and outlive the test (later eager tests would not be eager).
+    """
     from serviceloop.celery import app
 
     previous = {key: app.conf.get(key) for key in _BROKER_KEYS}
@@ -288,7 +292,6 @@ def broker_at(url: str, options: dict[str, Any]) -> Iterator[None]:
 @pytest.fixture
 def broker_down(settings: Any) -> Iterator[str]:
     """The app's broker is Redis on a port where nothing listens, with production's transport options."""
-    settings.CELERY_TASK_ALWAYS_EAGER = False
     url = f"redis://127.0.0.1:{free_port()}/0"
     with broker_at(url, dict(settings.SERVICELOOP_REMOTE_BROKER_OPTIONS)):
         yield url

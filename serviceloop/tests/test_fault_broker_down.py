@@ -160,7 +160,6 @@ def test_with_the_broker_down_nothing_is_lost_and_a_worker_delivers_once_the_bro
 def broker_hung(settings: Any) -> Iterator[str]:
     """A broker that accepts connections and never answers (a frozen Redis): each kick waits out the
     socket timeout. Production's options, the timeout shortened to keep the test quick."""
-    settings.CELERY_TASK_ALWAYS_EAGER = False
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen(64)  # the kernel completes the handshakes; nobody ever reads
