@@ -192,18 +192,20 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A request that commits must not wait long on a broker that is down: the sweep delivers later.
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
-if not CELERY_BROKER_URL.startswith("sqla+"):
+# The options of a remote broker (Redis); the fault tests point the app at one with the same options.
+SERVICELOOP_REMOTE_BROKER_OPTIONS: dict[str, object] = {
     # Redis re-delivers an unacknowledged message after this long (longer than any task's limit).
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": 3600,
-        "socket_connect_timeout": 3,
-        "socket_timeout": 10,
-        # A producer (a web request after commit) tries the broker once, briefly, then leaves it to the sweep.
-        "max_retries": 1,
-        "interval_start": 0,
-        "interval_step": 0.2,
-        "interval_max": 0.2,
-    }
+    "visibility_timeout": 3600,
+    "socket_connect_timeout": 3,
+    "socket_timeout": 10,
+    # A producer (a web request after commit) tries the broker once, briefly, then leaves it to the sweep.
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+if not CELERY_BROKER_URL.startswith("sqla+"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = dict(SERVICELOOP_REMOTE_BROKER_OPTIONS)
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}

@@ -22,18 +22,38 @@ logger = logging.getLogger(__name__)
 SWEEP_SECONDS = 45.0
 
 
+# After a kick failed, this process leaves the broker alone for this long. A broker that hangs
+# (accepts the connection, never answers: a frozen Redis, a stuck proxy) costs each kick a socket
+# timeout, and a request that records four events would wait four of them, past gunicorn's timeout
+# (found by the fault tests: 10 s a kick). The outbox rows wait for the sweep (every 30 s) anyway.
+# Process-local on purpose: a hint about the broker, never state that the work depends on.
+BROKER_REST_SECONDS = 15.0
+_broker_failed_at: float | None = None
+
+
 def enqueue(task: Any, *args: Any) -> bool:
     """Ask the worker to run `task` now; False (and a log line) when the broker cannot be reached.
 
     Called after commit: what it asks for is already in the outbox, so a refusal here only means the
     sweep does it a little later. It never raises into the request that committed.
     """
+    global _broker_failed_at
+    if _broker_failed_at is not None and time.monotonic() - _broker_failed_at < BROKER_REST_SECONDS:
+        return False
     try:
         task.apply_async(args=args, retry=False)
     except Exception as error:  # any broker or transport failure: the outbox row is already committed
+        _broker_failed_at = time.monotonic()
         logger.warning("broker unavailable, %s(%s) left to the sweep: %s", task.name, args, error)
         return False
+    _broker_failed_at = None
     return True
+
+
+def broker_rest_end() -> None:
+    """Forget a past broker failure (the broker was changed or is known to be back)."""
+    global _broker_failed_at
+    _broker_failed_at = None
 
 
 @shared_task(name="serviceloop.core.tasks.dispatch_event", soft_time_limit=240, time_limit=300)

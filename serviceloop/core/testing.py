@@ -20,11 +20,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from serviceloop.core import clock
+
+if TYPE_CHECKING:
+    from serviceloop.core.tests.faults import Mailbox
 
 CHROMIUM = os.environ.get("SERVICELOOP_TEST_CHROMIUM", "/usr/bin/chromium")
 
@@ -171,6 +174,10 @@ def _reset_producer_pool(app: Any) -> None:
     # Producers keep connections to the broker they first used; drop them when the broker changes.
     from kombu import pools
 
+    from serviceloop.core.tasks import broker_rest_end
+
+    # A failure remembered from the previous broker must not hold back kicks to this one.
+    broker_rest_end()
     # kombu keeps producer pools in a process-wide registry keyed by connection; clear it all.
     pools.reset()
     app._pool = None
@@ -336,3 +343,67 @@ def filesystem_media(settings: Any, tmp_path: Path) -> MediaStore:
 def media(request: Any) -> MediaStore:
     """Each storage an operator may choose: the test runs once on a directory, once on a bucket."""
     return request.getfixturevalue(f"{request.param}_media")  # type: ignore[no-any-return]
+
+
+# ---------------------------------------------------------------- fault tests (issue 9)
+
+_BROKER_KEYS = ("broker_url", "task_always_eager", "broker_transport_options")
+
+
+@pytest.fixture
+def mailbox(settings: Any) -> Iterator[Mailbox]:
+    """A real SMTP server on loopback that the test may stop and start again (same port)."""
+    from serviceloop.core.tests.faults import Mailbox
+
+    box = Mailbox().start()
+    for name, value in box.django_settings().items():
+        setattr(settings, name, value)
+    try:
+        yield box
+    finally:
+        box.stop()
+
+
+@contextlib.contextmanager
+def broker_at(url: str, options: dict[str, Any]) -> Iterator[None]:
+    """Point this process's Celery app (producers included) at `url`, not eager, for the `with`.
+
+    Change no Django setting before it: the app reads them lazily, so a changed setting would be
+    taken for the value to restore and outlive the test (later eager tests would not be eager).
+    """
+    from serviceloop.celery import app
+
+    previous = {key: app.conf.get(key) for key in _BROKER_KEYS}
+    app.conf.update(broker_url=url, task_always_eager=False, broker_transport_options=options)
+    _reset_producer_pool(app)
+    try:
+        yield
+    finally:
+        app.conf.update(**previous)
+        _reset_producer_pool(app)
+
+
+@pytest.fixture
+def broker_down(settings: Any) -> Iterator[str]:
+    """The app's broker is Redis on a port where nothing listens, with production's transport options."""
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    with broker_at(url, dict(settings.SERVICELOOP_REMOTE_BROKER_OPTIONS)):
+        yield url
+
+
+@contextlib.contextmanager
+def live_worker() -> Iterator[Any]:
+    """A real worker (a thread of this process, solo pool) on a fresh embedded broker, for the `with`."""
+    from celery.contrib.testing.worker import start_worker
+
+    from serviceloop.celery import app
+
+    broker_dir = Path(tempfile.mkdtemp(prefix="serviceloop-broker-"))
+    try:
+        with (
+            broker_at(f"sqla+sqlite:///{broker_dir / 'broker.sqlite3'}", {}),
+            start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10, loglevel="WARNING") as worker,
+        ):
+            yield worker
+    finally:
+        shutil.rmtree(broker_dir, ignore_errors=True)
