@@ -22,7 +22,7 @@ ERR_404 = {**ERR, 404: ErrorOut}
 PublicId = Annotated[str, Field(min_length=1, max_length=24)]
 
 
-class EventOut(Schema):
+class AuditEventOut(Schema):
     public_id: str
     name: str
     subject_type: str
@@ -122,7 +122,7 @@ def _subject_filter(subject: str | None) -> dict[str, Any]:
 
 @router.get(
     "/events",
-    response={200: list[EventOut], **ERR_404},
+    response={200: list[AuditEventOut], **ERR_404},
     summary="The event log: who changed what, when (staff); newest first",
 )
 @paginate(LimitOffset)

@@ -156,7 +156,7 @@ class MessageOut(Schema):
         return list(message.attachments.all())
 
 
-class EventOut(Schema):
+class TicketEventOut(Schema):
     kind: str
     from_value: str
     to_value: str
@@ -225,7 +225,7 @@ class MessageIn(Schema):
     attachments: Annotated[list[AttachmentIn], Field(max_length=10)] = []
 
 
-class StatusIn(Schema):
+class TicketStatusIn(Schema):
     status: StatusName
     resolution: Annotated[str, Field(max_length=100_000)] = ""
 
@@ -410,7 +410,7 @@ def message_post(request: HttpRequest, public_id: str, body: MessageIn) -> Statu
 
 @router.get(
     "/tickets/{public_id}/events",
-    response={200: list[EventOut], 401: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    response={200: list[TicketEventOut], 401: ErrorOut, 403: ErrorOut, 404: ErrorOut},
     summary="The ticket's history (staff)",
 )
 def event_list(request: HttpRequest, public_id: str) -> object:
@@ -431,7 +431,7 @@ WORKFLOW = {
 
 
 @router.post("/tickets/{public_id}/status", response=WORKFLOW, summary="Change the state (staff)")
-def status_set(request: HttpRequest, public_id: str, body: StatusIn) -> object:
+def status_set(request: HttpRequest, public_id: str, body: TicketStatusIn) -> object:
     ticket = queries.ticket_for(viewer=_user(request), public_id=public_id)
     ticket_set_status(ticket=ticket, status=body.status, by=_user(request), resolution=body.resolution)
     return _detail(_reload(request, ticket))

@@ -151,7 +151,7 @@ class RelationshipPatch(Schema):
     notes: str = Field(..., max_length=10000)
 
 
-class StatusIn(Schema):
+class RelationshipStatusIn(Schema):
     status: Status_
     on: date | None = Field(None, description="The day it ended (ending only; today if left out)")
     note: str = Field("", max_length=300)
@@ -162,7 +162,7 @@ class RoleIn(Schema):
     role: RoleName
 
 
-class EventOut(Schema):
+class RelationshipEventOut(Schema):
     kind: str
     description: str
     by: str | None
@@ -385,7 +385,7 @@ def relationship_update(
     response={200: RelationshipOut, 409: ErrorOut, **ERR_404},
     summary="Pause, resume or end a relationship",
 )
-def relationship_status(request: HttpRequest, public_id: str, body: StatusIn) -> Relationship:
+def relationship_status(request: HttpRequest, public_id: str, body: RelationshipStatusIn) -> Relationship:
     services.require_manager(_user(request))
     relationship = _relationship(request, public_id)
     services.relationship_set_status(
@@ -396,7 +396,7 @@ def relationship_status(request: HttpRequest, public_id: str, body: StatusIn) ->
 
 @router.get(
     "/relationships/{public_id}/events",
-    response={200: list[EventOut], **ERR, 404: ErrorOut},
+    response={200: list[RelationshipEventOut], **ERR, 404: ErrorOut},
     summary="The service history of a relationship, newest first",
 )
 @paginate(LimitOffset)
