@@ -160,7 +160,10 @@ def mail_deliver(*, mail_id: int) -> str:
         return OutgoingMail.objects.filter(pk=mail_id).values_list("status", flat=True).first() or "missing"
     try:
         email_send_now(_as_email(mail))
-    except (smtplib.SMTPException, OSError) as error:
+    except Exception as error:
+        # The outermost transport loop of a mail: an SMTP or network fault, but also a bad header or
+        # a backend bug. Whatever it is, the row leaves `sending` with its reason and is retried, then
+        # failed for an operator; left in `sending` it would be retaken for ever and never reported.
         now = clock.now()
         failed = now >= mail.retry_until
         OutgoingMail.objects.filter(pk=mail.pk, status=OutgoingMail.Status.SENDING).update(
@@ -169,7 +172,8 @@ def mail_deliver(*, mail_id: int) -> str:
             claimed_at=None,
             last_error=f"{type(error).__name__}: {error}"[:2000],
         )
-        log = logger.error if failed else logger.warning
+        transport = isinstance(error, smtplib.SMTPException | OSError)
+        log = logger.error if failed or not transport else logger.warning
         log("mail %s to %s not sent (attempt %s): %s", mail.message_id, ", ".join(mail.to), mail.attempts, error)
         return OutgoingMail.Status.FAILED if failed else OutgoingMail.Status.PENDING
     OutgoingMail.objects.filter(pk=mail.pk).update(

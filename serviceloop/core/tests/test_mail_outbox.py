@@ -150,3 +150,16 @@ def test_a_mail_task_of_the_release_before_the_outbox_is_moved_into_it(smtp_serv
 
     deliver_email.apply(args=[{"to": ["old@acme.example"], "subject": "Queued before the upgrade", "text": "Hi."}])
     assert OutgoingMail.objects.get().subject == "Queued before the upgrade"
+
+
+def test_a_mail_that_breaks_the_mail_backend_is_retried_and_reported_not_stuck(settings: Any, travel: Any) -> None:
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # A newline in a header is refused by Django's mail code itself (BadHeaderError), not by SMTP.
+    mail = email_queue(_mail(headers={"X-Broken": "one\ntwo"}))
+    assert mail_deliver(mail_id=mail.pk) == OutgoingMail.Status.PENDING
+    stored = OutgoingMail.objects.get(pk=mail.pk)
+    assert stored.status == OutgoingMail.Status.PENDING and stored.claimed_at is None
+    assert "BadHeaderError" in stored.last_error
+    travel.by(hours=73)
+    sweep_once()
+    assert OutgoingMail.objects.get(pk=mail.pk).status == OutgoingMail.Status.FAILED

@@ -271,7 +271,8 @@ def ingest_items(
 ) -> IngestReport:
     """Write the new ones of already-validated items set-wise, in one transaction; fill in `report`.
 
-    One `responses.ingested` event per batch (`bulk_signal`), not one per row.
+    One `responses.ingested` event per batch (`bulk_signal`), else one `response.recorded` per row,
+    each written in the transaction that stores its rows.
     """
     received_at = now()
     lookups = lookups_for([item for _, item in items])
@@ -326,8 +327,12 @@ def _store(
         # inserted rows get their ids back from the INSERT itself.
         Response.objects.bulk_create(rows, batch_size=_CHUNK)
         ids = [row.pk for row in rows]
+        # The event commits with the rows it announces: one per batch, or one per single response.
         if ids and bulk_signal:
             event_record("responses.ingested", by=by, response_ids=list(ids))
+        elif ids:
+            for row in rows:
+                event_record("response.recorded", subject=row, by=by, response_id=row.pk)
     report.created = len(ids)
     report.duplicates = duplicates
     report.response_ids = ids
@@ -352,8 +357,6 @@ def ingest_one(*, item: IngestItem, by: User | None) -> tuple[Response, bool]:
         field_name, _, message = reason.partition(": ")
         raise InvalidInput("invalid", message[:1].upper() + message[1:] + ".", field=field_name)
     response = Response.objects.get(source=item.source, external_id=item.external_id)
-    if report.created:
-        event_record("response.recorded", subject=response, by=by, response_id=response.pk)
     return response, bool(report.created)
 
 

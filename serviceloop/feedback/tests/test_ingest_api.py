@@ -159,3 +159,15 @@ def test_personal_data_in_comments_is_masked_on_arrival_when_asked(alex: Any, se
     body = ndjson([_line("m1", comment="Call me on +44 20 7946 0958 or mail jo@acme.example")])
     _post_batch(api_client_for(alex), body)
     assert Response.objects.get().comment == "Call me on [phone] or mail [email]"
+
+
+def test_a_single_response_records_its_event_with_it_and_a_repeat_records_none(alex: Any, service: Any) -> None:
+    from serviceloop.core.models import Event
+
+    client = api_client_for(alex)
+    for _ in range(2):
+        answer = client.post(ONE, _line("single-1"), content_type="application/json")
+        assert answer.status_code in (200, 201), answer.content
+    response = Response.objects.get(external_id="single-1")
+    events = Event.objects.filter(name="response.recorded")
+    assert [(e.data["response_id"], e.actor_id) for e in events] == [(response.pk, alex.pk)]
