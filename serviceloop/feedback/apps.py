@@ -7,4 +7,4 @@ class FeedbackConfig(AppConfig):
     verbose_name = "Feedback"
 
     def ready(self) -> None:
-        from serviceloop.feedback import receivers  # noqa: F401  (connects the signal handlers)
+        from serviceloop.feedback import receivers  # noqa: F401  (registers the event subscribers)

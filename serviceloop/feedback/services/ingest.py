@@ -267,11 +267,11 @@ def score_fields(rows: Sequence[dict[str, Any]]) -> None:
 
 
 def ingest_items(
-    *, items: Sequence[tuple[int, IngestItem]], by: User | None, report: IngestReport, bulk_signal: bool = True
+    *, items: Sequence[tuple[int, IngestItem]], by: User | None, report: IngestReport, bulk_event: bool = True
 ) -> IngestReport:
     """Write the new ones of already-validated items set-wise, in one transaction; fill in `report`.
 
-    One `responses.ingested` event per batch (`bulk_signal`), else one `response.recorded` per row,
+    One `responses.ingested` event per batch (`bulk_event`), else one `response.recorded` per row,
     each written in the transaction that stores its rows.
     """
     received_at = now()
@@ -287,7 +287,7 @@ def ingest_items(
     report.rejected = len(report.errors)
     for attempt in range(1, _STORE_ATTEMPTS + 1):
         try:
-            _store(candidates, report, bulk_signal=bulk_signal, by=by)
+            _store(candidates, report, bulk_event=bulk_event, by=by)
             break
         except IntegrityError:
             # Another request stored some of the same keys between our look-up and our insert: the
@@ -302,7 +302,7 @@ def _store(
     candidates: Sequence[tuple[tuple[str, str], dict[str, Any]]],
     report: IngestReport,
     *,
-    bulk_signal: bool,
+    bulk_event: bool,
     by: User | None,
 ) -> None:
     existing = _existing_keys([key for key, _ in candidates])
@@ -328,7 +328,7 @@ def _store(
         Response.objects.bulk_create(rows, batch_size=_CHUNK)
         ids = [row.pk for row in rows]
         # The event commits with the rows it announces: one per batch, or one per single response.
-        if ids and bulk_signal:
+        if ids and bulk_event:
             event_record("responses.ingested", by=by, response_ids=list(ids))
         elif ids:
             for row in rows:
@@ -351,7 +351,7 @@ def ingest_batch(*, lines: Iterable[bytes | str], by: User | None) -> IngestRepo
 def ingest_one(*, item: IngestItem, by: User | None) -> tuple[Response, bool]:
     """Store one response; sending it again returns the stored one (created False), unchanged."""
     report = IngestReport(received=1)
-    ingest_items(items=[(1, item)], by=by, report=report, bulk_signal=False)
+    ingest_items(items=[(1, item)], by=by, report=report, bulk_event=False)
     if report.errors:
         reason = report.errors[0].reason
         field_name, _, message = reason.partition(": ")

@@ -118,7 +118,7 @@ def response_record(
     drivers: list[str] | None = None,
     comment: str = "",
 ) -> Response:
-    """Record one response from any channel: validated, comment masked and scored, signal after commit.
+    """Record one response from any channel: validated, comment masked and scored, its event recorded with it.
 
     Idempotent by (source, external_id): the same key again returns the stored response unchanged.
     """
