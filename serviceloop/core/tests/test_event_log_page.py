@@ -11,14 +11,7 @@ from django.urls import reverse
 
 from serviceloop.core.tests.factories import make_event
 
-
-@pytest.fixture(autouse=True)
-def _only_this_tests_events(alex: Any, sam: Any, carol: Any, bob: Any) -> None:
-    # Creating the named people records their audit events (user.created); these tests read the
-    # log and count exactly what they wrote themselves.
-    from serviceloop.core.models import Event
-
-    Event.objects.all().delete()
+pytestmark = pytest.mark.usefixtures("only_this_tests_events")
 
 
 def _client(user: Any) -> Client:
