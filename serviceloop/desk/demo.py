@@ -401,6 +401,9 @@ def _audit_trail(history: list[TicketEvent]) -> None:
     for item in history:
         ticket = item.ticket
         actor = item.by
+        # A requester without a login (portal user, mail) is named by their address.
+        person = item.by_person
+        label = actor.email if actor is not None else (person.email if person is not None else "")
         for name in ("ticket.history_recorded", _EVENT_NAMES.get(item.kind)):
             if name is None:
                 continue
@@ -415,7 +418,7 @@ def _audit_trail(history: list[TicketEvent]) -> None:
                     subject_label=f"{ticket.reference} {ticket.subject}"[:200],
                     data=data,
                     actor_id=actor.pk if actor is not None else None,
-                    actor_label=actor.email if actor is not None else "",
+                    actor_label=label,
                     created_at=item.at,
                     completed_at=item.at,
                 )

@@ -276,7 +276,9 @@ def ticket_create(
         )
         attachments_store(message=message, items=checked)
         search_reindex(ticket_ids=[ticket.pk])
-        event_record("ticket.created", subject=ticket, by=by, ticket_id=ticket.pk)
+        event_record(
+            "ticket.created", subject=ticket, by=by, by_label=requester.email or str(requester), ticket_id=ticket.pk
+        )
         _record_message(message)
     return ticket
 

@@ -41,6 +41,9 @@ def test_demo_history_is_in_the_event_log_and_owes_nobody_anything(db: Any) -> N
     assert ticket is not None
     names = set(Event.objects.filter(subject_type="desk.ticket", subject_id=ticket.pk).values_list("name", flat=True))
     assert {"ticket.created", "ticket.resolved", "ticket.reopened", "ticket.history_recorded"} <= names
+    # The requester who opened it is named, though they have no login.
+    opened = Event.objects.get(name="ticket.created", subject_id=ticket.pk)
+    assert opened.actor_label == ticket.requester.email
     # Historical events are complete: loading the demo mails nobody and leaves the sweep nothing to do.
     assert not Event.objects.filter(completed_at__isnull=True).exists()
     assert not EventDelivery.objects.exists() and not OutgoingMail.objects.exists()
