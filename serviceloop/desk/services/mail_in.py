@@ -249,6 +249,11 @@ def _apply(mail: ParsedMail, *, source: str, size: int) -> MailResult:
                 in_reply_to=mail.in_reply_to[0] if mail.in_reply_to else None,
             )
         except DomainError as error:
+            # The same mail delivered at once twice: the reply waited for the ticket's lock, and by
+            # then the other delivery had committed this Message-ID. That is a duplicate, not a refusal.
+            seen = _message_with_id(mail.message_id)
+            if seen is not None:
+                return log(Outcome.IGNORED, DUPLICATE, ticket=seen.ticket)
             return log(Outcome.REJECTED, f"{error.code}: {error.message}", ticket=thread.ticket)
         return log(Outcome.REPLIED, f"threaded by {thread.via}", ticket=thread.ticket, message=message)
     if thread is not None:

@@ -51,6 +51,6 @@ def test_the_same_reply_received_twice_at_once_is_added_once(carol_person: Perso
     )
     results = at_once(lambda: mail_receive(raw=reply, source="imap"), lambda: mail_receive(raw=reply, source="imap"))
     assert not [r for r in results if isinstance(r, Exception)], results
-    assert sorted(r.outcome for r in results) == ["ignored", "replied"]
+    assert sorted(r.outcome for r in results) == ["ignored", "replied"], [(r.outcome, r.reason) for r in results]
     assert Message.objects.filter(email_message_id="reply@acme.example").count() == 1
     assert InboundMail.objects.filter(email_message_id="reply@acme.example").count() == 2
