@@ -80,7 +80,7 @@ def test_smtp_down_for_six_minutes_delays_mail_and_loses_none(smtp_down: Any, se
     assert OutgoingMail.objects.filter(status=OutgoingMail.Status.PENDING).count() == 4
     stored = OutgoingMail.objects.get(pk=mails[0].pk)
     assert stored.attempts >= 3
-    assert "Connection refused" in stored.last_error or "refused" in stored.last_error.lower()
+    assert "refused" in stored.last_error.lower()
 
     # The server is back: the next sweep after the back-off sends each mail once.
     from aiosmtpd.controller import Controller
