@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from serviceloop.accounts.models import User
@@ -19,7 +20,7 @@ from serviceloop.core.access import staff_required
 from serviceloop.core.errors import DomainError
 from serviceloop.core.pagination import paginate
 from serviceloop.desk import queries
-from serviceloop.desk.business_time import format_duration
+from serviceloop.desk.business_time import format_duration, time_left_words
 from serviceloop.desk.forms import (
     AssignForm,
     BulkForm,
@@ -250,13 +251,15 @@ def _time_left(ticket: Ticket, now: Any) -> dict[str, Any] | None:
     """Wall-clock time to the resolution due instant (exact business time is on the ticket page)."""
     if ticket.resolution_due_at is None or not ticket.is_active:
         return None
+    due = timezone.localtime(ticket.resolution_due_at).strftime("%d %b %Y %H:%M")
+    title = f"Resolution due {due} (calendar time; the ticket shows business time)"
     if ticket.clock_stopped_at is not None:
-        return {"text": "paused", "state": "info"}
+        return {"text": "paused: waiting on the customer", "state": "info", "title": title}
     seconds = (ticket.resolution_due_at - now).total_seconds()
     state = (
         "bad" if seconds < 0 else ("warn" if ticket.resolution_warn_at and ticket.resolution_warn_at <= now else "ok")
     )
-    return {"text": format_duration(seconds), "state": state}
+    return {"text": time_left_words(seconds), "state": state, "title": title}
 
 
 @staff_required
@@ -290,14 +293,21 @@ def bulk(request: HttpRequest) -> HttpResponse:
     return redirect(target)
 
 
+def _clock_words(c: Any) -> str:
+    if c.seconds_left is None:
+        if c.met_at is None:
+            return ""
+        return "met late" if c.breached else "met in time"
+    words = time_left_words(c.seconds_left, business=True)
+    return f"paused with {words}" if c.paused and c.seconds_left >= 0 else words
+
+
 def _staff_ticket_context(request: HttpRequest, ticket: Ticket, **forms: Any) -> dict[str, Any]:
     now = clock.now()
     clocks = ticket_clocks(ticket, now=now)
     return {
         "ticket": ticket,
-        "clocks": [
-            {"clock": c, "left": format_duration(c.seconds_left) if c.seconds_left is not None else ""} for c in clocks
-        ],
+        "clocks": [{"clock": c, "left": _clock_words(c)} for c in clocks],
         "paused": format_duration(ticket.paused_seconds),
         "conversation": queries.messages_of(ticket=ticket, viewer=_user(request)),
         "history": queries.ticket_history(ticket=ticket),
