@@ -232,3 +232,16 @@ def test_clocks_are_labelled_and_breaches_said_in_words(
     assert "Resolution due" in queue
     assert "breached 9 d" in queue or "breached 10 d" in queue
     assert 'title="Resolution due ' in queue
+
+
+def test_the_ticket_page_links_to_everything_it_names(alex: Any, carol_person: Any, service: Any) -> None:
+    ticket = make_ticket(carol_person, service)
+    page = client_for(alex).get(reverse("desk:ticket", args=[ticket.public_id])).content.decode()
+    for href in (
+        reverse("desk:queue"),
+        reverse("relationships:organisation_detail", args=[ticket.organisation.public_id]),
+        reverse("relationships:person_detail", args=[ticket.requester.public_id]),
+        reverse("catalogue:service_detail", args=[ticket.service.public_id]),
+    ):
+        assert f'href="{href}"' in page, href
+        assert client_for(alex).get(href).status_code == 200, href
