@@ -19,4 +19,7 @@ OBJECT_LINKS = [
         query={"organisation": "public_id"},
         constants={"queue": "all"},
     ),
+    ObjectLink(
+        "relationships.person", "Tickets", "desk:queue", query={"requester": "public_id"}, constants={"queue": "all"}
+    ),
 ]

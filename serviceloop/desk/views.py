@@ -46,6 +46,7 @@ from serviceloop.desk.services import (
     tickets_bulk_set_status,
 )
 from serviceloop.desk.services.tickets import reopen_window
+from serviceloop.relationships.models import Person
 
 View = Callable[..., HttpResponse]
 
@@ -211,6 +212,7 @@ def _queue_filters(request: HttpRequest) -> queries.QueueFilter:
         status=get.get("status", "") if get.get("status", "") in Ticket.Status.values else "",
         service=get.get("service", "")[:24],
         organisation=get.get("organisation", "")[:24],
+        requester=get.get("requester", "")[:24],
         priority=get.get("priority", "") if get.get("priority", "") in Ticket.Priority.values else "",
         q=get.get("q", "")[:200],
         sort=sort if sort in queries.SORTS else "due",
@@ -227,6 +229,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     page = paginate(request, queries.ticket_queue(viewer=_user(request), filters=filters, now=now))
     rows = [{"ticket": t, "left": _time_left(t, now)} for t in page.object_list]
     params = {k: v for k, v in filters.__dict__.items() if v}
+    requester = Person.objects.filter(public_id=filters.requester).first() if filters.requester else None
     return render(
         request,
         "desk/queue.html",
@@ -243,6 +246,8 @@ def queue(request: HttpRequest) -> HttpResponse:
             "bulk_form": BulkForm(),
             "query": urlencode(params),
             "queue_query": urlencode({k: v for k, v in params.items() if k != "queue"}),
+            "requester": requester,
+            "without_requester": urlencode({k: v for k, v in params.items() if k != "requester"}),
         },
     )
 

@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from serviceloop.accounts.testing import api_client_for
 from serviceloop.desk.tests.factories import make_ticket
 
 pytestmark = pytest.mark.django_db
@@ -60,3 +61,16 @@ def test_customers_are_not_offered_staff_pages(carol: Any, org_a: Any) -> None:
     response = client.get(reverse("relationships:organisation_detail", args=[org_a.public_id]))
     if response.status_code == 200:
         assert "Related pages" not in response.content.decode()
+
+
+def test_a_person_page_links_to_the_tickets_they_requested(
+    alex: Any, service: Any, carol_person: Any, dave: Any
+) -> None:
+    hers = make_ticket(carol_person, service, subject="Carol asks about VPN")
+    his = make_ticket(dave, service, subject="Dave asks about printers")
+    links = _related(_get(alex, reverse("relationships:person_detail", args=[carol_person.public_id])))
+    queue = _get(alex, links["Tickets"])
+    assert hers.subject in queue and his.subject not in queue
+    assert "Requested by" in queue and "show everyone" in queue
+    api = api_client_for(alex).get("/api/desk/tickets", {"requester": carol_person.public_id}).json()
+    assert [t["subject"] for t in api["items"]] == [hers.subject]
