@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -26,6 +27,8 @@ from serviceloop.feedback.models import (
 from serviceloop.feedback.services.sentiment_labels import prepare_text, score_many
 
 MAX_COMMENT = 2_000
+# A DNS name (letters, digits, hyphens, dots), an IPv4 address, or an IPv6 address (urlsplit drops its brackets).
+_HOST = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*|[0-9a-f:.]+")
 # The scales the widget and the QR page ask on.
 PUBLIC_KINDS = (QuestionKind.HAPPINESS, QuestionKind.CSAT)
 
@@ -45,6 +48,9 @@ def normalise_origin(value: str) -> str:
             field="allowed_origins",
         )
     host = parts.hostname.lower()
+    if not _HOST.fullmatch(host):
+        # The origin goes into the frame's Content-Security-Policy: a `;` or a space would add directives.
+        raise InvalidInput("invalid_origin", f"“{value}” has a host name that is not valid.", field="allowed_origins")
     if ":" in host:
         host = f"[{host}]"
     return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")

@@ -342,3 +342,25 @@ def test_housekeeping_forgets_used_tickets_and_marks_past_their_windows(
     assert housekeeping() == {"widget_tickets": 0, "qr_marks": 0, "link_clicks": 0}
     travel.by(hours=26)
     assert housekeeping() == {"widget_tickets": 1, "qr_marks": 1, "link_clicks": 0}
+
+
+def test_an_origin_that_would_add_to_the_frames_policy_is_refused(sam: Any, service: Any) -> None:
+    client = Client()
+    client.force_login(sam)
+    response = client.post(
+        reverse("feedback:widget_sites"),
+        {
+            "name": "Help",
+            "service": service.public_id,
+            "allowed_origins": "https://acme.example;script-src",
+            "question": "csat",
+        },
+    )
+    assert "not valid" in response.content.decode()
+    assert not WidgetSite.objects.exists()
+
+
+def test_a_stored_origin_that_is_not_well_formed_never_reaches_the_frames_policy(service: Any) -> None:
+    site = make_widget_site(service, origins=[HOST, "https://x.example; frame-ancestors *"])
+    csp = Client().get(reverse("feedback:widget_frame", args=[site.key]))["Content-Security-Policy"]
+    assert csp.endswith(f"frame-ancestors {HOST}")

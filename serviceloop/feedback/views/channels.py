@@ -93,12 +93,20 @@ def _origin_of(url: str) -> str | None:
         return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else None
 
 
+def _well_formed(origin: str) -> bool:
+    try:
+        return normalise_origin(origin) == origin
+    except DomainError:
+        return False
+
+
 def _own_origin(request: HttpRequest) -> str:
     return f"{request.scheme}://{request.get_host()}".lower()
 
 
 def _frame_headers(response: HttpResponse, site: WidgetSite) -> HttpResponse:
-    ancestors = " ".join(site.allowed_origins) or "'none'"
+    # Only well-formed origins reach the header (rows written before host names were checked included).
+    ancestors = " ".join(origin for origin in site.allowed_origins if _well_formed(origin)) or "'none'"
     response["Content-Security-Policy"] = (
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
         f"form-action 'self'; base-uri 'none'; frame-ancestors {ancestors}"
