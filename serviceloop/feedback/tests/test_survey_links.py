@@ -15,7 +15,7 @@ from django.utils import timezone
 from serviceloop.core.models import Event
 from serviceloop.feedback import links
 from serviceloop.feedback.models import Invitation, LinkClick, Response
-from serviceloop.feedback.tasks import count_link_clicks
+from serviceloop.feedback.tasks import count_link_clicks, housekeeping
 from serviceloop.feedback.tests.survey_factories import make_person, make_service, make_ticket, resolve
 
 
@@ -283,3 +283,31 @@ def test_one_click_unsubscribe_from_a_mail_client_needs_no_csrf_token(invitation
     assert done.status_code == 200
     invitation.person.refresh_from_db()
     assert invitation.person.survey_opt_out
+
+
+def test_the_scanner_window_is_a_setting(invitation: Invitation, travel: Any, settings: Any) -> None:
+    settings.SERVICELOOP_SURVEY_SCANNER_SECONDS = 60
+    travel.to(timezone.now())
+    Client().get(path_of(links.answer_url(invitation.public_id, 2)))
+    travel.by(seconds=30)
+    held = Client().get(path_of(links.answer_url(invitation.public_id, 9)))
+    assert b'id="needs-confirmation"' in held.content
+    travel.by(minutes=5)
+    count_link_clicks()
+    assert not Response.objects.exists()
+
+
+def test_the_sweep_is_on_the_schedule(settings: Any) -> None:
+    tasks = {entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert tasks["serviceloop.feedback.tasks.count_link_clicks"] == 10.0
+    assert tasks["serviceloop.feedback.tasks.housekeeping"] == 3600.0
+
+
+def test_housekeeping_forgets_clicks_once_no_link_can_use_them(invitation: Invitation, travel: Any) -> None:
+    travel.to(timezone.now())
+    Client().get(path_of(links.answer_url(invitation.public_id, 6)))
+    travel.by(seconds=11)
+    count_link_clicks()
+    travel.by(days=16)
+    assert housekeeping()["link_clicks"] == 1
+    assert Response.objects.get().happiness == 6
