@@ -124,6 +124,9 @@ def _submit_refusal(request: HttpRequest, site: WidgetSite) -> str | None:
     origin: what a client writes into a body is never taken for where it came from.
     """
     origin = _origin_of(request.headers.get("Origin", ""))
+    if origin is None and request.headers.get("Origin"):
+        # `Origin: null` (a sandboxed or privacy-stripped context) names no site, whatever the Referer says.
+        return "This page may not send answers to this widget."
     referer = request.headers.get("Referer", "")
     referer_origin = _origin_of(referer)
     if origin is not None and referer_origin is not None and origin != referer_origin:
