@@ -129,6 +129,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# The lockout guard first: while an account or address is locked out it refuses before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "serviceloop.accounts.sign_in.SignInLockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -249,6 +254,26 @@ SESSION_COOKIE_HTTPONLY = True
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 30 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Rate limits and lockouts (core.ratelimit, docs/operations-rate-limits.md): "<count>/<period>" with
+# a period of s, m, h or d ("5/15m"), or "off". Counted in the database, shared by every process.
+# Lockouts: failures that lock an account, an address, for one whole period from the one that reached the count.
+SERVICELOOP_RATE_SIGN_IN_ACCOUNT = env("SERVICELOOP_RATE_SIGN_IN_ACCOUNT", "5/15m")
+SERVICELOOP_RATE_SIGN_IN_IP = env("SERVICELOOP_RATE_SIGN_IN_IP", "30/15m")
+SERVICELOOP_RATE_API_TOKEN_FAILURES_IP = env("SERVICELOOP_RATE_API_TOKEN_FAILURES_IP", "30/5m")
+# Requests: per email, address, token, site or page.
+SERVICELOOP_RATE_PASSWORD_RESET_EMAIL = env("SERVICELOOP_RATE_PASSWORD_RESET_EMAIL", "3/1h")
+SERVICELOOP_RATE_PASSWORD_RESET_IP = env("SERVICELOOP_RATE_PASSWORD_RESET_IP", "20/1h")
+SERVICELOOP_RATE_INGEST_TOKEN = env("SERVICELOOP_RATE_INGEST_TOKEN", "600/1m")
+SERVICELOOP_RATE_POST_WEBHOOK_IP = env("SERVICELOOP_RATE_POST_WEBHOOK_IP", "600/1m")
+SERVICELOOP_RATE_MAIL_WEBHOOK_IP = env("SERVICELOOP_RATE_MAIL_WEBHOOK_IP", "300/1m")
+SERVICELOOP_RATE_WIDGET_IP = env("SERVICELOOP_RATE_WIDGET_IP", "20/10m")
+SERVICELOOP_RATE_WIDGET_SITE = env("SERVICELOOP_RATE_WIDGET_SITE", "1000/1h")
+SERVICELOOP_RATE_QR_IP = env("SERVICELOOP_RATE_QR_IP", "10/10m")
+SERVICELOOP_RATE_QR_PAGE = env("SERVICELOOP_RATE_QR_PAGE", "500/1h")
+SERVICELOOP_RATE_SURVEY_LINK_IP = env("SERVICELOOP_RATE_SURVEY_LINK_IP", "60/10m")
+# Reverse proxies (addresses or networks) whose X-Forwarded-For names the client; empty: REMOTE_ADDR only.
+SERVICELOOP_TRUSTED_PROXIES = env_list("SERVICELOOP_TRUSTED_PROXIES")
 
 # Experience metrics: below this many valid answers a figure shows "not enough data" (DOMAIN §2).
 SERVICELOOP_MIN_SAMPLE = int(env("SERVICELOOP_MIN_SAMPLE", "30"))

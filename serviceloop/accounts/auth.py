@@ -8,9 +8,12 @@ from django.http import HttpRequest
 from ninja.security import APIKeyCookie, HttpBearer
 
 from serviceloop.accounts.services import api_token_authenticate
+from serviceloop.core.ratelimit import lockout
 
 
 class TokenAuth(HttpBearer):
+    # SERVICELOOP_RATE_API_TOKEN_FAILURES_IP bad tokens lock the address out a while (429, Retry-After).
+    @lockout("api_token_failures_ip", "Too many bad API tokens from this address; try again in {wait}.")
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         user = api_token_authenticate(token)
         if user is not None:

@@ -8,11 +8,23 @@ from django.db import transaction
 from django.template import loader
 
 from serviceloop.accounts.services import password_changed, password_reset_requested
+from serviceloop.core import ratelimit
 from serviceloop.core.mail import OutboundEmail, email_queue
 
 
 class QueuedPasswordResetForm(PasswordResetForm):
-    """Django's reset form, but the mail goes through the worker like every other mail."""
+    """Django's reset form, but the mail goes through the worker like every other mail.
+
+    At most SERVICELOOP_RATE_PASSWORD_RESET_EMAIL requests an email are mailed; past that the page
+    answers as it always does (the link "was sent"), so it tells nobody whether an account exists
+    or was asked for too often, and the inbox behind the address gets no more mail.
+    """
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Counted for every address asked for, known or not: the same work, the same answer.
+        if ratelimit.hit("password_reset_email", self.cleaned_data["email"].strip().lower()).refused:
+            return
+        super().save(*args, **kwargs)
 
     def send_mail(
         self,

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -9,7 +10,33 @@ from django.views.decorators.http import require_POST
 from serviceloop.accounts.forms import ApiTokenForm
 from serviceloop.accounts.queries import api_token_for, api_tokens_of
 from serviceloop.accounts.services import api_token_create, api_token_revoke
+from serviceloop.accounts.sign_in import locked_message, sign_in_lock
 from serviceloop.core.errors import DomainError
+from serviceloop.core.ratelimit import Decision, refused_response
+
+
+class SignInView(LoginView):
+    """Django's sign-in page, answering 429 with Retry-After while the account or address is locked out."""
+
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+    def _locked(self, decision: Decision) -> HttpResponse:
+        return refused_response(self.request, decision, locked_message(decision))
+
+    def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        # Refused before the form runs: no password is checked while the lockout lasts.
+        decision = sign_in_lock(request, request.POST.get("username"))
+        if decision is not None:
+            return self._locked(decision)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form: object) -> HttpResponse:
+        # The failure that reached the limit was counted by the user_login_failed signal.
+        decision = sign_in_lock(self.request, self.request.POST.get("username"))
+        if decision is not None:
+            return self._locked(decision)
+        return super().form_invalid(form)  # type: ignore[arg-type]
 
 
 @login_required

@@ -38,6 +38,16 @@ def _fast_password_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _rate_limits_out_of_the_way(settings: Any) -> None:
+    # Every test client is 127.0.0.1: tests that send many requests must not meet production's limits
+    # by accident. The rules stay on (counted, one query each); the rate-limit tests set realistic
+    # limits of their own with override_settings.
+    for name in dir(settings):
+        if name.startswith("SERVICELOOP_RATE_"):
+            setattr(settings, name, "1000000/1m")
+
+
 class Travel:
     """Moves `serviceloop.core.clock.now` (the one place the code reads the time)."""
 

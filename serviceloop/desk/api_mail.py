@@ -8,10 +8,12 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
+from ninja.decorators import decorate_view
 from ninja.security import APIKeyHeader
 
 from serviceloop.accounts.auth import session_auth, token_auth
 from serviceloop.core.errors import DomainError, InvalidInput, NotAllowed
+from serviceloop.core.ratelimit import by_ip, rate_limit
 from serviceloop.core.schemas import ErrorOut
 from serviceloop.desk.mail_parse import MailParseError
 from serviceloop.desk.models import InboundMail
@@ -80,6 +82,7 @@ def _read(request: HttpRequest) -> bytes:
         }
     },
 )
+@decorate_view(rate_limit(("mail_webhook_ip", by_ip)))  # before authentication: guessed secrets count too
 def inbound(request: HttpRequest) -> Any:
     if request.auth != "mail-webhook":  # type: ignore[attr-defined]
         user = request.auth  # type: ignore[attr-defined]

@@ -23,6 +23,7 @@ from serviceloop.catalogue.models import Offering, Service
 from serviceloop.core.access import local_next, staff_required
 from serviceloop.core.errors import ConflictError, DomainError
 from serviceloop.core.pagination import paginate
+from serviceloop.core.ratelimit import by_ip, by_url, rate_limit
 from serviceloop.feedback.channel_forms import (
     AssignForm,
     CorrectionForm,
@@ -173,6 +174,7 @@ def _widget_submit(request: HttpRequest, site: WidgetSite) -> HttpResponse | Pub
 
 @csrf_exempt
 @xframe_options_exempt
+@rate_limit(("widget_ip", by_ip), ("widget_site", by_url("key")), methods=["POST"])
 def widget_frame(request: HttpRequest, key: str) -> HttpResponse:
     """The page inside the widget's iframe, on a host page of one of the site's allowed origins.
 
@@ -322,11 +324,16 @@ def _qr_page(request: HttpRequest, service: Service, offering: Offering | None) 
     return render(request, "feedback/channels/qr_public.html", {**context, "form": form})
 
 
+_qr_limits = rate_limit(("qr_ip", by_ip), ("qr_page", by_url("service_id", "offering_id")), methods=["POST"])
+
+
+@_qr_limits
 def qr_public(request: HttpRequest, service_id: str) -> HttpResponse:
     service, _ = public_service(public_id=service_id)
     return _qr_page(request, service, None)
 
 
+@_qr_limits
 def qr_public_offering(request: HttpRequest, service_id: str, offering_id: str) -> HttpResponse:
     service, offering = public_service(public_id=service_id, offering_public_id=offering_id)
     return _qr_page(request, service, offering)

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from serviceloop.core.errors import DomainError
 from serviceloop.core.pagination import paginate
+from serviceloop.core.ratelimit import by_ip, rate_limit
 from serviceloop.feedback import links
 from serviceloop.feedback.forms import FollowUpForm, StreamFilterForm, SurveyForm
 from serviceloop.feedback.models import Invitation, Response, SurveyVersion
@@ -97,6 +98,7 @@ def _is_prefetch(request: HttpRequest) -> bool:
 
 
 @require_http_methods(["GET", "HEAD"])
+@rate_limit(("survey_link_ip", by_ip))
 def survey_answer(request: HttpRequest, token: str) -> HttpResponse:
     """A click on a score button in the email: the score is taken, then the follow-up page opens.
 
