@@ -23,7 +23,7 @@ from serviceloop.catalogue.models import Offering, Service
 from serviceloop.core.access import local_next, staff_required
 from serviceloop.core.errors import ConflictError, DomainError
 from serviceloop.core.pagination import paginate
-from serviceloop.core.ratelimit import by_ip, by_url, rate_limit
+from serviceloop.core.ratelimit import by_ip, by_url, client_ip, rate_limit
 from serviceloop.feedback.channel_forms import (
     AssignForm,
     CorrectionForm,
@@ -289,9 +289,7 @@ def _public_kind(request: HttpRequest) -> str:
 def _qr_client(request: HttpRequest, service: Service, offering: Offering | None) -> str:
     # The page is the QR code (service and offering), not its scale: ?scale= must not open a second door.
     page = service.public_id + (f"/{offering.public_id}" if offering else "")
-    return qr_client_key(
-        address=request.META.get("REMOTE_ADDR", ""), user_agent=request.headers.get("User-Agent", ""), page=page
-    )
+    return qr_client_key(address=client_ip(request), user_agent=request.headers.get("User-Agent", ""), page=page)
 
 
 def _qr_page(request: HttpRequest, service: Service, offering: Offering | None) -> HttpResponse:
