@@ -43,9 +43,13 @@ def _rate_limits_out_of_the_way(settings: Any) -> None:
     # Every test client is 127.0.0.1: tests that send many requests must not meet production's limits
     # by accident. The rules stay on (counted, one query each); the rate-limit tests set realistic
     # limits of their own with override_settings.
-    for name in dir(settings):
-        if name.startswith("SERVICELOOP_RATE_"):
-            setattr(settings, name, "1000000/1m")
+    # (pytest-django's `settings` wrapper lists no settings of its own: read the names from Django's.)
+    from django.conf import settings as django_settings
+
+    names = [name for name in dir(django_settings._wrapped) if name.startswith("SERVICELOOP_RATE_")]
+    assert names, "no SERVICELOOP_RATE_ settings found: the limits would stay on in every test"
+    for name in names:
+        setattr(settings, name, "1000000/1m")
 
 
 class Travel:
