@@ -7,7 +7,7 @@ applies the result. Only the names below are the interface; the modules beside a
 from .auth import AuthResults, authentication_results
 from .detect import find_ticket_references
 from .html_text import html_to_text
-from .limits import MailLimitError, MailLimits, check_limits
+from .limits import MailLimitError, MailLimits, MailShape, check_limits
 from .model import LOOP_HEADER, MailParseError, ParsedAttachment, ParsedMail
 from .parse import check_is_mail, parse_message, parsed_to_json
 from .trim import trim_reply
@@ -18,6 +18,7 @@ __all__ = [
     "MailLimitError",
     "MailLimits",
     "MailParseError",
+    "MailShape",
     "ParsedAttachment",
     "ParsedMail",
     "authentication_results",

@@ -16,12 +16,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import unquote_to_bytes
 
 from .model import MailParseError
 
-_BOUNDARY = re.compile(rb'boundary\s*=\s*(?:"([^"]*)"|([^\s;"]+))', re.IGNORECASE)
+_BOUNDARY = re.compile(rb'boundary(\*)?\s*=\s*(?:"([^"]*)"|([^\s;"]+))', re.IGNORECASE)
 _CONTENT_TYPE = re.compile(rb"content-type[ \t]*:", re.IGNORECASE)
-_MESSAGE_TYPE = re.compile(rb"content-type[ \t]*:[ \t]*message/(?:rfc822|global)", re.IGNORECASE)
+# The parser reads the body of every message/* part as a message of its own (a delivery status as several).
+_MESSAGE_TYPE = re.compile(rb"content-type[ \t]*:[ \t]*message/(?!delivery-status)", re.IGNORECASE)
+_DIGEST_TYPE = re.compile(rb"content-type[ \t]*:[ \t]*multipart/digest", re.IGNORECASE)
+# The parser reads a delivery status as a list of header blocks, one node of its tree each.
+_STATUS_TYPE = re.compile(rb"content-type[ \t]*:[ \t]*message/delivery-status", re.IGNORECASE)
 _HEADER_LINE = re.compile(rb"[!-9;-~]+[ \t]*:")
 
 
@@ -33,6 +38,15 @@ class MailLimits:
     max_parts: int = 500
     max_depth: int = 10
     max_headers: int = 1000
+
+
+@dataclass(frozen=True)
+class MailShape:
+    """What the scan counted: MIME parts, the deepest nesting, the largest header block."""
+
+    parts: int
+    depth: int
+    headers: int
 
 
 class MailLimitError(MailParseError):
@@ -51,6 +65,9 @@ class _Block:
     headers: int = 0
     boundary: bytes | None = None
     wraps_message: bool = False
+    typed: bool = False  # it has a Content-Type (a part of a digest without one is a message)
+    digest: bool = False
+    status: bool = False
 
 
 def _header_block(lines: list[bytes], start: int, limits: MailLimits) -> tuple[_Block, int]:
@@ -80,53 +97,82 @@ def _header_block(lines: list[bytes], start: int, limits: MailLimits) -> tuple[_
                 # The parser reads the first Content-Type of a block; so does the scan.
                 in_content_type = True
                 content_type = [stripped]
+                block.typed = True
                 block.wraps_message = bool(_MESSAGE_TYPE.match(line))
+                block.digest = bool(_DIGEST_TYPE.match(line))
+                block.status = bool(_STATUS_TYPE.match(line))
     match = _BOUNDARY.search(b" ".join(content_type)) if content_type else None
     if match:
-        block.boundary = match.group(1) if match.group(1) is not None else match.group(2)
+        value = match.group(2) if match.group(2) is not None else match.group(3)
+        if match.group(1):  # RFC 2231: charset'language'percent-encoded value
+            value = unquote_to_bytes(value.rsplit(b"'", 1)[-1])
+        block.boundary = value
     return block, index
 
 
-def check_limits(raw: bytes, limits: MailLimits) -> None:
-    """Raise MailLimitError at the first limit the mail passes; return when it is within all of them."""
+def check_limits(raw: bytes, limits: MailLimits) -> MailShape:
+    """Raise MailLimitError at the first limit the mail passes; else return what was counted."""
     if len(raw) > limits.max_bytes:
         raise MailLimitError("too_large", f"The mail has {len(raw)} bytes; at most {limits.max_bytes} are read.")
     lines = raw.splitlines(keepends=True)
-    # Open multiparts, innermost last: (delimiter line without the dashes, nesting depth of its parts).
-    open_: list[tuple[bytes, int]] = []
+    # Open multiparts, innermost last: (boundary, nesting depth of its parts, whether it is a digest).
+    open_: list[tuple[bytes, int, bool]] = []
     parts = 1
     block, index = _header_block(lines, 0, limits)
     depth = 0
+    deepest, most_headers = 0, block.headers
 
-    def opened(block: _Block, depth: int, index: int) -> int:
+    def opened(block: _Block, depth: int, index: int, in_digest: bool = False) -> int:
         """Push the multipart a header block declared; a wrapped message's own headers follow at once."""
+        nonlocal deepest, most_headers, parts
+        if in_digest and not block.typed:
+            block.wraps_message = True  # RFC 2046 5.1.5: a digest's parts are messages by default
         while block.wraps_message and not block.boundary:
+            # The parser builds the wrapping part and the message inside it: two nodes of its tree.
+            parts = _counted(parts + 1, limits)
             depth = _deeper(depth, limits)
             block, index = _header_block(lines, index, limits)
+            most_headers = max(most_headers, block.headers)
         if block.boundary:
-            open_.append((block.boundary, _deeper(depth, limits)))
+            depth = _deeper(depth, limits)
+            open_.append((block.boundary, depth, block.digest))
+        deepest = max(deepest, depth)
         return index
 
     index = opened(block, depth, index)
+    in_status = False
     while index < len(lines):
         line = lines[index]
         index += 1
+        if in_status and not line.strip():
+            parts = _counted(parts + 1, limits)
         if not open_ or not line.startswith(b"--"):
             continue
         marker = line[2:].rstrip()
         for level in range(len(open_) - 1, -1, -1):
-            boundary, part_depth = open_[level]
+            boundary, part_depth, digest = open_[level]
             if marker == boundary:
                 del open_[level + 1 :]
-                parts += 1
-                if parts > limits.max_parts:
-                    raise MailLimitError("too_many_parts", f"The mail has more than {limits.max_parts} MIME parts.")
+                parts = _counted(parts + 1, limits)
                 block, index = _header_block(lines, index, limits)
-                index = opened(block, part_depth, index)
+                most_headers = max(most_headers, block.headers)
+                in_status = block.status
+                if in_status:
+                    parts = _counted(parts + 1, limits)
+                    deepest = max(deepest, _deeper(part_depth, limits))
+                index = opened(block, part_depth, index, digest)
                 break
             if marker == boundary + b"--":
                 del open_[level:]
+                in_status = False
                 break
+    return MailShape(parts=parts, depth=deepest, headers=most_headers)
+
+
+def _counted(parts: int, limits: MailLimits) -> int:
+    if parts > limits.max_parts:
+        raise MailLimitError("too_many_parts", f"The mail has more than {limits.max_parts} MIME parts.")
+    return parts
 
 
 def _deeper(depth: int, limits: MailLimits) -> int:
