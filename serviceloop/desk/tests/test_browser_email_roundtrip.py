@@ -35,7 +35,7 @@ def test_a_ticket_answered_by_email_round_trips_through_smtp_and_the_webhook(
     page.get_by_text("Shared mailbox not syncing").first.wait_for()
     ticket = Ticket.objects.get()
     [ack] = smtp_server.wait_for(1)
-    assert ack["Subject"] == f"[{ticket.reference}] Shared mailbox not syncing"
+    assert ack["Subject"] == f"[{ticket.reference}] We have received your request"
 
     # An agent answers it from the desk.
     agent = browser.new_page()
