@@ -232,6 +232,11 @@ CELERY_BEAT_SCHEDULE["desk-attachment-orphans"] = {
     "task": "serviceloop.desk.tasks.delete_orphaned_attachments",
     "schedule": 24 * 60 * 60.0,
 }
+# Desk: forget the per-address acknowledgement counts of past hours (SERVICELOOP_MAIL_ACK_PER_HOUR).
+CELERY_BEAT_SCHEDULE["desk-acknowledgement-counts"] = {
+    "task": "serviceloop.desk.tasks.prune_acknowledgement_counts",
+    "schedule": 24 * 60 * 60.0,
+}
 # Feedback: the periodic relationship (NPS) survey, once a day; the throttle keeps it to 1 in 90 days a person.
 CELERY_BEAT_SCHEDULE["feedback-relationship-surveys"] = {
     "task": "serviceloop.feedback.tasks.send_relationship_surveys",
@@ -317,6 +322,17 @@ SERVICELOOP_MAIL_DEFAULT_SERVICE = env("SERVICELOOP_MAIL_DEFAULT_SERVICE")
 SERVICELOOP_MAIL_UNKNOWN_SENDERS = env("SERVICELOOP_MAIL_UNKNOWN_SENDERS", "create")
 SERVICELOOP_MAIL_WEBHOOK_SECRET = env("SERVICELOOP_MAIL_WEBHOOK_SECRET")
 SERVICELOOP_MAIL_NOTIFY = env_bool("SERVICELOOP_MAIL_NOTIFY", True)
+# Inbound mail larger or more complex than this is refused (checked in one pass before it is parsed).
+SERVICELOOP_MAIL_MAX_BYTES = int(env("SERVICELOOP_MAIL_MAX_BYTES", str(25 * 1024 * 1024)))
+SERVICELOOP_MAIL_MAX_PARTS = int(env("SERVICELOOP_MAIL_MAX_PARTS", "500"))
+SERVICELOOP_MAIL_MAX_DEPTH = int(env("SERVICELOOP_MAIL_MAX_DEPTH", "10"))
+SERVICELOOP_MAIL_MAX_HEADERS = int(env("SERVICELOOP_MAIL_MAX_HEADERS", "1000"))
+# A mail that claims a ticket its sender takes no part in: `hold` for review, or open a `new` ticket.
+SERVICELOOP_MAIL_NONPARTICIPANT = env("SERVICELOOP_MAIL_NONPARTICIPANT", "hold")
+# The receiving server whose Authentication-Results header is trusted (empty: the topmost one).
+SERVICELOOP_MAIL_AUTHSERV_ID = env("SERVICELOOP_MAIL_AUTHSERV_ID")
+# At most this many acknowledgements ("we have received your request") per address and clock hour.
+SERVICELOOP_MAIL_ACK_PER_HOUR = int(env("SERVICELOOP_MAIL_ACK_PER_HOUR", "5"))
 SERVICELOOP_IMAP_HOST = env("SERVICELOOP_IMAP_HOST")
 SERVICELOOP_IMAP_PORT = int(env("SERVICELOOP_IMAP_PORT", "993"))
 SERVICELOOP_IMAP_USER = env("SERVICELOOP_IMAP_USER")
@@ -324,6 +340,7 @@ SERVICELOOP_IMAP_PASSWORD = env("SERVICELOOP_IMAP_PASSWORD")
 SERVICELOOP_IMAP_FOLDER = env("SERVICELOOP_IMAP_FOLDER", "INBOX")
 SERVICELOOP_IMAP_CA_FILE = env("SERVICELOOP_IMAP_CA_FILE")
 SERVICELOOP_IMAP_POLL_SECONDS = float(env("SERVICELOOP_IMAP_POLL_SECONDS", "60"))
+SERVICELOOP_IMAP_TIMEOUT = float(env("SERVICELOOP_IMAP_TIMEOUT", "30"))
 if SERVICELOOP_IMAP_HOST:
     CELERY_BEAT_SCHEDULE["desk-mail-poll"] = {
         "task": "serviceloop.desk.mail_tasks.poll_mailbox",

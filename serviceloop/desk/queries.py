@@ -16,8 +16,8 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from serviceloop.accounts.models import User
-from serviceloop.core.visibility import is_staff_viewer, restrict_to_organisation
-from serviceloop.desk.models import Attachment, Message, SlaEvent, Team, Ticket, TicketEvent
+from serviceloop.core.visibility import is_staff_viewer, require_staff, restrict_to_organisation
+from serviceloop.desk.models import Attachment, InboundMail, Message, SlaEvent, Team, Ticket, TicketEvent
 from serviceloop.desk.search import search_filter
 from serviceloop.desk.services.sla import breaching_soon_window
 from serviceloop.relationships.models import Relationship, RelationshipRole
@@ -212,3 +212,16 @@ def team_for(public_id: str) -> Team:
 
 def agent_for(public_id: str) -> User:
     return get_object_or_404(agents(), public_id=_id(public_id))
+
+
+def inbound_mails(*, viewer: User, outcome: str = "") -> QuerySet[InboundMail]:
+    """The log of inbound mail for staff, newest first (the raw bytes left in the database)."""
+    require_staff(viewer)
+    rows = InboundMail.objects.defer("raw").select_related("ticket", "message", "reviewed_by")
+    if outcome:
+        rows = rows.filter(outcome=outcome)
+    return rows.order_by("-received_at", "-pk")
+
+
+def inbound_mail_for(*, viewer: User, public_id: str) -> InboundMail:
+    return get_object_or_404(inbound_mails(viewer=viewer), public_id=_id(public_id))
