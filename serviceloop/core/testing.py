@@ -46,7 +46,8 @@ def _rate_limits_out_of_the_way(settings: Any) -> None:
     # (pytest-django's `settings` wrapper lists no settings of its own: read the names from Django's.)
     from django.conf import settings as django_settings
 
-    names = [name for name in dir(django_settings._wrapped) if name.startswith("SERVICELOOP_RATE_")]
+    wrapped = django_settings._wrapped  # type: ignore[misc]
+    names = [name for name in dir(wrapped) if name.startswith("SERVICELOOP_RATE_")]
     assert names, "no SERVICELOOP_RATE_ settings found: the limits would stay on in every test"
     for name in names:
         setattr(settings, name, "1000000/1m")
