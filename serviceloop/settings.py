@@ -245,6 +245,9 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE else Non
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# API tokens: the longest a token may live, in days (also what a token without a chosen expiry
+# gets); 0: tokens may be made without an expiry.
+SERVICELOOP_API_TOKEN_MAX_DAYS = int(env("SERVICELOOP_API_TOKEN_MAX_DAYS", "365"))
 SESSION_COOKIE_HTTPONLY = True
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 30 * 1024 * 1024

@@ -12,10 +12,15 @@ from serviceloop.accounts.services import api_token_authenticate
 
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        user = api_token_authenticate(token)
-        if user is not None:
-            request.user = user
-        return user
+        # An expired or revoked token raises TokenRefused: 401 with the reason, not a fall back to
+        # the session.
+        api_token = api_token_authenticate(token)
+        if api_token is None:
+            return None
+        request.user = api_token.user
+        # Which token signed the request in: a token may not create tokens (accounts.api).
+        request.api_token = api_token  # type: ignore[attr-defined]
+        return api_token.user
 
 
 class SessionAuth(APIKeyCookie):
