@@ -81,6 +81,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Our own, not django-csp: one fixed policy and a nonce need ~30 lines, and a view that sets its
+    # own policy (the widget frame, framed by its site's origins) keeps it without a decorator.
+    "serviceloop.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -108,6 +111,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "serviceloop.core.context_processors.navigation",
+                "serviceloop.core.context_processors.csp_nonce",
             ],
         },
     },
