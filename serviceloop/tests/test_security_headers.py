@@ -15,6 +15,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from serviceloop.accounts.testing import PASSWORD
 from serviceloop.core.authz_matrix import Page
 from serviceloop.tests.test_authz_matrix import PAGES, _build_world
 
@@ -146,3 +147,48 @@ def test_the_walk_covers_pages_of_every_app() -> None:
     namespaces = {row.url_name.split(":")[0] for row in GET_PAGES if ":" in row.url_name}
     assert {"accounts", "catalogue", "desk", "feedback"} <= namespaces, namespaces
     assert all(isinstance(row, Page) for row in GET_PAGES)
+
+
+@pytest.mark.browser
+def test_the_browser_refuses_an_injected_script_and_runs_one_with_the_nonce(live_server: Any, browser: Any) -> None:
+    context = browser.new_context()
+    tab = context.new_page()
+    refused: list[str] = []
+    tab.on(
+        "console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None
+    )
+    try:
+        answer = tab.goto(f"{live_server.url}/accounts/login/")
+        nonce = _nonce(answer.headers["content-security-policy"])
+        run = """([nonce]) => {
+            const injected = document.createElement('script');
+            injected.textContent = 'window.injected = true';
+            document.body.appendChild(injected);
+            const trusted = document.createElement('script');
+            trusted.nonce = nonce;
+            trusted.textContent = 'window.trusted = true';
+            document.body.appendChild(trusted);
+            return [window.injected === true, window.trusted === true];
+        }"""
+        assert tab.evaluate(run, [nonce]) == [False, True]
+        assert any("script-src" in text for text in refused), refused
+        # htmx is loaded from our static files and leaves its indicator styles to app.css.
+        tab.wait_for_function("() => window.htmx !== undefined")
+        assert tab.evaluate("() => htmx.config.includeIndicatorStyles") is False
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+def test_signed_in_pages_run_under_the_policy(live_server: Any, page: Any, sam: Any) -> None:
+    # The `page` fixture fails the test on anything the policy refused.
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", sam.email)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/accounts/login" not in url)
+    for path in ("/", "/desk/queue/", "/feedback/surveys/", "/accounts/tokens/", "/api/docs"):
+        response = page.goto(f"{live_server.url}{path}")
+        assert response.status == 200, path
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"], path
+    page.wait_for_selector(".opblock-summary-path", timeout=20000)
