@@ -337,6 +337,10 @@ def survey_edit(request: HttpRequest, public_id: str) -> HttpResponse:
     return render(request, "feedback/survey_form.html", {"form": form, "survey": survey})
 
 
+# What the preview's links carry instead of a signed invitation token.
+PREVIEW_LINK = "preview"
+
+
 def _preview_page_context(version: SurveyVersion) -> dict[str, Any]:
     kind = version.score_kind
     example = score_choices(kind)[-2]
@@ -350,7 +354,7 @@ def _preview_page_context(version: SurveyVersion) -> dict[str, Any]:
         "low_label": low,
         "high_label": high,
         "form": FollowUpForm(version=version, score=example),
-        "token": "preview",
+        "token": PREVIEW_LINK,
         "opt_out_url": "#",
         "saved": False,
         "preview": True,
