@@ -186,6 +186,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"\nserviceloop is running at http://{args.host}:{args.port}/  (Ctrl-C stops it)", flush=True)
     if not args.no_demo:
         print_logins()
+    from serviceloop.core.mail import delivery_summary
+
+    print(f"\n{delivery_summary()}", flush=True)
 
     def stop(*_: object) -> None:
         for child in children:

@@ -275,6 +275,20 @@ SERVICELOOP_SLA_BREACHING_SOON_HOURS = int(env("SERVICELOOP_SLA_BREACHING_SOON_H
 # Feedback: how long signed survey links work; whether free text is masked for personal data.
 SERVICELOOP_SURVEY_LINK_DAYS = int(env("SERVICELOOP_SURVEY_LINK_DAYS", "14"))
 SERVICELOOP_MASK_PERSONAL_DATA = env_bool("SERVICELOOP_MASK_PERSONAL_DATA", False)
+# Feedback integrity (docs/feedback.md, docs/feedback-channels.md): a click on a score button counts
+# after this many seconds unless another button of the invitation is fetched meanwhile (a link
+# scanner); the public QR page takes one answer per client and page within this many seconds.
+SERVICELOOP_SURVEY_SCANNER_SECONDS = float(env("SERVICELOOP_SURVEY_SCANNER_SECONDS", "10"))
+SERVICELOOP_QR_REPEAT_SECONDS = float(env("SERVICELOOP_QR_REPEAT_SECONDS", "600"))
+# Count the provisional clicks whose scanner window has passed; forget the integrity marks past use.
+CELERY_BEAT_SCHEDULE["feedback-link-clicks"] = {
+    "task": "serviceloop.feedback.tasks.count_link_clicks",
+    "schedule": 10.0,
+}
+CELERY_BEAT_SCHEDULE["feedback-housekeeping"] = {
+    "task": "serviceloop.feedback.tasks.housekeeping",
+    "schedule": 3600.0,
+}
 # Feedback channels: the shared secret that signs post webhooks of sources without a secret of their own.
 SERVICELOOP_POST_WEBHOOK_SECRET = env("SERVICELOOP_POST_WEBHOOK_SECRET")
 

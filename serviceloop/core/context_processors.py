@@ -3,16 +3,14 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
-from serviceloop.core.navigation import nav_items
+from serviceloop.core.navigation import audiences_of, nav_items
 
 
 def navigation(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav": []}
-    audiences = {"all", "staff" if getattr(user, "is_staff_member", False) else "customer"}
-    if getattr(user, "is_administrator", False):
-        audiences.add("administrator")
+    audiences = audiences_of(user)
     entries = []
     for item in nav_items():
         if item.audience not in audiences:

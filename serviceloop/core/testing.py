@@ -211,13 +211,26 @@ def wait_until(condition: Any, timeout: float = 20.0, interval: float = 0.1, mes
     raise AssertionError(f"{message} not met within {timeout}s")
 
 
+SKIP_BROWSER = os.environ.get("SERVICELOOP_SKIP_BROWSER_TESTS", "").lower() in {"1", "true", "yes"}
+_browser_skipped: list[str] = []
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    """Debian's chromium driven by Playwright; no browser download. CI fails if chromium is missing."""
+    """Debian's chromium driven by Playwright; no browser download.
+
+    A missing chromium fails the test with the command that installs it: browser tests never skip
+    silently. SERVICELOOP_SKIP_BROWSER_TESTS=1 skips them on purpose, and the summary says so.
+    """
     if not Path(CHROMIUM).exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium; browser tests must run in CI")
-        pytest.skip(f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)")
+        if SKIP_BROWSER:
+            pytest.skip(f"browser tests skipped on purpose (SERVICELOOP_SKIP_BROWSER_TESTS): no {CHROMIUM}")
+        pytest.fail(
+            f"{CHROMIUM} is missing, so the browser tests cannot run. Install Debian's chromium "
+            "(`sudo apt-get install -y chromium`; `make test` does it when run as root), "
+            "or set SERVICELOOP_SKIP_BROWSER_TESTS=1 to skip them on purpose.",
+            pytrace=False,
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -419,3 +432,19 @@ def live_worker() -> Iterator[Any]:
             yield worker
     finally:
         shutil.rmtree(broker_dir, ignore_errors=True)
+
+
+def pytest_runtest_logreport(report: Any) -> None:
+    if report.skipped and "SERVICELOOP_SKIP_BROWSER_TESTS" in str(report.longrepr):
+        _browser_skipped.append(report.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _browser_skipped:
+        terminalreporter.write_line(
+            f"NOTE: {len(_browser_skipped)} browser test{' was' if len(_browser_skipped) == 1 else 's were'} "
+            "skipped on purpose "
+            "(SERVICELOOP_SKIP_BROWSER_TESTS is set): the pages were not tried in a browser.",
+            yellow=True,
+            bold=True,
+        )

@@ -81,6 +81,7 @@ class QueueFilter:
     status: str = ""
     service: str = ""  # public id
     organisation: str = ""  # public id
+    requester: str = ""  # a person's public id
     assignee: str = ""  # public id, or "me"
     priority: str = ""
     type: str = ""
@@ -114,6 +115,8 @@ def ticket_queue(*, viewer: User, filters: QueueFilter, now: datetime) -> QueryS
         tickets = tickets.filter(service__public_id=filters.service)
     if filters.organisation:
         tickets = tickets.filter(organisation__public_id=filters.organisation)
+    if filters.requester:
+        tickets = tickets.filter(requester__public_id=filters.requester)
     if filters.assignee == "me":
         tickets = tickets.filter(assignee=viewer)
     elif filters.assignee:

@@ -76,6 +76,13 @@ PAGES = [
         method="POST",
         data=lambda w: {"comment": "Quick and friendly."},
     ),
+    Page(
+        "feedback:survey_confirm",
+        PUBLIC_PAGE,
+        kwargs=_token,
+        method="POST",
+        data=lambda w: {"score": "8"},
+    ),
     Page("feedback:survey_opt_out", PUBLIC_PAGE, kwargs=_token),
     Page("feedback:home", STAFF_PAGE),
     Page("feedback:service_stream", STAFF_PAGE, kwargs=lambda w: {"public_id": w.fb_service.public_id}),

@@ -156,3 +156,14 @@ def test_designer_shows_the_error_next_to_the_field(sam: Any) -> None:
     )
     assert page.status_code == 200
     assert "This field is required." in page.content.decode()
+
+
+def test_a_response_about_a_ticket_links_to_the_ticket(world: dict[str, Any], alex: Any) -> None:
+    from django.urls import reverse
+
+    client = Client()
+    client.force_login(alex)
+    page = client.get(reverse("feedback:service_stream", args=[world["service"].public_id])).content.decode()
+    href = reverse("desk:ticket", args=[world["ticket"].public_id])
+    assert f'<a href="{href}">{world["ticket"].reference}</a>' in page
+    assert client.get(href).status_code == 200
