@@ -31,6 +31,8 @@ test: $(VENV)/.installed-dev lint typecheck pytest pytest-postgres
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@# Every finding fixed or explained by `# nosec BXXX  # reason` on its line (config: pyproject's [tool.bandit]).
+	$(BIN)/bandit -c pyproject.toml -r serviceloop -q
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy serviceloop

@@ -81,6 +81,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Our own, not django-csp: one fixed policy and a nonce need ~30 lines, and a view that sets its
+    # own policy (the widget frame, framed by its site's origins) keeps it without a decorator.
+    "serviceloop.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -108,6 +111,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "serviceloop.core.context_processors.navigation",
+                "serviceloop.core.context_processors.csp_nonce",
             ],
         },
     },
@@ -255,6 +259,9 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE else Non
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# API tokens: the longest a token may live, in days (also what a token without a chosen expiry
+# gets); 0: tokens may be made without an expiry.
+SERVICELOOP_API_TOKEN_MAX_DAYS = int(env("SERVICELOOP_API_TOKEN_MAX_DAYS", "365"))
 SESSION_COOKIE_HTTPONLY = True
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 30 * 1024 * 1024

@@ -3,7 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm, SetPasswordForm
+from django.core.validators import MaxValueValidator
 from django.db import transaction
 from django.template import loader
 
@@ -64,3 +66,19 @@ class AuditedSetPasswordForm(SetPasswordForm):
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="What the token is for, e.g. 'monitoring export'.")
+    days = forms.IntegerField(
+        required=False,
+        min_value=1,
+        label="Expires after (days)",
+        help_text="Empty: the longest allowed.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        max_days = settings.SERVICELOOP_API_TOKEN_MAX_DAYS
+        if max_days:
+            self.fields["days"].validators.append(MaxValueValidator(max_days))
+            self.fields["days"].widget.attrs["max"] = max_days
+            self.fields["days"].help_text = f"Empty: {max_days} days, the longest allowed."
+        else:
+            self.fields["days"].help_text = "Empty: the token works until you revoke it."

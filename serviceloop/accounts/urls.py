@@ -58,5 +58,6 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("tokens/", views.tokens, name="tokens"),
+    path("tokens/active/", views.tokens_active, name="tokens_active"),
     path("tokens/<str:public_id>/revoke/", views.token_revoke, name="token_revoke"),
 ]

@@ -21,3 +21,9 @@ def navigation(request: HttpRequest) -> dict[str, object]:
             continue
         entries.append({"label": item.label, "url": url, "active": request.path.startswith(url)})
     return {"nav": entries}
+
+
+def csp_nonce(request: HttpRequest) -> dict[str, object]:
+    """`{{ csp_nonce }}`: the nonce an inline <script nonce="…"> needs under the Content-Security-Policy
+    (core.middleware.ContentSecurityPolicyMiddleware); prefer a static file."""
+    return {"csp_nonce": getattr(request, "csp_nonce", "")}

@@ -271,13 +271,25 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
+    """A browser tab; the test fails if the Content-Security-Policy refused anything on its pages
+    (an inline script or handler, an inline style, a foreign asset): that part silently does not work."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15000)
     tab = context.new_page()
+    refused: list[str] = []
+
+    def on_console(message: Any) -> None:
+        # frame-ancestors refusals are the policy doing its work (a widget on a page not allowed to
+        # frame it); anything else refused is a part of our page that does not run.
+        if "Content Security Policy" in message.text and "frame-ancestors" not in message.text:
+            refused.append(f"{tab.url}: {message.text}")
+
+    tab.on("console", on_console)
     try:
         yield tab
     finally:
         context.close()
+    assert not refused, "the Content-Security-Policy refused:\n" + "\n".join(refused)
 
 
 # ---------------------------------------------------------------- the media storage

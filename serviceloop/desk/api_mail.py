@@ -22,7 +22,7 @@ from serviceloop.desk import queries
 from serviceloop.desk.models import InboundMail
 from serviceloop.desk.services.mail_in import MailTooLarge, mail_discard, mail_release, mail_store
 
-SECRET_HEADER = "X-Serviceloop-Mail-Secret"
+SECRET_HEADER = "X-Serviceloop-Mail-Secret"  # nosec B105  # the name of the header, not a secret
 OutcomeName = Literal["received", "created", "replied", "held", "ignored", "rejected", "discarded"]
 
 

@@ -88,6 +88,7 @@ PAGES = [
     Page("feedback:service_stream", STAFF_PAGE, kwargs=lambda w: {"public_id": w.fb_service.public_id}),
     Page("feedback:survey_list", STAFF_PAGE),
     Page("feedback:survey_detail", STAFF_PAGE, kwargs=lambda w: {"public_id": w.fb_survey.public_id}),
+    Page("feedback:survey_email_preview", STAFF_PAGE, kwargs=lambda w: {"public_id": w.fb_survey.public_id}),
     Page("feedback:survey_create", MANAGER_PAGE),
     Page("feedback:survey_edit", MANAGER_PAGE, kwargs=lambda w: {"public_id": w.fb_survey.public_id}),
 ]

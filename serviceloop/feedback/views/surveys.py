@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import URLPattern, path, reverse
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -380,6 +381,10 @@ def survey_edit(request: HttpRequest, public_id: str) -> HttpResponse:
     return render(request, "feedback/survey_form.html", {"form": form, "survey": survey})
 
 
+# What the preview's links carry instead of a signed invitation token.
+PREVIEW_LINK = "preview"
+
+
 def _preview_page_context(version: SurveyVersion) -> dict[str, Any]:
     kind = version.score_kind
     example = score_choices(kind)[-2]
@@ -396,7 +401,7 @@ def _preview_page_context(version: SurveyVersion) -> dict[str, Any]:
         "low_label": low,
         "high_label": high,
         "form": FollowUpForm(version=version, score=example),
-        "token": "preview",
+        "token": PREVIEW_LINK,
         "opt_out_url": "#",
         "saved": False,
         "preview": True,
@@ -417,11 +422,29 @@ def survey_detail(request: HttpRequest, public_id: str) -> HttpResponse:
             "version": version,
             "versions": survey.versions.order_by("-number"),
             "email_subject": invitation_subject(None, version),
-            "email_html": render_to_string("feedback/email/_invitation_body.html", email_context),
             "email_text": render_to_string("feedback/email/invitation.txt", email_context),
             "page_html": render_to_string("feedback/_followup.html", _preview_page_context(version), request=request),
         },
     )
+
+
+@staff_page
+@xframe_options_sameorigin
+def survey_email_preview(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The invitation email's HTML, framed by the survey's page (sandboxed, no script).
+
+    A page of its own because a mail's styles are inline (mail clients need them), which the
+    Content-Security-Policy of our pages refuses; this document allows inline styles and nothing else.
+    """
+    survey = survey_for(viewer=request.user, public_id=public_id)
+    version = survey_current_version(survey)
+    email_context = invitation_email_context(None, version, preview=True)
+    response = HttpResponse(render_to_string("feedback/email/_invitation_body.html", email_context))
+    response["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+        "base-uri 'none'; form-action 'none'; frame-ancestors 'self'; sandbox"
+    )
+    return response
 
 
 urlpatterns: list[URLPattern] = [
@@ -436,4 +459,5 @@ urlpatterns: list[URLPattern] = [
     path("surveys/new/", survey_create_page, name="survey_create"),
     path("surveys/<str:public_id>/", survey_detail, name="survey_detail"),
     path("surveys/<str:public_id>/edit/", survey_edit, name="survey_edit"),
+    path("surveys/<str:public_id>/email-preview/", survey_email_preview, name="survey_email_preview"),
 ]
