@@ -14,7 +14,7 @@ urlpatterns = [
         "password/reset/",
         # Per address: 429 (it tells nothing about accounts). Per email: QueuedPasswordResetForm.
         rate_limit(("password_reset_ip", by_ip), methods=["POST"])(
-            auth_views.PasswordResetView.as_view(
+            views.PasswordResetView.as_view(
                 template_name="accounts/password_reset.html",
                 form_class=QueuedPasswordResetForm,
                 email_template_name="accounts/email/password_reset.txt",

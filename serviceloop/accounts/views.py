@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse
@@ -39,7 +41,19 @@ class SignInView(LoginView):
         decision = sign_in_lock(self.request, self.request.POST.get("username"))
         if decision is not None:
             return self._locked(decision)
-        return super().form_invalid(form)  # type: ignore[arg-type]
+        # A refused form answers 422, as every form of ours does: the browser shows it, clients see it failed.
+        response = super().form_invalid(form)  # type: ignore[arg-type]
+        response.status_code = 422
+        return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset page; an address that is not one (or holds a NUL) answers 422 with the form."""
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        response = super().form_invalid(form)
+        response.status_code = 422
+        return response
 
 
 @login_required

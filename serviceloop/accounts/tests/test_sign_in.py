@@ -20,7 +20,7 @@ def test_sign_in_is_case_insensitive_on_the_email(alex) -> None:
 
 def test_wrong_password_is_refused_with_a_message(alex) -> None:
     response = Client().post(reverse("accounts:login"), {"username": alex.email, "password": "nope"})
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "do not match an active account" in response.content.decode()
     assert "_auth_user_id" not in Client().session
 
@@ -29,7 +29,16 @@ def test_deactivated_user_cannot_sign_in(alex) -> None:
     alex.is_active = False
     alex.save()
     response = Client().post(reverse("accounts:login"), {"username": alex.email, "password": PASSWORD})
-    assert response.status_code == 200
+    assert response.status_code == 422
+    assert "do not match an active account" in response.content.decode()
+
+
+def test_a_nul_or_an_endless_email_is_a_form_error_not_a_crash(db) -> None:
+    for username in ("carol\x00@acme.example", "c" * 10_000 + "@acme.example"):
+        response = Client().post(reverse("accounts:login"), {"username": username, "password": "x"})
+        assert response.status_code == 422
+    reset = Client().post(reverse("accounts:password_reset"), {"email": "carol\x00@acme.example"})
+    assert reset.status_code == 422
 
 
 def test_sign_out_ends_the_session(alex) -> None:

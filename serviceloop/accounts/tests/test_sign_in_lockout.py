@@ -26,7 +26,7 @@ def _signed_in(client: Client) -> bool:
 def test_five_wrong_passwords_lock_the_account_and_the_right_one_is_refused_too(alex: Any) -> None:
     client = Client()
     answers = [_sign_in(client, alex.email, f"guess-{n}") for n in range(5)]
-    assert [answer.status_code for answer in answers] == [200, 200, 200, 200, 429]
+    assert [answer.status_code for answer in answers] == [422, 422, 422, 422, 429]
     assert answers[-1]["Retry-After"] == "900"
     assert "Too many failed sign-ins" in answers[-1].content.decode()
     right = _sign_in(client, alex.email, PASSWORD)
@@ -53,7 +53,7 @@ def test_a_successful_sign_in_clears_the_accounts_failures(alex: Any) -> None:
         _sign_in(Client(), alex.email, f"guess-{n}")
     assert _sign_in(Client(), alex.email, PASSWORD).status_code == 302
     answers = [_sign_in(Client(), alex.email, f"again-{n}").status_code for n in range(4)]
-    assert answers == [200, 200, 200, 200]
+    assert answers == [422, 422, 422, 422]
 
 
 @override_settings(**REALISTIC)
@@ -71,14 +71,14 @@ def test_failures_are_counted_across_clients_and_case_of_the_email(alex: Any) ->
 @override_settings(**REALISTIC)
 def test_an_unknown_email_is_locked_out_the_same_way(db: Any) -> None:
     answers = [_sign_in(Client(), "nobody@nowhere.example", f"guess-{n}").status_code for n in range(6)]
-    assert answers == [200, 200, 200, 200, 429, 429]
+    assert answers == [422, 422, 422, 422, 429, 429]
 
 
 @override_settings(**REALISTIC)
 def test_one_address_guessing_many_accounts_is_locked_out_but_others_are_not(alex: Any, sam: Any) -> None:
     guesser = Client(REMOTE_ADDR="203.0.113.9")
     answers = [_sign_in(guesser, f"user{n}@acme.example", "password1").status_code for n in range(30)]
-    assert answers[:29] == [200] * 29 and answers[29] == 429
+    assert answers[:29] == [422] * 29 and answers[29] == 429
     assert _sign_in(guesser, sam.email, PASSWORD).status_code == 429
     assert _sign_in(Client(REMOTE_ADDR="198.51.100.1"), alex.email, PASSWORD).status_code == 302
 
