@@ -20,7 +20,7 @@ from ninja.parser import Parser
 
 from serviceloop.accounts.auth import API_AUTH
 from serviceloop.core.errors import DomainError
-from serviceloop.core.schemas import NUL_MESSAGE, ErrorOut, nul_path
+from serviceloop.core.schemas import ErrorOut, unstorable_at
 
 logger = logging.getLogger(__name__)
 
@@ -42,13 +42,13 @@ IDEMPOTENCY_PARAMETER = {
 class BodyRefused(Exception):
     """A JSON body that cannot be taken: not UTF-8, not JSON, or holding a NUL character."""
 
-    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
+    def __init__(self, status: int, code: str, message: str, field: str | None = None, problem: str = "") -> None:
         super().__init__(message)
-        self.status, self.code, self.message, self.field = status, code, message, field
+        self.status, self.code, self.message, self.field, self.problem = status, code, message, field, problem
 
 
 class BodyParser(Parser):
-    """JSON bodies in UTF-8 (RFC 8259) with no NUL character anywhere, keys included.
+    """JSON bodies in UTF-8 (RFC 8259) with no NUL character or lone surrogate anywhere, keys included.
 
     ninja wraps whatever a parser raises in a 400 "Cannot parse request body"; `on_http_error`
     below answers the `BodyRefused` behind it instead, which says what is wrong and where.
@@ -63,10 +63,11 @@ class BodyParser(Parser):
             data = json.loads(text)
         except ValueError as error:
             raise BodyRefused(400, "invalid_json", f"The body is not JSON: {error}.")
-        path = nul_path(data)
-        if path is not None:
+        found = unstorable_at(data)
+        if found is not None:
+            path, problem = found
             field = ".".join(str(part) for part in path) or "body"
-            raise BodyRefused(422, "invalid", f"{field}: {NUL_MESSAGE}", field=field)
+            raise BodyRefused(422, "invalid", f"{field}: {problem}", field=field, problem=problem)
         return data
 
 
@@ -174,7 +175,7 @@ def on_data_error(request: HttpRequest, exc: DataError) -> HttpResponse:
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     refused = exc.__cause__
     if isinstance(refused, BodyRefused):
-        errors = [{"field": refused.field, "message": NUL_MESSAGE}] if refused.field else []
+        errors = [{"field": refused.field, "message": refused.problem}] if refused.field else []
         return _error(request, refused.status, refused.code, refused.message, field=refused.field, errors=errors)
     return _error(request, exc.status_code, "error", str(exc))
 

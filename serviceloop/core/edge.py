@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseNotFound
 
-from serviceloop.core.schemas import NUL_MESSAGE, has_nul
+from serviceloop.core.schemas import NUL_MESSAGE, unstorable_at
 
 _READ = 64 * 1024
 
@@ -70,12 +70,12 @@ def read_chunked_body(request: HttpRequest) -> HttpResponse | None:
 
 def _nul_parameter(request: HttpRequest) -> str | None:
     for name, values in request.GET.lists():
-        if has_nul(name) or has_nul(values):
+        if unstorable_at(name) is not None or unstorable_at(values) is not None:
             return name.replace("\x00", "\\u0000")
     content_type = request.content_type or ""
     if request.method == "POST" and content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         for name, values in request.POST.lists():
-            if has_nul(name) or has_nul(values):
+            if unstorable_at(name) is not None or unstorable_at(values) is not None:
                 return name.replace("\x00", "\\u0000")
     return None
 

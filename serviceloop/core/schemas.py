@@ -3,13 +3,15 @@
 The types refuse what the database would refuse later with a 500, so the refusal names the field:
 - `BoundedDateTime`, `BoundedDate`: a year from 1970 to 2099 (a year 0001 with a +14:00 offset
   overflowed on the way to UTC; a date before 1970 is a typing slip, not a service history).
-- `Text`: no NUL character (PostgreSQL cannot store one in text; SQLite would, so both refuse it).
+- `Text`: no NUL character (PostgreSQL cannot store one in text; SQLite would, so both refuse it)
+  and no lone surrogate (not text: neither database can encode it).
 - `Integer`: a JSON integer, never `true`/`false` (pydantic reads `true` as 1); 4.0 is read as 4,
   4.5 and "4" are refused.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -54,39 +56,54 @@ def _bounded(value: Any) -> Any:
     return value
 
 
-def has_nul(value: Any) -> bool:
-    """Whether a string, or any string inside a list or dict (keys too), holds a NUL character."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(has_nul(key) or has_nul(item) for key, item in value.items())
-    if isinstance(value, list | tuple):
-        return any(has_nul(item) for item in value)
-    return False
+# A lone surrogate is no character at all: json.loads makes one of "\ud800", a file read with
+# errors="surrogateescape" of a byte that is not UTF-8; neither database can store it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+SURROGATE_MESSAGE = "must be UTF-8 text (it holds a lone surrogate, \\ud800-\\udfff, or bytes that are not UTF-8)"
 
 
-def nul_path(value: Any, path: tuple[str | int, ...] = ()) -> tuple[str | int, ...] | None:
-    """Where the first NUL character is inside parsed JSON (`("questions", 0, "text")`), or None."""
+def text_problem(value: str) -> str | None:
+    """Why a string cannot be stored (a NUL character, a lone surrogate), or None."""
+    if "\x00" in value:
+        return NUL_MESSAGE
+    if _SURROGATE.search(value):
+        return SURROGATE_MESSAGE
+    return None
+
+
+def _shown(key: str) -> str:
+    return key.encode("unicode_escape").decode("ascii") if text_problem(key) else key
+
+
+def unstorable_at(value: Any, path: tuple[str | int, ...] = ()) -> tuple[tuple[str | int, ...], str] | None:
+    """Where the first string that cannot be stored is inside parsed JSON, and why; or None.
+
+    The path names the field as the API's errors do: `("questions", 0, "text")`.
+    """
     if isinstance(value, str):
-        return path if "\x00" in value else None
+        problem = text_problem(value)
+        return (path, problem) if problem else None
     if isinstance(value, dict):
         for key, item in value.items():
-            if has_nul(key):
-                return (*path, str(key).replace("\x00", "\\u0000"))
-            found = nul_path(item, (*path, str(key)))
+            problem = text_problem(str(key))
+            if problem:
+                return (*path, _shown(str(key))), problem
+            found = unstorable_at(item, (*path, str(key)))
             if found is not None:
                 return found
     if isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            found = nul_path(item, (*path, index))
+            found = unstorable_at(item, (*path, index))
             if found is not None:
                 return found
     return None
 
 
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise PydanticCustomError("string_nul", NUL_MESSAGE)
+def _storable(value: Any) -> Any:
+    # Before pydantic's own str check too, which refuses a lone surrogate with a cryptic message.
+    problem = text_problem(value) if isinstance(value, str) else None
+    if problem:
+        raise PydanticCustomError("string_unstorable", problem)
     return value
 
 
@@ -100,7 +117,7 @@ def _not_bool(value: Any) -> Any:
 
 BoundedDateTime = Annotated[datetime, AfterValidator(_bounded)]
 BoundedDate = Annotated[date, AfterValidator(_bounded)]
-Text = Annotated[str, AfterValidator(_no_nul)]
+Text = Annotated[str, BeforeValidator(_storable), AfterValidator(_storable)]
 Integer = Annotated[int, BeforeValidator(_not_bool)]
 
 
