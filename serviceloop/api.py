@@ -47,6 +47,11 @@ class BodyRefused(Exception):
         self.status, self.code, self.message, self.field, self.problem = status, code, message, field, problem
 
 
+def _not_json(constant: str) -> Any:
+    # Python's json reads NaN and Infinity, which are not JSON (RFC 8259) and no amount or score.
+    raise ValueError(f"{constant} is not a JSON value")
+
+
 class BodyParser(Parser):
     """JSON bodies in UTF-8 (RFC 8259) with no NUL character or lone surrogate anywhere, keys included.
 
@@ -60,7 +65,7 @@ class BodyParser(Parser):
         except UnicodeDecodeError as error:
             raise BodyRefused(400, "invalid_encoding", f"The body is not UTF-8 text (byte {error.start + 1}).")
         try:
-            data = json.loads(text)
+            data = json.loads(text, parse_constant=_not_json)
         except ValueError as error:
             raise BodyRefused(400, "invalid_json", f"The body is not JSON: {error}.")
         found = unstorable_at(data)

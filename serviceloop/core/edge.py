@@ -4,7 +4,7 @@
   de-chunked in `wsgi.input`, but Django reads a body by CONTENT_LENGTH, so it saw an empty body (an
   ingest batch answered `received: 0`). The body is read here up to DATA_UPLOAD_MAX_MEMORY_SIZE
   (larger: 413) and given to Django with its length.
-- A NUL character (`%00`) in the path, the query string or a form field is refused before a view
+- A NUL character (`%00`) in the path, the query string or a page's form field is refused before a view
   looks anything up with it: PostgreSQL cannot hold NUL in text and answers an error (a 500), SQLite
   would have stored it. The API answers 422 naming the parameter, pages 400.
 """
@@ -73,7 +73,10 @@ def _nul_parameter(request: HttpRequest) -> str | None:
         if unstorable_at(name) is not None or unstorable_at(values) is not None:
             return name.replace("\x00", "\\u0000")
     content_type = request.content_type or ""
-    if request.method == "POST" and content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+    # Form fields of pages only: the API takes JSON, and parsing a form here would consume the stream
+    # that the idempotency middleware reads as `request.body`.
+    form = content_type in ("application/x-www-form-urlencoded", "multipart/form-data")
+    if request.method == "POST" and form and not _is_api(request):
         for name, values in request.POST.lists():
             if unstorable_at(name) is not None or unstorable_at(values) is not None:
                 return name.replace("\x00", "\\u0000")

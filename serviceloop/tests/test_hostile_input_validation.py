@@ -494,6 +494,18 @@ def test_the_value_item_api_refuses_infinities_and_nan(sam: User, estimate: Any)
     assert not ValueItem.objects.exists()
 
 
+@pytest.mark.parametrize("literal", [b"NaN", b"Infinity", b"-Infinity"])
+def test_nan_and_infinity_literals_are_not_json(sam: User, literal: bytes) -> None:
+    offering = make_offering(sam)
+    body = b'{"kind": "outcome", "description": "Time saved", "estimate": ' + literal + b"}"
+    response = api_client_for(sam).post(
+        f"/api/catalogue/offerings/{offering.public_id}/value-items", data=body, content_type="application/json"
+    )
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "invalid_json" and literal.decode() in response.json()["message"]
+    assert not ValueItem.objects.exists()
+
+
 def _relationship(sam: User, org_a: Organisation) -> Relationship:
     return relationship_create(by=sam, organisation=org_a, offering=make_offering(sam), started_on=date(2025, 1, 1))
 
