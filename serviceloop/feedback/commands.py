@@ -90,6 +90,10 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
     except SentimentInputError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except UnicodeDecodeError:
+        # Standard input is read as it comes: the rows before the bad bytes were written.
+        print("error: the input is not UTF-8 text; save it as UTF-8.", file=sys.stderr)
+        return 2
     except OSError as error:
         print(f"error: cannot write {args.output}: {error.strerror}", file=sys.stderr)
         return 2

@@ -284,6 +284,15 @@ def test_a_csv_of_posts_with_a_line_that_is_not_utf8_stores_the_other_lines(
     assert sorted(Post.objects.values_list("external_id", flat=True)) == ["1", "4"]
 
 
+def test_the_sentiment_command_refuses_a_file_that_is_not_utf8_instead_of_writing_nothing(
+    db: Any, tmp_path: Any, capsys: Any
+) -> None:
+    path = tmp_path / "texts.txt"
+    path.write_bytes(b"Great service\ncaf\xe9 terrible\n")
+    assert run_command("sentiment", str(path)) == 2
+    assert "not UTF-8 text" in capsys.readouterr().err
+
+
 # -- chunked bodies ------------------------------------------------------------------------------------
 
 
