@@ -3,7 +3,7 @@
 - A body sent with `Transfer-Encoding: chunked` has no Content-Length. gunicorn hands it over
   de-chunked in `wsgi.input`, but Django reads a body by CONTENT_LENGTH, so it saw an empty body (an
   ingest batch answered `received: 0`). The body is read here up to DATA_UPLOAD_MAX_MEMORY_SIZE
-  (larger: 413) and given to Django with its length.
+  (or SERVICELOOP_MAIL_MAX_BYTES when larger; past it: 413) and given to Django with its length.
 - A NUL character (`%00`) in the path, the query string or a page's form field is refused before a view
   looks anything up with it: PostgreSQL cannot hold NUL in text and answers an error (a 500), SQLite
   would have stored it. The API answers 422 naming the parameter, pages 400.
@@ -32,8 +32,14 @@ def _is_api(request: HttpRequest) -> bool:
     return request.path_info.startswith("/api/")
 
 
+def _chunked_limit() -> int:
+    # The largest body any route takes: the mail webhook may take more than other bodies (its own
+    # setting). Past the read, each route's own limit applies, as the body now has a Content-Length.
+    return max(settings.DATA_UPLOAD_MAX_MEMORY_SIZE, int(getattr(settings, "SERVICELOOP_MAIL_MAX_BYTES", 0)))
+
+
 def _too_large(request: HttpRequest) -> HttpResponse:
-    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    limit = _chunked_limit()
     message = f"The body is too large: send at most {limit // (1024 * 1024)} MB."
     if _is_api(request):
         return _json(413, {"code": "too_large", "message": message})
@@ -48,7 +54,7 @@ def read_chunked_body(request: HttpRequest) -> HttpResponse | None:
     stream = meta.get("wsgi.input")
     if stream is None:
         return None
-    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    limit = _chunked_limit()
     spool = tempfile.SpooledTemporaryFile(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE)  # noqa: SIM115 - the request owns it
     size = 0
     while True:

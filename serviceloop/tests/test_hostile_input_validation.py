@@ -204,6 +204,14 @@ def test_a_json_body_that_is_not_utf8_answers_400_saying_so(sam: User) -> None:
     assert not Service.objects.exists()
 
 
+def test_an_out_of_range_token_expiry_is_refused_naming_the_field(ada: User) -> None:
+    client = Client()
+    client.force_login(ada)
+    response = _post_json(client, "/api/accounts/tokens", {"name": "ci", "expires_at": "0001-01-01T00:00:00+14:00"})
+    assert response.status_code == 422, response.content
+    assert _fields(response) == ["expires_at"]
+
+
 @pytest.mark.parametrize("url", ["/api/catalogue/services?q=a%00b", "/api/relationships/people?q=%00"])
 def test_a_nul_in_a_query_parameter_is_refused_naming_it(sam: User, url: str) -> None:
     response = api_client_for(sam).get(url)
@@ -365,6 +373,7 @@ def test_a_chunked_body_past_the_body_limit_answers_413_and_stores_nothing(
     alex: User, service: Service, settings: Any
 ) -> None:
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2_000
+    settings.SERVICELOOP_MAIL_MAX_BYTES = 2_000
     body = ndjson([_line(f"c{n}") for n in range(1, 101)])
     status, answer = _through_gunicorn(_chunked_request(BATCH, body, _token(alex), "application/x-ndjson"))
     assert status == 413, answer

@@ -7,8 +7,11 @@ from serviceloop.core.authz_matrix import ANY_USER_API, ANY_USER_PAGE, PUBLIC_PA
 
 SIGNED_IN_REDIRECT = expect(anonymous=200, customer_a=302, agent=302)
 ALWAYS_REDIRECT = expect(anonymous=302, customer_a=302, agent=302)
-OWN_TOKEN_PAGE = expect(anonymous=302, customer_a=302, customer_b=404, agent=404)
-OWN_TOKEN_API = expect(anonymous=401, customer_a=200, customer_b=404, agent=404)
+# One's own token; administrators may revoke anyone's.
+OWN_TOKEN_PAGE = expect(anonymous=302, customer_a=302, customer_b=404, agent=404, manager=404, admin=302)
+OWN_TOKEN_API = expect(anonymous=401, customer_a=200, customer_b=404, agent=404, manager=404, admin=200)
+ADMIN_PAGE = expect(anonymous=302, customer_a=403, agent=403, manager=403, admin=200)
+ADMIN_API = expect(anonymous=401, customer_a=403, agent=403, manager=403, admin=200)
 
 
 def build(world: World) -> None:
@@ -31,14 +34,17 @@ PAGES = [
     Page("accounts:password_change", ANY_USER_PAGE),
     Page("accounts:password_change_done", ANY_USER_PAGE),
     Page("accounts:tokens", ANY_USER_PAGE),
+    Page("accounts:tokens_active", ADMIN_PAGE),
     Page("accounts:token_revoke", OWN_TOKEN_PAGE, kwargs=lambda w: {"public_id": w.token_a.public_id}, method="POST"),
 ]
 
 ENDPOINTS = [
     Endpoint("GET", "/api/accounts/me", ANY_USER_API),
     Endpoint("GET", "/api/accounts/tokens", ANY_USER_API),
+    Endpoint("GET", "/api/accounts/tokens/active", ADMIN_API),
+    # The matrix calls the API with a token, and a token may not create tokens (a session may).
     Endpoint(
-        "POST", "/api/accounts/tokens", expect(anonymous=401, customer_a=201, agent=201), body=lambda w: {"name": "ci"}
+        "POST", "/api/accounts/tokens", expect(anonymous=401, customer_a=403, agent=403), body=lambda w: {"name": "ci"}
     ),
     Endpoint(
         "POST",
