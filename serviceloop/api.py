@@ -6,6 +6,7 @@ Each app that has an API exposes `router` in its `api.py`; it is mounted at /api
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 from typing import Any
 
@@ -15,11 +16,12 @@ from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 
 from serviceloop.accounts.auth import API_AUTH
 from serviceloop.core.errors import DomainError
 from serviceloop.core.ratelimit import RateLimited
-from serviceloop.core.schemas import ErrorOut
+from serviceloop.core.schemas import ErrorOut, unstorable_at
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +38,43 @@ IDEMPOTENCY_PARAMETER = {
         "answers 422."
     ),
 }
+
+
+class BodyRefused(Exception):
+    """A JSON body that cannot be taken: not UTF-8, not JSON, or holding a NUL character."""
+
+    def __init__(self, status: int, code: str, message: str, field: str | None = None, problem: str = "") -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.field, self.problem = status, code, message, field, problem
+
+
+def _not_json(constant: str) -> Any:
+    # Python's json reads NaN and Infinity, which are not JSON (RFC 8259) and no amount or score.
+    raise ValueError(f"{constant} is not a JSON value")
+
+
+class BodyParser(Parser):
+    """JSON bodies in UTF-8 (RFC 8259) with no NUL character or lone surrogate anywhere, keys included.
+
+    ninja wraps whatever a parser raises in a 400 "Cannot parse request body"; `on_http_error`
+    below answers the `BodyRefused` behind it instead, which says what is wrong and where.
+    """
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        try:
+            text = request.body.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise BodyRefused(400, "invalid_encoding", f"The body is not UTF-8 text (byte {error.start + 1}).")
+        try:
+            data = json.loads(text, parse_constant=_not_json)
+        except ValueError as error:
+            raise BodyRefused(400, "invalid_json", f"The body is not JSON: {error}.")
+        found = unstorable_at(data)
+        if found is not None:
+            path, problem = found
+            field = ".".join(str(part) for part in path) or "body"
+            raise BodyRefused(422, "invalid", f"{field}: {problem}", field=field, problem=problem)
+        return data
 
 
 RATE_LIMITED_DESCRIPTION = "Too many requests (or too many bad API tokens from this address); see Retry-After"
@@ -100,6 +139,7 @@ api = ServiceloopAPI(
     ),
     auth=API_AUTH,
     urls_namespace="api",
+    parser=BodyParser(),
 )
 
 
@@ -160,6 +200,10 @@ def on_data_error(request: HttpRequest, exc: DataError) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    refused = exc.__cause__
+    if isinstance(refused, BodyRefused):
+        errors = [{"field": refused.field, "message": refused.problem}] if refused.field else []
+        return _error(request, refused.status, refused.code, refused.message, field=refused.field, errors=errors)
     return _error(request, exc.status_code, "error", str(exc))
 
 

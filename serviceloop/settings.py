@@ -84,6 +84,8 @@ MIDDLEWARE = [
     # Our own, not django-csp: one fixed policy and a nonce need ~30 lines, and a view that sets its
     # own policy (the widget frame, framed by its site's origins) keeps it without a decorator.
     "serviceloop.core.middleware.ContentSecurityPolicyMiddleware",
+    # Reads chunked bodies and refuses NUL characters before anything else reads the request.
+    "serviceloop.core.edge.RequestEdgeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -10,7 +10,7 @@ from serviceloop.accounts.models import ApiToken, User
 from serviceloop.accounts.queries import api_token_for, api_tokens_active, api_tokens_of
 from serviceloop.accounts.services import api_token_create, api_token_revoke
 from serviceloop.core.pagination import LimitOffset
-from serviceloop.core.schemas import ErrorOut
+from serviceloop.core.schemas import BoundedDateTime, ErrorOut
 
 router = Router(tags=["accounts"])
 
@@ -63,7 +63,7 @@ class TokenIn(Schema):
     days: int | None = Field(
         None, strict=True, description="Expire this many days from now (at most SERVICELOOP_API_TOKEN_MAX_DAYS)"
     )
-    expires_at: datetime | None = Field(
+    expires_at: BoundedDateTime | None = Field(
         None, description="Expire at this instant (with a time zone); neither: the longest allowed"
     )
 

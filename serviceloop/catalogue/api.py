@@ -14,7 +14,7 @@ from serviceloop.catalogue import queries, services
 from serviceloop.catalogue.models import CatalogueChange, Offering, OfferingComponent, Service, ValueItem
 from serviceloop.core.errors import InvalidInput
 from serviceloop.core.pagination import LimitOffset
-from serviceloop.core.schemas import ErrorOut
+from serviceloop.core.schemas import ErrorOut, Integer, Omittable
 from serviceloop.core.visibility import require_staff
 
 router = Router(tags=["catalogue"])
@@ -61,12 +61,12 @@ class ServiceIn(Schema):
 
 
 class ServicePatch(Schema):
-    name: str | None = Field(None, min_length=1, max_length=200)
-    slug: str | None = Field(None, min_length=1, max_length=80)
-    description: str | None = Field(None, max_length=10000)
-    lifecycle: Lifecycle | None = None
-    criticality: Criticality | None = None
-    service_manager: str | None = Field(None, max_length=24)
+    name: str = Omittable(min_length=1, max_length=200)
+    slug: str = Omittable(min_length=1, max_length=80)
+    description: str = Omittable(max_length=10000)
+    lifecycle: Lifecycle = Omittable()
+    criticality: Criticality = Omittable()
+    service_manager: str = Omittable(min_length=1, max_length=24)
 
 
 class ComponentOut(Schema):
@@ -81,14 +81,14 @@ class ComponentIn(Schema):
     kind: ComponentKind
     name: str = Field(..., min_length=1, max_length=200)
     description: str = Field("", max_length=10000)
-    position: int | None = Field(None, ge=0, le=100000)
+    position: Integer | None = Field(None, ge=0, le=100000)
 
 
 class ComponentPatch(Schema):
-    kind: ComponentKind | None = None
-    name: str | None = Field(None, min_length=1, max_length=200)
-    description: str | None = Field(None, max_length=10000)
-    position: int | None = Field(None, ge=0, le=100000)
+    kind: ComponentKind = Omittable()
+    name: str = Omittable(min_length=1, max_length=200)
+    description: str = Omittable(max_length=10000)
+    position: Integer = Omittable(ge=0, le=100000)
 
 
 class ValueItemOut(Schema):
@@ -112,16 +112,16 @@ class ValueItemIn(Schema):
     financial: bool = False
     estimate: Decimal | None = Estimate
     unit: str = Field("", max_length=50)
-    position: int | None = Field(None, ge=0, le=100000)
+    position: Integer | None = Field(None, ge=0, le=100000)
 
 
 class ValueItemPatch(Schema):
-    kind: ValueKind | None = None
-    description: str | None = Field(None, min_length=1, max_length=500)
-    financial: bool | None = None
+    kind: ValueKind = Omittable()
+    description: str = Omittable(min_length=1, max_length=500)
+    financial: bool = Omittable()
     estimate: Decimal | None = Estimate
-    unit: str | None = Field(None, max_length=50)
-    position: int | None = Field(None, ge=0, le=100000)
+    unit: str = Omittable(max_length=50)
+    position: Integer = Omittable(ge=0, le=100000)
 
 
 class ServiceRefOut(Schema):
@@ -158,10 +158,10 @@ class OfferingIn(Schema):
 
 
 class OfferingPatch(Schema):
-    name: str | None = Field(None, min_length=1, max_length=200)
-    slug: str | None = Field(None, min_length=1, max_length=80)
-    target_group: str | None = Field(None, max_length=200)
-    description: str | None = Field(None, max_length=10000)
+    name: str = Omittable(min_length=1, max_length=200)
+    slug: str = Omittable(min_length=1, max_length=80)
+    target_group: str = Omittable(max_length=200)
+    description: str = Omittable(max_length=10000)
 
 
 class ChangeOut(Schema):
@@ -266,7 +266,7 @@ def service_update(
     services.require_manager(_user(request))
     service = queries.service_for(viewer=_user(request), public_id=public_id)
     data = body.dict(exclude_unset=True)
-    if data.get("service_manager"):
+    if "service_manager" in data:
         data["service_manager"] = _manager(data["service_manager"])
     service = services.service_update(
         service=service,

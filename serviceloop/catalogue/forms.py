@@ -53,8 +53,15 @@ class ValueItemForm(forms.Form):
     financial = forms.BooleanField(
         required=False, help_text="Money (a fee, a saving) rather than time, effort or risk."
     )
+    # A text box, not <input type=number>: a browser empties a number box it cannot read (-1e999,
+    # "Infinity") and the form would store "no estimate"; the server refuses those with a message.
     estimate = forms.DecimalField(
-        min_value=0, max_digits=14, decimal_places=2, required=False, help_text="A size, never negative."
+        min_value=0,
+        max_digits=14,
+        decimal_places=2,
+        required=False,
+        help_text="A size, never negative.",
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
     unit = forms.CharField(max_length=50, required=False, help_text="e.g. EUR per month, minutes per booking")
     position = forms.IntegerField(min_value=0, max_value=100000, required=False)

@@ -1,6 +1,6 @@
 """The core API: the event log (staff) and the outbox's health and retries (administrators)."""
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from django.http import HttpRequest
@@ -13,7 +13,7 @@ from serviceloop.core.events import delivery_retry
 from serviceloop.core.mail import mail_retry
 from serviceloop.core.models import Event, EventDelivery, OutgoingMail
 from serviceloop.core.pagination import LimitOffset
-from serviceloop.core.schemas import ErrorOut
+from serviceloop.core.schemas import BoundedDate, ErrorOut
 
 router = Router(tags=["operations"])
 
@@ -47,8 +47,8 @@ class EventFilters(Schema):
         None, max_length=120, description="One object's history: `<kind>:<public id>`, e.g. `desk.ticket:7hq2mx4kp9ab`"
     )
     actor: str | None = Field(None, max_length=254, description="The email of who did it")
-    since: date | None = None
-    until: date | None = Field(None, description="Inclusive: events of this day are included")
+    since: BoundedDate | None = None
+    until: BoundedDate | None = Field(None, description="Inclusive: events of this day are included")
     q: str | None = Field(None, max_length=queries.MAX_TEXT, description="Text in the object's label")
 
 

@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django import forms
 
 from serviceloop.core.queries import MAX_TEXT
+from serviceloop.core.schemas import EARLIEST_DATE, LATEST_DATE, date_in_range
+
+
+def _date_in_range(value: date) -> None:
+    if not date_in_range(value):
+        raise forms.ValidationError(f"Give a date between {EARLIEST_DATE:%d %b %Y} and {LATEST_DATE:%d %b %Y}.")
+
+
+class BoundedDateField(forms.DateField):
+    """A date from 1970 to 2099 (core.schemas), as the API's `BoundedDate`; a date picker in the page."""
+
+    default_validators = [_date_in_range]
+    widget = forms.DateInput(
+        attrs={"type": "date", "min": f"{EARLIEST_DATE:%Y-%m-%d}", "max": f"{LATEST_DATE:%Y-%m-%d}"}
+    )
 
 
 class EventFilterForm(forms.Form):
     name = forms.ChoiceField(label="Event", required=False)
     subject_type = forms.ChoiceField(label="Kind of object", required=False)
     actor = forms.EmailField(label="Done by (email)", required=False, max_length=254)
-    since = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    since = BoundedDateField(label="From", required=False)
+    until = BoundedDateField(label="To", required=False)
     q = forms.CharField(label="Object", required=False, max_length=MAX_TEXT)
 
     def __init__(self, *args: Any, names: list[str], subject_types: list[str], **kwargs: Any) -> None:

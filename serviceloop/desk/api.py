@@ -15,7 +15,7 @@ from serviceloop.catalogue.models import Offering, Service
 from serviceloop.core import clock
 from serviceloop.core.errors import InvalidInput, NotAllowed
 from serviceloop.core.pagination import LimitOffset
-from serviceloop.core.schemas import ErrorOut
+from serviceloop.core.schemas import BoundedDateTime, ErrorOut
 from serviceloop.core.visibility import require_staff
 from serviceloop.desk import queries
 from serviceloop.desk.api_mail import mail_router
@@ -526,7 +526,7 @@ def attachment_get(request: HttpRequest, public_id: str) -> object:
     summary="SLA warnings and breaches, newest first (staff)",
 )
 @paginate(LimitOffset)
-def sla_event_list(request: HttpRequest, since: datetime | None = None) -> object:
+def sla_event_list(request: HttpRequest, since: BoundedDateTime | None = None) -> object:
     require_staff(request.user)
     return queries.sla_events(viewer=_user(request), since=since)
 

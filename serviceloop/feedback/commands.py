@@ -59,10 +59,10 @@ def _stored_thresholds() -> Any:
         return Thresholds()
 
 
-def _open_text(name: str) -> TextIO:
+def _open_text(name: str, errors: str = "strict") -> TextIO:
     if name == "-":
-        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", newline="")
-    return open(name, encoding="utf-8-sig", newline="")
+        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", errors=errors, newline="")
+    return open(name, encoding="utf-8-sig", errors=errors, newline="")
 
 
 def cmd_sentiment(args: argparse.Namespace) -> int:
@@ -89,6 +89,10 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
         )
     except SentimentInputError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except UnicodeDecodeError:
+        # Standard input is read as it comes: the rows before the bad bytes were written.
+        print("error: the input is not UTF-8 text; save it as UTF-8.", file=sys.stderr)
         return 2
     except OSError as error:
         print(f"error: cannot write {args.output}: {error.strerror}", file=sys.stderr)
@@ -134,7 +138,9 @@ def cmd_import_posts(args: argparse.Namespace) -> int:
     from serviceloop.feedback.services.posts import posts_import_csv
 
     try:
-        handle = _open_text(args.file)
+        # Bytes that are not UTF-8 become lone surrogates, which PostItem refuses: the line is
+        # reported with its number and the other lines are stored.
+        handle = _open_text(args.file, errors="surrogateescape")
     except OSError as error:
         print(f"error: cannot read {args.file}: {error.strerror}", file=sys.stderr)
         return 2

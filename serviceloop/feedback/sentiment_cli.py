@@ -114,6 +114,10 @@ def _count_records(source: TextIO, *, has_header: bool) -> int | None:
         start = source.tell()
         lines = sum(1 for line in source if line.strip())
         source.seek(start)
+    except UnicodeDecodeError:
+        # Refused before any output: swallowed here, it left the file at its end and the command
+        # wrote a header, no rows, and exited 0.
+        raise SentimentInputError("The input is not UTF-8 text; save it as UTF-8.") from None
     except (OSError, ValueError):
         return None
     return max(lines - 1, 0) if has_header else lines

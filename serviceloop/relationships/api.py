@@ -13,7 +13,7 @@ from serviceloop.catalogue.models import Offering
 from serviceloop.catalogue.queries import offering_for
 from serviceloop.core.errors import InvalidInput
 from serviceloop.core.pagination import LimitOffset
-from serviceloop.core.schemas import ErrorOut
+from serviceloop.core.schemas import BoundedDate, ErrorOut, Omittable
 from serviceloop.relationships import queries, services
 from serviceloop.relationships.models import Person, Relationship, RelationshipRole
 
@@ -57,9 +57,9 @@ class OrganisationIn(Schema):
 
 
 class OrganisationPatch(Schema):
-    name: str | None = Field(None, min_length=1, max_length=200)
-    domain: str | None = Field(None, max_length=200)
-    notes: str | None = Field(None, max_length=10000)
+    name: str = Omittable(min_length=1, max_length=200)
+    domain: str = Omittable(max_length=200)
+    notes: str = Omittable(max_length=10000)
 
 
 class PersonOut(Schema):
@@ -91,10 +91,10 @@ class PersonIn(Schema):
 
 
 class PersonPatch(Schema):
-    email: str | None = Field(None, min_length=3, max_length=254)
-    name: str | None = Field(None, max_length=200)
-    time_zone: str | None = Field(None, min_length=1, max_length=64)
-    survey_opt_out: bool | None = None
+    email: str = Omittable(min_length=3, max_length=254)
+    name: str = Omittable(max_length=200)
+    time_zone: str = Omittable(min_length=1, max_length=64)
+    survey_opt_out: bool = Omittable()
     user: str | None = Field(None, max_length=24, description="public_id of a customer login; null unlinks")
 
 
@@ -142,7 +142,7 @@ class RelationshipOut(Schema):
 class RelationshipIn(Schema):
     organisation: str = PublicId
     offering: str = PublicId
-    started_on: date
+    started_on: BoundedDate
     status: Literal["active", "paused"] = "active"
     notes: str = Field("", max_length=10000)
 
@@ -153,7 +153,7 @@ class RelationshipPatch(Schema):
 
 class RelationshipStatusIn(Schema):
     status: Status_
-    on: date | None = Field(None, description="The day it ended (ending only; today if left out)")
+    on: BoundedDate | None = Field(None, description="The day it ended (ending only; today if left out)")
     note: str = Field("", max_length=300)
 
 

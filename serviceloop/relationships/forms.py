@@ -7,6 +7,7 @@ from django import forms
 from serviceloop.accounts.models import Organisation, User
 from serviceloop.accounts.versioning import VersionedForm
 from serviceloop.catalogue.models import Offering
+from serviceloop.core.forms import BoundedDateField
 from serviceloop.relationships.models import Person, Relationship, RelationshipRole
 
 
@@ -43,14 +44,14 @@ class PersonEditForm(PersonForm, VersionedForm):
 
 class RelationshipForm(forms.Form):
     offering = forms.ModelChoiceField(queryset=Offering.objects.select_related("service"))
-    started_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    started_on = BoundedDateField()
     status = forms.ChoiceField(choices=[c for c in Relationship.Status.choices if c[0] != Relationship.Status.ENDED])
     notes = forms.CharField(widget=forms.Textarea, required=False)
 
 
 class StatusForm(forms.Form):
     status = forms.ChoiceField(choices=Relationship.Status.choices)
-    on = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="Ended on")
+    on = BoundedDateField(required=False, label="Ended on")
     note = forms.CharField(max_length=300, required=False)
 
 

@@ -23,6 +23,7 @@ from serviceloop.catalogue.models import Offering
 from serviceloop.core import clock
 from serviceloop.core.errors import ConflictError, InvalidInput, NotAllowed
 from serviceloop.core.events import event_record
+from serviceloop.core.schemas import EARLIEST_DATE
 from serviceloop.relationships.models import Person, Relationship, RelationshipEvent, RelationshipRole
 
 _UNSET: object = object()
@@ -215,8 +216,13 @@ def _event(
     )
 
 
-# A start date before this is a typing slip, not a service history (a year's 0001 was seen in a test).
-EARLIEST_START = date(1970, 1, 1)
+# A date before this is a typing slip, not a service history (a year's 0001 was seen in a test).
+EARLIEST_START = EARLIEST_DATE
+
+
+def _day_in_range(day: date) -> bool:
+    """A relationship's start or end day: from 1970 to a year from today."""
+    return EARLIEST_START <= day <= clock.now().date() + timedelta(days=366)
 
 
 def relationship_create(
@@ -233,7 +239,7 @@ def relationship_create(
     require_manager(by)
     if status not in (Relationship.Status.ACTIVE, Relationship.Status.PAUSED):
         raise InvalidInput("status_invalid", "A new relationship is active or paused.", field="status")
-    if not EARLIEST_START <= started_on <= clock.now().date() + timedelta(days=366):
+    if not _day_in_range(started_on):
         raise InvalidInput(
             "started_on_invalid",
             f"A relationship starts between {EARLIEST_START:%Y} and a year from today.",
@@ -297,6 +303,12 @@ def relationship_set_status(
         relationship.status = status
         if status == Relationship.Status.ENDED:
             ended_on = on or (at or clock.now()).date()
+            if not _day_in_range(ended_on):
+                raise InvalidInput(
+                    "ended_on_invalid",
+                    f"A relationship ends between {EARLIEST_START:%Y} and a year from today.",
+                    field="on",
+                )
             if ended_on < relationship.started_on:
                 raise InvalidInput("ends_before_start", "A relationship cannot end before it started.", field="on")
             relationship.ended_on = ended_on

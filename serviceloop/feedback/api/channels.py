@@ -214,9 +214,11 @@ def posts_webhook(request: HttpRequest) -> Status:
             },
         )
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput("invalid_json", "The body is not JSON.")
+        data = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise InvalidInput("invalid_encoding", f"The body is not UTF-8 text (byte {error.start + 1}).") from None
+    except ValueError:
+        raise InvalidInput("invalid_json", "The body is not JSON.") from None
     raw_items = data.get("posts") if isinstance(data, dict) and "posts" in data else [data]
     if not isinstance(raw_items, list):
         raise InvalidInput("invalid_body", 'Send one post object or {"posts": [...]}.')

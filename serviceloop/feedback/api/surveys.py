@@ -1,6 +1,6 @@
 """The surveys half of the feedback API: surveys, responses, invitations, suppressed invitations, throttle."""
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Literal
 
 from django.http import Http404, HttpRequest
@@ -10,7 +10,7 @@ from ninja.pagination import paginate
 from serviceloop.accounts.models import User
 from serviceloop.catalogue.models import Offering, Service
 from serviceloop.core.pagination import LimitOffset
-from serviceloop.core.schemas import ErrorOut
+from serviceloop.core.schemas import BoundedDate, ErrorOut, Integer, Omittable
 from serviceloop.core.visibility import require_staff
 from serviceloop.feedback.models import Response, SuppressedInvitation, Survey, Trigger
 from serviceloop.feedback.queries import (
@@ -56,10 +56,10 @@ class SurveyIn(Schema):
 
 
 class SurveyPatch(Schema):
-    name: str | None = Field(None, min_length=1, max_length=200)
-    is_active: bool | None = None
-    intro: str | None = Field(None, max_length=500)
-    questions: list[QuestionIO] | None = Field(None, min_length=1, max_length=10)
+    name: str = Omittable(min_length=1, max_length=200)
+    is_active: bool = Omittable()
+    intro: str = Omittable(max_length=500)
+    questions: list[QuestionIO] = Omittable(min_length=1, max_length=10)
 
 
 class SurveyOut(Schema):
@@ -218,8 +218,8 @@ class ResponseFilterIn(Schema):
     driver: Literal["communication", "speed", "quality", "cost", "attitude", "knowledge"] | None = None
     organisation: str | None = Field(None, max_length=24)
     period: Literal["7d", "30d", "90d", "365d"] | None = None
-    since: date | None = None
-    until: date | None = None
+    since: BoundedDate | None = None
+    until: BoundedDate | None = None
 
 
 @router.get(
@@ -352,14 +352,14 @@ def suppressed(
 
 
 class ThrottleIO(Schema):
-    transactional_short_limit: int = Field(1, ge=0, le=1000)
-    transactional_short_days: int = Field(7, ge=1, le=1000)
-    transactional_long_limit: int = Field(3, ge=0, le=1000)
-    transactional_long_days: int = Field(30, ge=1, le=1000)
-    relationship_limit: int = Field(1, ge=0, le=1000)
-    relationship_days: int = Field(90, ge=1, le=1000)
-    min_gap_hours: int = Field(24, ge=0, le=1000)
-    sample_rate: int = Field(100, ge=0, le=100)
+    transactional_short_limit: Integer = Field(1, ge=0, le=1000)
+    transactional_short_days: Integer = Field(7, ge=1, le=1000)
+    transactional_long_limit: Integer = Field(3, ge=0, le=1000)
+    transactional_long_days: Integer = Field(30, ge=1, le=1000)
+    relationship_limit: Integer = Field(1, ge=0, le=1000)
+    relationship_days: Integer = Field(90, ge=1, le=1000)
+    min_gap_hours: Integer = Field(24, ge=0, le=1000)
+    sample_rate: Integer = Field(100, ge=0, le=100)
 
 
 @router.get(

@@ -26,6 +26,7 @@ from serviceloop.catalogue.models import Offering, Service
 from serviceloop.core.clock import now
 from serviceloop.core.errors import InvalidInput
 from serviceloop.core.events import event_record
+from serviceloop.core.schemas import BoundedDateTime, Integer, Text
 from serviceloop.feedback.models import LOST_TIME_MINUTES, Channel, Driver, LostTime, Response
 from serviceloop.feedback.services.sentiment_labels import prepare_text, score_many
 from serviceloop.relationships.models import Person
@@ -42,20 +43,20 @@ class IngestItem(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    source: str = Field(min_length=1, max_length=100, description='The sending system, e.g. "kiosk" or "crm"')
-    external_id: str = Field(min_length=1, max_length=200, description="The response's id in the sending system")
-    service: str = Field(min_length=1, max_length=80, description="The service's public id or slug")
-    offering: str | None = Field(default=None, max_length=80, description="The offering's public id or slug")
-    organisation: str | None = Field(default=None, max_length=24, description="The organisation's public id")
-    person_email: str | None = Field(default=None, max_length=254)
-    csat: int | None = Field(default=None, ge=1, le=5)
-    happiness: int | None = Field(default=None, ge=0, le=10)
-    nps: int | None = Field(default=None, ge=0, le=10)
-    ces: int | None = Field(default=None, ge=1, le=7)
+    source: Text = Field(min_length=1, max_length=100, description='The sending system, e.g. "kiosk" or "crm"')
+    external_id: Text = Field(min_length=1, max_length=200, description="The response's id in the sending system")
+    service: Text = Field(min_length=1, max_length=80, description="The service's public id or slug")
+    offering: Text | None = Field(default=None, max_length=80, description="The offering's public id or slug")
+    organisation: Text | None = Field(default=None, max_length=24, description="The organisation's public id")
+    person_email: Text | None = Field(default=None, max_length=254)
+    csat: Integer | None = Field(default=None, ge=1, le=5)
+    happiness: Integer | None = Field(default=None, ge=0, le=10)
+    nps: Integer | None = Field(default=None, ge=0, le=10)
+    ces: Integer | None = Field(default=None, ge=1, le=7)
     lost_time: LostTime | None = None
     drivers: list[Driver] = Field(default_factory=list, max_length=6)
-    comment: str = Field(default="", max_length=10_000)
-    responded_at: datetime | None = Field(default=None, description="When it was answered; default: now")
+    comment: Text = Field(default="", max_length=10_000)
+    responded_at: BoundedDateTime | None = Field(default=None, description="When it was answered; default: now")
 
     @field_validator("person_email")
     @classmethod
@@ -116,6 +117,12 @@ def parse_lines(lines: Iterable[bytes | str]) -> tuple[list[tuple[int, IngestIte
         if not raw.strip():
             continue
         received += 1
+        if isinstance(raw, bytes):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                errors.append(LineError(number, f"not UTF-8 text (byte {error.start + 1} of the line)"))
+                continue
         try:
             items.append((number, IngestItem.model_validate_json(raw)))
         except ValidationError as error:

@@ -27,6 +27,7 @@ from serviceloop.core.cli import progress as core_progress
 from serviceloop.core.clock import now
 from serviceloop.core.errors import ConflictError, InvalidInput, NotAllowed
 from serviceloop.core.events import event_record
+from serviceloop.core.schemas import BoundedDateTime, Text
 from serviceloop.feedback.models import MatchRule, Post, PostSource
 from serviceloop.feedback.post_match import Matcher, Rule, normalise_pattern, pattern_problem
 from serviceloop.feedback.services.ingest import LineError
@@ -41,13 +42,13 @@ class PostItem(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    source: str = Field(min_length=1, max_length=100, description='e.g. "x", "mastodon", "trustpilot", "chat"')
-    external_id: str = Field(min_length=1, max_length=200, description="The post's id at the source")
+    source: Text = Field(min_length=1, max_length=100, description='e.g. "x", "mastodon", "trustpilot", "chat"')
+    external_id: Text = Field(min_length=1, max_length=200, description="The post's id at the source")
     kind: Post.Kind = Post.Kind.POST
-    author_handle: str = Field(default="", max_length=200)
-    url: str = Field(default="", max_length=1000)
-    text: str = Field(min_length=1, max_length=10_000)
-    posted_at: datetime
+    author_handle: Text = Field(default="", max_length=200)
+    url: Text = Field(default="", max_length=1000)
+    text: Text = Field(min_length=1, max_length=10_000)
+    posted_at: BoundedDateTime
 
     @field_validator("url")
     @classmethod
