@@ -34,11 +34,13 @@ def test_deactivated_user_cannot_sign_in(alex) -> None:
 
 
 def test_a_nul_or_an_endless_email_is_a_form_error_not_a_crash(db) -> None:
-    for username in ("carol\x00@acme.example", "c" * 10_000 + "@acme.example"):
-        response = Client().post(reverse("accounts:login"), {"username": username, "password": "x"})
-        assert response.status_code == 422
-    reset = Client().post(reverse("accounts:password_reset"), {"email": "carol\x00@acme.example"})
-    assert reset.status_code == 422
+    # A NUL is refused at the edge (400) before any form sees it; an endless address by the form (422).
+    nul = Client().post(reverse("accounts:login"), {"username": "carol\x00@acme.example", "password": "x"})
+    assert nul.status_code == 400
+    endless = Client().post(reverse("accounts:login"), {"username": "c" * 10_000 + "@acme.example", "password": "x"})
+    assert endless.status_code == 422
+    assert Client().post(reverse("accounts:password_reset"), {"email": "c" * 10_000 + "@a.example"}).status_code == 422
+    assert Client().post(reverse("accounts:password_reset"), {"email": "carol\x00@acme.example"}).status_code == 400
 
 
 def test_sign_out_ends_the_session(alex) -> None:
