@@ -266,7 +266,8 @@ def service_update(
     services.require_manager(_user(request))
     service = queries.service_for(viewer=_user(request), public_id=public_id)
     data = body.dict(exclude_unset=True)
-    if data.get("service_manager"):
+    if data.get("service_manager") is not None:
+        # An empty string names nobody: refused like any unknown id, never passed on as a user.
         data["service_manager"] = _manager(data["service_manager"])
     service = services.service_update(
         service=service,
