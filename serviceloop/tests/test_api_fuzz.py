@@ -298,6 +298,13 @@ def _role_revoke(walk: Walk) -> Example | None:
     return {"path_parameters": {"public_id": relationship}, "body": {"person": person, "role": "sponsor"}}
 
 
+def _bulk(walk: Walk) -> Example | None:
+    tickets = walk.ids("Ticket")[:3]
+    if not tickets:
+        return None
+    return {"body": {"tickets": tickets, "action": "status", "status": "waiting_third_party"}}
+
+
 # Operations whose valid bodies a schema cannot describe (raw mail, NDJSON, a signature, a pairing):
 # a hand-written example from the seeded data goes first, then the drawn ones.
 HAND_WRITTEN: dict[str, Callable[[Walk], Example | None]] = {
@@ -306,6 +313,7 @@ HAND_WRITTEN: dict[str, Callable[[Walk], Example | None]] = {
     "POST /api/feedback/ingest/batch": _ingest_batch,
     "POST /api/relationships/relationships/{public_id}/roles": _role_grant,
     "POST /api/relationships/relationships/{public_id}/roles/revoke": _role_revoke,
+    "POST /api/desk/bulk": _bulk,
 }
 
 # The first drawn body of each operation gets these values for the fields its schema has: values a
