@@ -18,6 +18,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from serviceloop.accounts.auth import API_AUTH
 from serviceloop.core.errors import DomainError
+from serviceloop.core.ratelimit import RateLimited
 from serviceloop.core.schemas import ErrorOut
 
 logger = logging.getLogger(__name__)
@@ -37,11 +38,21 @@ IDEMPOTENCY_PARAMETER = {
 }
 
 
+RATE_LIMITED_DESCRIPTION = "Too many requests (or too many bad API tokens from this address); see Retry-After"
+
+
+RETRY_AFTER_HEADER = {
+    "description": "Seconds to wait before trying again.",
+    "schema": {"type": "integer", "minimum": 1},
+}
+
+
 class ServiceloopAPI(NinjaAPI):
     """NinjaAPI whose schema documents the answers every operation can give.
 
     Any operation may answer 422 (its input failed validation), 400 when it takes a body that
-    cannot be parsed, and, when it needs a login, 401;
+    cannot be parsed, and, when it needs a login, 401 and 429 (an address locked out after too many
+    bad API tokens);
     the exception handlers below produce them for every route, so the document says so once here
     rather than in each route's `response=`.
     """
@@ -72,6 +83,10 @@ class ServiceloopAPI(NinjaAPI):
                     responses.setdefault("400", {**ref, "description": "The body or the Idempotency-Key is invalid"})
                 if operation.get("security"):
                     responses.setdefault("401", {**ref, "description": "Not signed in"})
+                    # core.ratelimit: an address that sent too many bad tokens is locked out a while.
+                    responses.setdefault("429", {**ref, "description": RATE_LIMITED_DESCRIPTION})
+                if "429" in responses:
+                    responses["429"] = {**responses["429"], "headers": {"Retry-After": RETRY_AFTER_HEADER}}
         return schema
 
 
@@ -95,6 +110,13 @@ def _error(request: HttpRequest, status: int, code: str, message: str, **extra: 
 @api.exception_handler(DomainError)
 def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return _error(request, exc.status, exc.code, exc.message, field=exc.field)
+
+
+@api.exception_handler(RateLimited)
+def on_rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
+    response = _error(request, 429, exc.code, exc.message)
+    response["Retry-After"] = str(exc.decision.retry_after)
+    return response
 
 
 @api.exception_handler(PermissionDenied)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import subprocess
+import subprocess  # nosec B404  # starts our own gunicorn and celery, argv built here
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -156,18 +156,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
         return 2
     _manage("collectstatic", "--noinput", "-v", "0")
-    os.execv(sys.executable, _gunicorn_argv(args.host, args.port, args.workers))
+    os.execv(sys.executable, _gunicorn_argv(args.host, args.port, args.workers))  # nosec B606  # our interpreter, our argv
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
     """Workers scale out; the scheduler (beat) must run exactly once per installation: --beat, or `serviceloop beat`."""
     _django()
-    os.execv(sys.executable, _worker_argv(args.beat, args.concurrency))
+    os.execv(sys.executable, _worker_argv(args.beat, args.concurrency))  # nosec B606  # our interpreter, our argv
 
 
 def cmd_beat(args: argparse.Namespace) -> int:
     _django()
-    os.execv(sys.executable, _beat_argv())
+    os.execv(sys.executable, _beat_argv())  # nosec B606  # our interpreter, our argv
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -180,12 +180,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         print("First run: loading demo data (once)…", flush=True)
         load_demo(seed=42, progress=sys.stderr.isatty())
     children = [
-        subprocess.Popen(_gunicorn_argv(args.host, args.port, args.workers)),
-        subprocess.Popen(_worker_argv(True, 1)),
+        subprocess.Popen(_gunicorn_argv(args.host, args.port, args.workers)),  # nosec B603  # our interpreter, our argv
+        subprocess.Popen(_worker_argv(True, 1)),  # nosec B603  # our interpreter, our argv
     ]
     print(f"\nserviceloop is running at http://{args.host}:{args.port}/  (Ctrl-C stops it)", flush=True)
     if not args.no_demo:
         print_logins()
+    from serviceloop.core.mail import delivery_summary
+
+    print(f"\n{delivery_summary()}", flush=True)
 
     def stop(*_: object) -> None:
         for child in children:

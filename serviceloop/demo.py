@@ -43,6 +43,8 @@ def load_demo(*, seed: int = 42, progress: bool = False) -> DemoContext:
 def print_logins() -> None:
     from serviceloop.accounts.demo import demo_logins
 
-    print("\nDemo logins (password for all: serviceloop-demo):")
-    for role, email in demo_logins():
-        print(f"  {role:<16} {email}")
+    logins = demo_logins()
+    width = max((len(role) for role, _ in logins), default=0)
+    print(f"\nDemo logins ({len(logins)}; the password of every one is serviceloop-demo):")
+    for role, email in logins:
+        print(f"  {role:<{width}}  {email}")

@@ -81,6 +81,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Our own, not django-csp: one fixed policy and a nonce need ~30 lines, and a view that sets its
+    # own policy (the widget frame, framed by its site's origins) keeps it without a decorator.
+    "serviceloop.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -108,6 +111,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "serviceloop.core.context_processors.navigation",
+                "serviceloop.core.context_processors.csp_nonce",
             ],
         },
     },
@@ -129,6 +133,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# The lockout guard first: while an account or address is locked out it refuses before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "serviceloop.accounts.sign_in.SignInLockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -227,6 +236,11 @@ CELERY_BEAT_SCHEDULE["desk-attachment-orphans"] = {
     "task": "serviceloop.desk.tasks.delete_orphaned_attachments",
     "schedule": 24 * 60 * 60.0,
 }
+# Desk: forget the per-address acknowledgement counts of past hours (SERVICELOOP_MAIL_ACK_PER_HOUR).
+CELERY_BEAT_SCHEDULE["desk-acknowledgement-counts"] = {
+    "task": "serviceloop.desk.tasks.prune_acknowledgement_counts",
+    "schedule": 24 * 60 * 60.0,
+}
 # Feedback: the periodic relationship (NPS) survey, once a day; the throttle keeps it to 1 in 90 days a person.
 CELERY_BEAT_SCHEDULE["feedback-relationship-surveys"] = {
     "task": "serviceloop.feedback.tasks.send_relationship_surveys",
@@ -245,10 +259,33 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE else Non
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# API tokens: the longest a token may live, in days (also what a token without a chosen expiry
+# gets); 0: tokens may be made without an expiry.
+SERVICELOOP_API_TOKEN_MAX_DAYS = int(env("SERVICELOOP_API_TOKEN_MAX_DAYS", "365"))
 SESSION_COOKIE_HTTPONLY = True
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 30 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Rate limits and lockouts (core.ratelimit, docs/operations-rate-limits.md): "<count>/<period>" with
+# a period of s, m, h or d ("5/15m"), or "off". Counted in the database, shared by every process.
+# Lockouts: failures that lock an account, an address, for one whole period from the one that reached the count.
+SERVICELOOP_RATE_SIGN_IN_ACCOUNT = env("SERVICELOOP_RATE_SIGN_IN_ACCOUNT", "5/15m")
+SERVICELOOP_RATE_SIGN_IN_IP = env("SERVICELOOP_RATE_SIGN_IN_IP", "30/15m")
+SERVICELOOP_RATE_API_TOKEN_FAILURES_IP = env("SERVICELOOP_RATE_API_TOKEN_FAILURES_IP", "30/5m")
+# Requests: per email, address, token, site or page.
+SERVICELOOP_RATE_PASSWORD_RESET_EMAIL = env("SERVICELOOP_RATE_PASSWORD_RESET_EMAIL", "3/1h")
+SERVICELOOP_RATE_PASSWORD_RESET_IP = env("SERVICELOOP_RATE_PASSWORD_RESET_IP", "20/1h")
+SERVICELOOP_RATE_INGEST_TOKEN = env("SERVICELOOP_RATE_INGEST_TOKEN", "600/1m")
+SERVICELOOP_RATE_POST_WEBHOOK_IP = env("SERVICELOOP_RATE_POST_WEBHOOK_IP", "600/1m")
+SERVICELOOP_RATE_MAIL_WEBHOOK_IP = env("SERVICELOOP_RATE_MAIL_WEBHOOK_IP", "300/1m")
+SERVICELOOP_RATE_WIDGET_IP = env("SERVICELOOP_RATE_WIDGET_IP", "20/10m")
+SERVICELOOP_RATE_WIDGET_SITE = env("SERVICELOOP_RATE_WIDGET_SITE", "1000/1h")
+SERVICELOOP_RATE_QR_IP = env("SERVICELOOP_RATE_QR_IP", "10/10m")
+SERVICELOOP_RATE_QR_PAGE = env("SERVICELOOP_RATE_QR_PAGE", "500/1h")
+SERVICELOOP_RATE_SURVEY_LINK_IP = env("SERVICELOOP_RATE_SURVEY_LINK_IP", "60/10m")
+# Reverse proxies (addresses or networks) whose X-Forwarded-For names the client; empty: REMOTE_ADDR only.
+SERVICELOOP_TRUSTED_PROXIES = env_list("SERVICELOOP_TRUSTED_PROXIES")
 
 # Experience metrics: below this many valid answers a figure shows "not enough data" (DOMAIN §2).
 SERVICELOOP_MIN_SAMPLE = int(env("SERVICELOOP_MIN_SAMPLE", "30"))
@@ -268,6 +305,20 @@ SERVICELOOP_SLA_BREACHING_SOON_HOURS = int(env("SERVICELOOP_SLA_BREACHING_SOON_H
 # Feedback: how long signed survey links work; whether free text is masked for personal data.
 SERVICELOOP_SURVEY_LINK_DAYS = int(env("SERVICELOOP_SURVEY_LINK_DAYS", "14"))
 SERVICELOOP_MASK_PERSONAL_DATA = env_bool("SERVICELOOP_MASK_PERSONAL_DATA", False)
+# Feedback integrity (docs/feedback.md, docs/feedback-channels.md): a click on a score button counts
+# after this many seconds unless another button of the invitation is fetched meanwhile (a link
+# scanner); the public QR page takes one answer per client and page within this many seconds.
+SERVICELOOP_SURVEY_SCANNER_SECONDS = float(env("SERVICELOOP_SURVEY_SCANNER_SECONDS", "10"))
+SERVICELOOP_QR_REPEAT_SECONDS = float(env("SERVICELOOP_QR_REPEAT_SECONDS", "600"))
+# Count the provisional clicks whose scanner window has passed; forget the integrity marks past use.
+CELERY_BEAT_SCHEDULE["feedback-link-clicks"] = {
+    "task": "serviceloop.feedback.tasks.count_link_clicks",
+    "schedule": 10.0,
+}
+CELERY_BEAT_SCHEDULE["feedback-housekeeping"] = {
+    "task": "serviceloop.feedback.tasks.housekeeping",
+    "schedule": 3600.0,
+}
 # Feedback channels: the shared secret that signs post webhooks of sources without a secret of their own.
 SERVICELOOP_POST_WEBHOOK_SECRET = env("SERVICELOOP_POST_WEBHOOK_SECRET")
 
@@ -278,6 +329,17 @@ SERVICELOOP_MAIL_DEFAULT_SERVICE = env("SERVICELOOP_MAIL_DEFAULT_SERVICE")
 SERVICELOOP_MAIL_UNKNOWN_SENDERS = env("SERVICELOOP_MAIL_UNKNOWN_SENDERS", "create")
 SERVICELOOP_MAIL_WEBHOOK_SECRET = env("SERVICELOOP_MAIL_WEBHOOK_SECRET")
 SERVICELOOP_MAIL_NOTIFY = env_bool("SERVICELOOP_MAIL_NOTIFY", True)
+# Inbound mail larger or more complex than this is refused (checked in one pass before it is parsed).
+SERVICELOOP_MAIL_MAX_BYTES = int(env("SERVICELOOP_MAIL_MAX_BYTES", str(25 * 1024 * 1024)))
+SERVICELOOP_MAIL_MAX_PARTS = int(env("SERVICELOOP_MAIL_MAX_PARTS", "500"))
+SERVICELOOP_MAIL_MAX_DEPTH = int(env("SERVICELOOP_MAIL_MAX_DEPTH", "10"))
+SERVICELOOP_MAIL_MAX_HEADERS = int(env("SERVICELOOP_MAIL_MAX_HEADERS", "1000"))
+# A mail that claims a ticket its sender takes no part in: `hold` for review, or open a `new` ticket.
+SERVICELOOP_MAIL_NONPARTICIPANT = env("SERVICELOOP_MAIL_NONPARTICIPANT", "hold")
+# The receiving server whose Authentication-Results header is trusted (empty: the topmost one).
+SERVICELOOP_MAIL_AUTHSERV_ID = env("SERVICELOOP_MAIL_AUTHSERV_ID")
+# At most this many acknowledgements ("we have received your request") per address and clock hour.
+SERVICELOOP_MAIL_ACK_PER_HOUR = int(env("SERVICELOOP_MAIL_ACK_PER_HOUR", "5"))
 SERVICELOOP_IMAP_HOST = env("SERVICELOOP_IMAP_HOST")
 SERVICELOOP_IMAP_PORT = int(env("SERVICELOOP_IMAP_PORT", "993"))
 SERVICELOOP_IMAP_USER = env("SERVICELOOP_IMAP_USER")
@@ -285,6 +347,7 @@ SERVICELOOP_IMAP_PASSWORD = env("SERVICELOOP_IMAP_PASSWORD")
 SERVICELOOP_IMAP_FOLDER = env("SERVICELOOP_IMAP_FOLDER", "INBOX")
 SERVICELOOP_IMAP_CA_FILE = env("SERVICELOOP_IMAP_CA_FILE")
 SERVICELOOP_IMAP_POLL_SECONDS = float(env("SERVICELOOP_IMAP_POLL_SECONDS", "60"))
+SERVICELOOP_IMAP_TIMEOUT = float(env("SERVICELOOP_IMAP_TIMEOUT", "30"))
 if SERVICELOOP_IMAP_HOST:
     CELERY_BEAT_SCHEDULE["desk-mail-poll"] = {
         "task": "serviceloop.desk.mail_tasks.poll_mailbox",

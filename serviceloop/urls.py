@@ -32,3 +32,8 @@ for config in apps.get_app_configs():
             raise
         continue
     urlpatterns.append(path(f"{config.label}/", include(f"{config.name}.urls")))
+
+handler400 = "serviceloop.views.bad_request"
+handler403 = "serviceloop.views.permission_denied"
+handler404 = "serviceloop.views.page_not_found"
+handler500 = "serviceloop.views.server_error"

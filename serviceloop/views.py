@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -24,3 +26,55 @@ def healthz(request: HttpRequest) -> HttpResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+# Error pages: a person gets a styled page with a way back; an API client gets JSON like every other
+# API error (code and message), never an HTML page.
+_ERRORS = {
+    400: (
+        "bad_request",
+        "This request could not be understood",
+        "Something in the address or the form was not valid. Go back and try again.",
+    ),
+    403: (
+        "forbidden",
+        "You may not open this page",
+        "Your sign-in does not give access to this page. If you need it, ask an administrator.",
+    ),
+    404: ("not_found", "There is nothing here", "The page may have moved, or the link may be mistyped or out of date."),
+}
+
+
+def _error(request: HttpRequest, status: int, reason: str = "") -> HttpResponse:
+    code, title, explanation = _ERRORS[status]
+    explanation = f"{reason} {explanation}" if reason else explanation
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": code, "message": f"{title}: {request.path}"}, status=status)
+    referer = request.headers.get("Referer", "")
+    back = referer if url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()}) else ""
+    context = {"status": status, "title": title, "explanation": explanation, "back": back}
+    return render(request, "error.html", context, status=status)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _error(request, 400)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    reason = str(exception) if isinstance(exception, PermissionDenied) and exception.args else ""
+    return _error(request, 403, reason)
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _error(request, 404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"code": "server_error", "message": "Something went wrong on our side; it has been logged."}, status=500
+        )
+    try:
+        return render(request, "500.html", {}, status=500)
+    except Exception:  # the error page must never raise in turn
+        return HttpResponse("<h1>Something went wrong on our side</h1>", status=500)

@@ -8,14 +8,22 @@ from django.http import HttpRequest
 from ninja.security import APIKeyCookie, HttpBearer
 
 from serviceloop.accounts.services import api_token_authenticate
+from serviceloop.core.ratelimit import lockout
 
 
 class TokenAuth(HttpBearer):
+    # SERVICELOOP_RATE_API_TOKEN_FAILURES_IP bad tokens lock the address out a while (429, Retry-After).
+    @lockout("api_token_failures_ip", "Too many bad API tokens from this address; try again in {wait}.")
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        user = api_token_authenticate(token)
-        if user is not None:
-            request.user = user
-        return user
+        # An expired or revoked token raises TokenRefused: 401 with the reason, not a fall back to
+        # the session.
+        api_token = api_token_authenticate(token)
+        if api_token is None:
+            return None
+        request.user = api_token.user
+        # Which token signed the request in: a token may not create tokens (accounts.api).
+        request.api_token = api_token  # type: ignore[attr-defined]
+        return api_token.user
 
 
 class SessionAuth(APIKeyCookie):

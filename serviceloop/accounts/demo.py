@@ -44,15 +44,11 @@ def load(ctx: DemoContext) -> None:
 
 
 def demo_logins() -> list[tuple[str, str]]:
-    """The logins to print: the staff above and the first customer login of each of two organisations."""
-    rows = [(role, email) for role, email, _ in STAFF[:4]]
-    customers = User.objects.filter(role=User.Role.CUSTOMER).order_by("organisation__name", "email")
-    seen: set[int] = set()
-    for user in customers:
-        if user.organisation_id in seen:
-            continue
-        seen.add(user.organisation_id)  # type: ignore[arg-type]
-        rows.append((f"customer ({user.organisation})", user.email))
-        if len(seen) == 2:
-            break
+    """Every demo login, to print: each staff login, then each customer login with its organisation."""
+    staff_emails = [email for _, email, _ in STAFF]
+    found = {user.email: user for user in User.objects.filter(email__in=staff_emails)}
+    rows = [(found[email].get_role_display(), email) for email in staff_emails if email in found]
+    customers = User.objects.filter(role=User.Role.CUSTOMER).select_related("organisation")
+    for user in customers.order_by("organisation__name", "email"):
+        rows.append((f"customer · {user.organisation}", user.email))
     return rows

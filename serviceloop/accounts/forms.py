@@ -3,16 +3,30 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm, SetPasswordForm
+from django.core.validators import MaxValueValidator
 from django.db import transaction
 from django.template import loader
 
 from serviceloop.accounts.services import password_changed, password_reset_requested
+from serviceloop.core import ratelimit
 from serviceloop.core.mail import OutboundEmail, email_queue
 
 
 class QueuedPasswordResetForm(PasswordResetForm):
-    """Django's reset form, but the mail goes through the worker like every other mail."""
+    """Django's reset form, but the mail goes through the worker like every other mail.
+
+    At most SERVICELOOP_RATE_PASSWORD_RESET_EMAIL requests an email are mailed; past that the page
+    answers as it always does (the link "was sent"), so it tells nobody whether an account exists
+    or was asked for too often, and the inbox behind the address gets no more mail.
+    """
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Counted for every address asked for, known or not: the same work, the same answer.
+        if ratelimit.hit("password_reset_email", self.cleaned_data["email"].strip().lower()).refused:
+            return
+        super().save(*args, **kwargs)
 
     def send_mail(
         self,
@@ -52,3 +66,19 @@ class AuditedSetPasswordForm(SetPasswordForm):
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="What the token is for, e.g. 'monitoring export'.")
+    days = forms.IntegerField(
+        required=False,
+        min_value=1,
+        label="Expires after (days)",
+        help_text="Empty: the longest allowed.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        max_days = settings.SERVICELOOP_API_TOKEN_MAX_DAYS
+        if max_days:
+            self.fields["days"].validators.append(MaxValueValidator(max_days))
+            self.fields["days"].widget.attrs["max"] = max_days
+            self.fields["days"].help_text = f"Empty: {max_days} days, the longest allowed."
+        else:
+            self.fields["days"].help_text = "Empty: the token works until you revoke it."

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from serviceloop.core import clock
 from serviceloop.core.models import BaseModel, public_id_field
 
 
@@ -122,8 +123,21 @@ def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def password_fingerprint(password_hash: str) -> str:
+    """What a token remembers of its owner's password hash when it is made: any way the password
+    changes (the change form, a reset link, the admin, `manage.py changepassword`, a script) changes
+    the hash, so the token no longer matches and is refused. Not the SECRET_KEY: rotating that key
+    must not revoke every token."""
+    return hashlib.sha256(f"serviceloop.api_token:{password_hash}".encode()).hexdigest()
+
+
 class ApiToken(BaseModel):
-    """A personal API token: shown once, stored hashed, revocable, with its last use."""
+    """A personal API token: shown once, stored hashed, revocable, with its last use and an expiry."""
+
+    class RevokedBecause(models.TextChoices):
+        REVOKED = "revoked", "revoked"
+        PASSWORD_CHANGED = "password_changed", "password changed"
+        DEACTIVATED = "deactivated", "user deactivated"
 
     public_id = public_id_field()
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
@@ -132,14 +146,35 @@ class ApiToken(BaseModel):
     prefix = models.CharField(max_length=16, unique=True)
     token_hash = models.CharField(max_length=64)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # None: never expires (only when SERVICELOOP_API_TOKEN_MAX_DAYS is 0).
+    expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_because = models.CharField(max_length=20, choices=RevokedBecause.choices, blank=True)
+    # password_fingerprint(user.password) when the token was made; compared at every use.
+    password_fingerprint = models.CharField(max_length=64, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            # The administrators' list of active tokens, per user.
+            models.Index(fields=["user", "revoked_at"], name="accounts_apitoken_user_active"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
 
     @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.is_expired
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= clock.now()
+
+    @property
+    def status(self) -> str:
+        if self.revoked_at is not None:
+            if self.revoked_because in ("", self.RevokedBecause.REVOKED):
+                return "revoked"
+            return f"revoked: {self.get_revoked_because_display()}"
+        return "expired" if self.is_expired else "active"

@@ -3,24 +3,24 @@ from django.urls import path, reverse_lazy
 
 from serviceloop.accounts import views
 from serviceloop.accounts.forms import AuditedPasswordChangeForm, AuditedSetPasswordForm, QueuedPasswordResetForm
+from serviceloop.core.ratelimit import by_ip, rate_limit
 
 app_name = "accounts"
 
 urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(template_name="accounts/login.html", redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("login/", views.SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password/reset/",
-        auth_views.PasswordResetView.as_view(
-            template_name="accounts/password_reset.html",
-            form_class=QueuedPasswordResetForm,
-            email_template_name="accounts/email/password_reset.txt",
-            subject_template_name="accounts/email/password_reset_subject.txt",
-            success_url=reverse_lazy("accounts:password_reset_done"),
+        # Per address: 429 (it tells nothing about accounts). Per email: QueuedPasswordResetForm.
+        rate_limit(("password_reset_ip", by_ip), methods=["POST"])(
+            auth_views.PasswordResetView.as_view(
+                template_name="accounts/password_reset.html",
+                form_class=QueuedPasswordResetForm,
+                email_template_name="accounts/email/password_reset.txt",
+                subject_template_name="accounts/email/password_reset_subject.txt",
+                success_url=reverse_lazy("accounts:password_reset_done"),
+            )
         ),
         name="password_reset",
     ),
@@ -58,5 +58,6 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("tokens/", views.tokens, name="tokens"),
+    path("tokens/active/", views.tokens_active, name="tokens_active"),
     path("tokens/<str:public_id>/revoke/", views.token_revoke, name="token_revoke"),
 ]

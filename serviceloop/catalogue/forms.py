@@ -14,15 +14,19 @@ class ServiceForm(forms.Form):
     lifecycle = forms.ChoiceField(choices=Service.Lifecycle.choices, initial=Service.Lifecycle.PIPELINE)
     criticality = forms.ChoiceField(choices=Service.Criticality.choices, initial=Service.Criticality.MEDIUM)
     service_manager = forms.ModelChoiceField(
-        queryset=User.objects.none(), help_text="Accountable for the service: a service manager or an administrator."
+        queryset=User.objects.none(),
+        help_text="Accountable for the service: a service manager or an administrator.",
+        error_messages={"invalid_choice": "Pick an active service manager or administrator from the list."},
     )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        # Every staff user is offered so that picking a wrong one is explained, not silently impossible.
-        self.fields["service_manager"].queryset = User.objects.exclude(role=User.Role.CUSTOMER).filter(  # type: ignore[attr-defined]
-            is_active=True
-        )
+        # Only those who may be accountable are offered: service managers and administrators.
+        field = self.fields["service_manager"]
+        field.queryset = User.objects.filter(  # type: ignore[attr-defined]
+            role__in=(User.Role.SERVICE_MANAGER, User.Role.ADMINISTRATOR), is_active=True
+        ).order_by("name", "email")
+        field.label_from_instance = lambda user: f"{user.display_name} ({user.get_role_display().lower()})"  # type: ignore[attr-defined]
 
 
 class ServiceEditForm(ServiceForm, VersionedForm):

@@ -3,16 +3,14 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
-from serviceloop.core.navigation import nav_items
+from serviceloop.core.navigation import audiences_of, nav_items
 
 
 def navigation(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav": []}
-    audiences = {"all", "staff" if getattr(user, "is_staff_member", False) else "customer"}
-    if getattr(user, "is_administrator", False):
-        audiences.add("administrator")
+    audiences = audiences_of(user)
     entries = []
     for item in nav_items():
         if item.audience not in audiences:
@@ -23,3 +21,9 @@ def navigation(request: HttpRequest) -> dict[str, object]:
             continue
         entries.append({"label": item.label, "url": url, "active": request.path.startswith(url)})
     return {"nav": entries}
+
+
+def csp_nonce(request: HttpRequest) -> dict[str, object]:
+    """`{{ csp_nonce }}`: the nonce an inline <script nonce="…"> needs under the Content-Security-Policy
+    (core.middleware.ContentSecurityPolicyMiddleware); prefer a static file."""
+    return {"csp_nonce": getattr(request, "csp_nonce", "")}

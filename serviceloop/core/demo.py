@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-DEMO_PASSWORD = "serviceloop-demo"
+DEMO_PASSWORD = "serviceloop-demo"  # nosec B105  # the demo data set's published password (README), never a real login
 
 
 @dataclass
@@ -22,4 +22,4 @@ class DemoContext:
     logins: list[tuple[str, str, str]] = field(default_factory=list)  # (role, email, password)
 
     def __post_init__(self) -> None:
-        self.rng = random.Random(self.seed)
+        self.rng = random.Random(self.seed)  # nosec B311  # a seeded generator for reproducible demo data, not secrets

@@ -128,8 +128,10 @@ class IdempotencyMiddleware:
                 response = self.get_response(request)
                 if response.status_code >= 500:
                     raise _Rollback(response)
-                if response.streaming:
-                    row.delete()  # a stream cannot be replayed; its writes stand
+                if response.streaming or response.status_code == 429:
+                    # A stream cannot be replayed (its writes stand); a 429 wrote nothing and the same
+                    # key must work once the client has waited out Retry-After.
+                    row.delete()
                     return response
                 row.status_code = response.status_code
                 row.content_type = response.get("Content-Type", "application/json")

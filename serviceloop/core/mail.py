@@ -211,3 +211,25 @@ def mail_retry(*, mail: OutgoingMail, by: Any) -> OutgoingMail:
         transaction.on_commit(lambda: _kick_delivery(mail_id))
     mail.refresh_from_db()
     return mail
+
+
+def delivery_summary(*, timeout: float = 0.5) -> str:
+    """One line for people starting serviceloop: where outgoing mail goes and how to see it."""
+    backend = settings.EMAIL_BACKEND
+    if backend != "django.core.mail.backends.smtp.EmailBackend":
+        if backend.endswith("console.EmailBackend"):
+            return "Outgoing mail is printed by the worker (console backend)."
+        return f"Outgoing mail goes to {backend} (SERVICELOOP_EMAIL_BACKEND)."
+    import socket
+
+    where = f"{settings.EMAIL_HOST}:{settings.EMAIL_PORT}"
+    try:
+        socket.create_connection((settings.EMAIL_HOST, settings.EMAIL_PORT), timeout=timeout).close()
+    except OSError:
+        return (
+            f"Outgoing mail goes to the SMTP server at {where}, which does not answer: mail waits in the "
+            "outbox (Operations page) and is sent when it does. To see mail, run an SMTP sink there "
+            f"(e.g. `python -m aiosmtpd -n -l {where}`) or set SERVICELOOP_EMAIL_BACKEND="
+            "django.core.mail.backends.console.EmailBackend to print it."
+        )
+    return f"Outgoing mail goes to the SMTP server at {where} (SERVICELOOP_EMAIL_HOST/PORT)."

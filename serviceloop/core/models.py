@@ -177,3 +177,34 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}: {self.key}"
+
+
+class RateLimitCounter(models.Model):
+    """How many requests (or failed sign-ins) one client made at one door in its current window.
+
+    One row per (rule, client): the first hit opens a window of the rule's period, each hit counts
+    one up in a single atomic upsert (core.ratelimit), a hit after `reset_at` starts a new window.
+    `bucket` is a keyed hash of the client (IP address, email, token), never the value itself.
+    """
+
+    rule = models.CharField(max_length=60)
+    bucket = models.CharField(max_length=64)
+    hits = models.PositiveIntegerField(default=0)
+    window_start = models.DateTimeField()
+    reset_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule", "bucket"],
+                name="core_ratelimitcounter_one_per_client",
+                violation_error_message="A client has one counter per rate limit.",
+            )
+        ]
+        indexes = [
+            # Housekeeping: delete the windows that have ended.
+            models.Index(fields=["reset_at"], name="core_ratelimit_reset_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule} {self.bucket[:8]}…: {self.hits}"

@@ -24,6 +24,16 @@ class NavItem:
     order: int = 100
 
 
+def audiences_of(user: object) -> set[str]:
+    """The audiences a viewer belongs to; an anonymous visitor belongs to none."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return set()
+    audiences = {"all", "staff" if getattr(user, "is_staff_member", False) else "customer"}
+    if getattr(user, "is_administrator", False):
+        audiences.add("administrator")
+    return audiences
+
+
 @cache
 def nav_items() -> tuple[NavItem, ...]:
     # Read once per process: the list is static configuration, not state.
@@ -45,4 +55,5 @@ def nav_items() -> tuple[NavItem, ...]:
 ITEMS = [
     NavItem("Event log", "core:event_log", audience="staff", order=800),
     NavItem("Operations", "core:operations", audience="administrator", order=850),
+    NavItem("Admin", "admin:index", audience="administrator", order=900),
 ]

@@ -105,12 +105,18 @@ def outbox_sweep() -> dict[str, int]:
 
 @shared_task(name="serviceloop.core.tasks.housekeeping", soft_time_limit=240, time_limit=300)
 def housekeeping() -> dict[str, int]:
-    """Forget idempotency keys past their retention, and the embedded broker's delivered messages."""
+    """Forget idempotency keys past their retention, rate-limit windows that have ended, and the
+    embedded broker's delivered messages."""
+    from serviceloop.core import ratelimit
     from serviceloop.core.models import IdempotencyKey
 
     cutoff = clock.now() - timedelta(hours=float(settings.SERVICELOOP_IDEMPOTENCY_HOURS))
     keys, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
-    return {"idempotency_keys": keys, "broker_messages": embedded_broker_purge()}
+    return {
+        "idempotency_keys": keys,
+        "rate_limit_counters": ratelimit.purge(),
+        "broker_messages": embedded_broker_purge(),
+    }
 
 
 def embedded_broker_purge(*, older_than: timedelta = timedelta(hours=1)) -> int:

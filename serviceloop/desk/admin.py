@@ -4,6 +4,7 @@ from serviceloop.desk.models import (
     BusinessCalendar,
     Holiday,
     InboundMail,
+    OrganisationMailPolicy,
     PriorityRule,
     SlaEvent,
     SlaTarget,
@@ -57,7 +58,18 @@ class SlaEventAdmin(admin.ModelAdmin):
 
 @admin.register(InboundMail)
 class InboundMailAdmin(admin.ModelAdmin):
-    list_display = ("received_at", "source", "from_email", "subject", "outcome", "reason", "ticket")
-    list_filter = ("outcome", "source")
-    search_fields = ("from_email", "subject", "email_message_id")
-    raw_id_fields = ("ticket", "message")
+    list_display = ("received_at", "source", "from_email", "subject", "outcome", "reason", "auth_dmarc", "ticket")
+    list_filter = ("outcome", "source", "auth_dmarc")
+    search_fields = ("from_email", "subject", "email_message_id", "public_id")
+    raw_id_fields = ("ticket", "message", "reviewed_by")
+    readonly_fields = ("auth_results", "auth_dmarc", "auth_dkim", "auth_spf", "processed_at", "reviewed_at")
+
+
+@admin.register(OrganisationMailPolicy)
+class OrganisationMailPolicyAdmin(admin.ModelAdmin):
+    """Where an operator requires DMARC for an organisation's mail (docs/email.md)."""
+
+    list_display = ("organisation", "require_dmarc_pass", "updated_at")
+    list_filter = ("require_dmarc_pass",)
+    search_fields = ("organisation__name", "organisation__domain")
+    raw_id_fields = ("organisation",)

@@ -270,6 +270,7 @@ class QueueQuery(Schema):
     status: StatusName | None = None
     service: Annotated[str, Field(max_length=24)] = ""
     organisation: Annotated[str, Field(max_length=24)] = ""
+    requester: Annotated[str, Field(max_length=24)] = Field("", description="A person's public id")
     assignee: Annotated[str, Field(max_length=24)] = Field("", description='A staff public id, or "me"')
     priority: PriorityName | None = None
     type: TypeName | None = None

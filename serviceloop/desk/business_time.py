@@ -156,3 +156,11 @@ def format_duration(seconds: float) -> str:
     else:
         text = f"{minutes} min"
     return f"-{text}" if negative else text
+
+
+def time_left_words(seconds: float, *, business: bool = False) -> str:
+    """A clock in words: '3 h 10 min left', 'breached 2 d 4 h ago' — never a bare '−2 d 4 h'."""
+    kind = " of business time" if business else ""
+    if seconds < 0:
+        return f"breached {format_duration(-seconds)}{kind} ago"
+    return f"{format_duration(seconds)}{kind} left"

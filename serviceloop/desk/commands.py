@@ -40,11 +40,19 @@ def cmd_mail_parse(args: argparse.Namespace) -> int:
         print(f"serviceloop mail parse: cannot read {args.file}: {error.strerror or error}", file=sys.stderr)
         return 2
     setup_django()
-    from serviceloop.desk.mail_parse import MailParseError, parse_message, parsed_to_json
-    from serviceloop.desk.services.mail_in import mail_preview
+    from django.conf import settings
+
+    from serviceloop.desk.mail_parse import MailLimitError, MailParseError, parse_message, parsed_to_json
+    from serviceloop.desk.services.mail_in import mail_limits, mail_preview
 
     try:
-        mail = parse_message(raw)
+        # The desk's limits and trusted server, so that the answer is what the worker would see.
+        mail = parse_message(raw, limits=mail_limits(), authserv_id=settings.SERVICELOOP_MAIL_AUTHSERV_ID)
+    except MailLimitError as error:
+        print(
+            f"serviceloop mail parse: {args.file} is beyond the desk's limits: {error.code}: {error}", file=sys.stderr
+        )
+        return 2
     except MailParseError as error:
         print(f"serviceloop mail parse: {args.file} is not a mail: {error}", file=sys.stderr)
         return 2

@@ -52,7 +52,7 @@ class NewTicketForm(forms.Form):
     def __init__(self, *args: Any, offerings: list[Offering], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["offering"]
-        assert isinstance(field, forms.ModelChoiceField)
+        assert isinstance(field, forms.ModelChoiceField)  # nosec B101  # narrows the type for mypy; declared above
         field.queryset = Offering.objects.filter(pk__in=[o.pk for o in offerings]).select_related("service")
 
 
@@ -72,7 +72,7 @@ class AssignForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["assignee"]
-        assert isinstance(field, forms.ModelChoiceField)
+        assert isinstance(field, forms.ModelChoiceField)  # nosec B101  # narrows the type for mypy; declared above
         field.queryset = User.objects.filter(is_active=True).exclude(role=User.Role.CUSTOMER).order_by("name")
 
 
@@ -97,5 +97,5 @@ class BulkForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["assignee"]
-        assert isinstance(field, forms.ModelChoiceField)
+        assert isinstance(field, forms.ModelChoiceField)  # nosec B101  # narrows the type for mypy; declared above
         field.queryset = User.objects.filter(is_active=True).exclude(role=User.Role.CUSTOMER).order_by("name")

@@ -10,16 +10,22 @@ by their shape (`reference_in_our_id`) and threads by the reference in them.
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from serviceloop.core import clock
 from serviceloop.core.mail import OutboundEmail, email_queue
-from serviceloop.desk.models import Message, Ticket, TicketEvent
+from serviceloop.desk.models import AcknowledgementCount, Message, Ticket, TicketEvent
+
+logger = logging.getLogger(__name__)
 
 Status = Ticket.Status
 
@@ -59,6 +65,33 @@ def subject_for(ticket: Ticket) -> str:
     return f"[{ticket.reference}] {ticket.subject}"
 
 
+def acknowledgement_subject(ticket: Ticket) -> str:
+    # Not the ticket's subject: whoever wrote the mail chose it, and the acknowledgement goes to the
+    # address in its From, which anybody can write.
+    return f"[{ticket.reference}] We have received your request"
+
+
+def acknowledgement_allowed(address: str) -> bool:
+    """Count one acknowledgement to `address` in this clock hour; False when the hour's limit is reached.
+
+    Counted in the database with a conditional UPDATE, so that every worker process shares the limit.
+    """
+    limit = int(settings.SERVICELOOP_MAIL_ACK_PER_HOUR)
+    if limit <= 0:
+        return False
+    window = clock.now().replace(minute=0, second=0, microsecond=0)
+    row, _created = AcknowledgementCount.objects.get_or_create(
+        address=address.strip().lower()[:254], window_start=window
+    )
+    return bool(AcknowledgementCount.objects.filter(pk=row.pk, count__lt=limit).update(count=F("count") + 1))
+
+
+def acknowledgement_counts_prune(*, older_than: timedelta = timedelta(days=1)) -> int:
+    """Forget the counts of hours long past (the daily housekeeping of the desk)."""
+    deleted, _ = AcknowledgementCount.objects.filter(window_start__lt=clock.now() - older_than).delete()
+    return deleted
+
+
 def _portal_url(ticket: Ticket) -> str:
     return settings.SITE_URL + reverse("desk:portal_ticket", kwargs={"public_id": ticket.public_id})
 
@@ -91,11 +124,14 @@ def _send(ticket: Ticket, *, kind: str, own_id: str, context: dict[str, Any]) ->
     to = (requester.email or "").strip()
     if not settings.SERVICELOOP_MAIL_NOTIFY or not to or to.lower() == desk_address().lower():
         return False
+    if kind == "created" and not acknowledgement_allowed(to):
+        logger.info("acknowledgement of %s to %s not sent: the hourly limit is reached", ticket.reference, to)
+        return False
     context = {"ticket": ticket, "requester": requester, "url": _portal_url(ticket), "kind": kind, **context}
     email_queue(
         OutboundEmail(
             to=[to],
-            subject=subject_for(ticket),
+            subject=acknowledgement_subject(ticket) if kind == "created" else subject_for(ticket),
             text=render_to_string("desk/email/notification.txt", context),
             html=render_to_string("desk/email/notification.html", context),
             headers=_threading(ticket, own_id),
@@ -120,7 +156,7 @@ def notify_ticket_created(ticket_id: int) -> bool:
         Message.objects.filter(pk=opening.pk, email_message_id="").update(email_message_id=own_id)
     else:
         own_id = f"{ticket.reference}.new-{secrets.token_hex(6)}@{mail_domain()}"
-    return _send(ticket, kind="created", own_id=own_id, context={"message": opening})
+    return _send(ticket, kind="created", own_id=own_id, context={})
 
 
 def notify_public_reply(message_id: int) -> bool:

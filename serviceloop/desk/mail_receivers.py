@@ -2,7 +2,8 @@
 
 The desk records that a ticket was created, that a message was posted, and that a history row
 (TicketEvent) was recorded, each in the transaction of the change; the worker delivers them here
-after commit, at least once. `mail_out` decides which changes the requester hears of, and queues the
+after commit, at least once. A mail that came in (`mail.received`) is parsed and applied here, in the
+worker, never in the web request that stored it. `mail_out` decides which changes the requester hears of, and queues the
 mail in the outbox in the subscriber's transaction, so a delivery that ran twice mails once.
 """
 
@@ -11,6 +12,12 @@ from __future__ import annotations
 from serviceloop.core.events import subscriber
 from serviceloop.core.models import Event
 from serviceloop.desk import mail_out
+from serviceloop.desk.services.mail_in import mail_process
+
+
+@subscriber("mail.received", name="desk.mail.process")
+def on_mail_received(event: Event) -> None:
+    mail_process(inbound_mail_id=event.data["inbound_mail_id"])
 
 
 @subscriber("ticket.created", name="desk.mail.ticket_created")

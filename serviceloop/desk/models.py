@@ -379,33 +379,101 @@ class SlaEvent(BaseModel):
 
 
 class InboundMail(BaseModel):
-    """The log of every mail that came in (IMAP or webhook) and what the desk did with it."""
+    """One mail that came in (IMAP or webhook): its raw bytes, and what the desk did with it and why.
+
+    Stored as `received` by the way in (the webhook's transaction, the IMAP poll); the worker parses
+    and applies it and records the outcome. A mail held for review waits for an agent to release it
+    to its ticket or discard it.
+    """
 
     class Outcome(models.TextChoices):
+        RECEIVED = "received", "Received, not yet processed"
         CREATED = "created", "Created a ticket"
         REPLIED = "replied", "Replied on a ticket"
+        HELD = "held", "Held for review"
         IGNORED = "ignored", "Ignored"
         REJECTED = "rejected", "Rejected"
+        DISCARDED = "discarded", "Discarded after review"
 
     class Source(models.TextChoices):
         IMAP = "imap", "IMAP mailbox"
         WEBHOOK = "webhook", "Webhook"
 
+    public_id = public_id_field()
     source = models.CharField(max_length=10, choices=Source.choices)
+    # The raw mail as it came in; empty for one refused before it was read (over the size limit).
+    raw = models.BinaryField(default=b"", editable=False)
     # The mail's own Message-ID header (without angle brackets).
     email_message_id = models.CharField(max_length=500, blank=True, db_index=True)
     from_email = models.CharField(max_length=254, blank=True)
     subject = models.CharField(max_length=300, blank=True)
     size = models.PositiveIntegerField(default=0)
-    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.RECEIVED)
     # A machine word and a sentence: "auto_reply: Auto-Submitted: auto-replied", "unknown_sender: ...".
     reason = models.CharField(max_length=500, blank=True)
     ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_mails")
     message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_mails")
     received_at = models.DateTimeField(db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    # The receiving server's trusted Authentication-Results (mail_parse/auth.py): the header and its verdicts.
+    auth_results = models.CharField(max_length=1000, blank=True)
+    auth_dmarc = models.CharField(max_length=20, blank=True)
+    auth_dkim = models.CharField(max_length=20, blank=True)
+    auth_spf = models.CharField(max_length=20, blank=True)
+    # Who released or discarded a held mail, and when.
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-pk"]
+        indexes = [
+            # The staff list of inbound mail by outcome (held for review first of all), newest first.
+            models.Index(fields=["outcome", "received_at"], name="desk_inboundmail_outcome_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.outcome}: {self.subject[:60]}"
+
+
+class OrganisationMailPolicy(BaseModel):
+    """What the desk requires of mail that claims to come from an organisation's people.
+
+    Kept by the desk beside `accounts.Organisation` (a lower floor that knows nothing of mail).
+    """
+
+    organisation = models.OneToOneField(Organisation, on_delete=models.CASCADE, related_name="mail_policy")
+    # Mail is applied only when the receiving server's DMARC verdict is "pass"; else it is held.
+    require_dmarc_pass = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"mail policy of {self.organisation}"
+
+
+class AcknowledgementCount(models.Model):
+    """How many acknowledgements ("we received your request") one address got in one clock hour.
+
+    A row per address and hour, counted up by one conditional UPDATE, so the limit holds across
+    every worker process at once.
+    """
+
+    address = models.CharField(max_length=254)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["address", "window_start"],
+                name="desk_acknowledgementcount_one_per_hour",
+                violation_error_message="One acknowledgement count per address and hour.",
+            )
+        ]
+        indexes = [
+            # Housekeeping deletes past windows.
+            models.Index(fields=["window_start"], name="desk_ackcount_window_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.address} {self.window_start:%Y-%m-%d %H}:00 ×{self.count}"

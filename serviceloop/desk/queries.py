@@ -16,8 +16,8 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from serviceloop.accounts.models import User
-from serviceloop.core.visibility import is_staff_viewer, restrict_to_organisation
-from serviceloop.desk.models import Attachment, Message, SlaEvent, Team, Ticket, TicketEvent
+from serviceloop.core.visibility import is_staff_viewer, require_staff, restrict_to_organisation
+from serviceloop.desk.models import Attachment, InboundMail, Message, SlaEvent, Team, Ticket, TicketEvent
 from serviceloop.desk.search import search_filter
 from serviceloop.desk.services.sla import breaching_soon_window
 from serviceloop.relationships.models import Relationship, RelationshipRole
@@ -81,6 +81,7 @@ class QueueFilter:
     status: str = ""
     service: str = ""  # public id
     organisation: str = ""  # public id
+    requester: str = ""  # a person's public id
     assignee: str = ""  # public id, or "me"
     priority: str = ""
     type: str = ""
@@ -114,6 +115,8 @@ def ticket_queue(*, viewer: User, filters: QueueFilter, now: datetime) -> QueryS
         tickets = tickets.filter(service__public_id=filters.service)
     if filters.organisation:
         tickets = tickets.filter(organisation__public_id=filters.organisation)
+    if filters.requester:
+        tickets = tickets.filter(requester__public_id=filters.requester)
     if filters.assignee == "me":
         tickets = tickets.filter(assignee=viewer)
     elif filters.assignee:
@@ -209,3 +212,16 @@ def team_for(public_id: str) -> Team:
 
 def agent_for(public_id: str) -> User:
     return get_object_or_404(agents(), public_id=_id(public_id))
+
+
+def inbound_mails(*, viewer: User, outcome: str = "") -> QuerySet[InboundMail]:
+    """The log of inbound mail for staff, newest first (the raw bytes left in the database)."""
+    require_staff(viewer)
+    rows = InboundMail.objects.defer("raw").select_related("ticket", "message", "reviewed_by")
+    if outcome:
+        rows = rows.filter(outcome=outcome)
+    return rows.order_by("-received_at", "-pk")
+
+
+def inbound_mail_for(*, viewer: User, public_id: str) -> InboundMail:
+    return get_object_or_404(inbound_mails(viewer=viewer), public_id=_id(public_id))

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from serviceloop.accounts.models import User
@@ -19,7 +20,7 @@ from serviceloop.core.access import staff_required
 from serviceloop.core.errors import DomainError
 from serviceloop.core.pagination import paginate
 from serviceloop.desk import queries
-from serviceloop.desk.business_time import format_duration
+from serviceloop.desk.business_time import format_duration, time_left_words
 from serviceloop.desk.forms import (
     AssignForm,
     BulkForm,
@@ -45,6 +46,7 @@ from serviceloop.desk.services import (
     tickets_bulk_set_status,
 )
 from serviceloop.desk.services.tickets import reopen_window
+from serviceloop.relationships.models import Person
 
 View = Callable[..., HttpResponse]
 
@@ -98,7 +100,7 @@ def portal(request: HttpRequest) -> HttpResponse:
 @customer_page
 def portal_new(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    assert user.organisation_id is not None
+    assert user.organisation_id is not None  # nosec B101  # narrows for mypy; customers have one (a constraint)
     offerings = services_consumed_by(user.organisation_id)
     form = NewTicketForm(request.POST or None, request.FILES or None, offerings=offerings)
     if request.method == "POST" and form.is_valid():
@@ -210,6 +212,7 @@ def _queue_filters(request: HttpRequest) -> queries.QueueFilter:
         status=get.get("status", "") if get.get("status", "") in Ticket.Status.values else "",
         service=get.get("service", "")[:24],
         organisation=get.get("organisation", "")[:24],
+        requester=get.get("requester", "")[:24],
         priority=get.get("priority", "") if get.get("priority", "") in Ticket.Priority.values else "",
         q=get.get("q", "")[:200],
         sort=sort if sort in queries.SORTS else "due",
@@ -226,6 +229,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     page = paginate(request, queries.ticket_queue(viewer=_user(request), filters=filters, now=now))
     rows = [{"ticket": t, "left": _time_left(t, now)} for t in page.object_list]
     params = {k: v for k, v in filters.__dict__.items() if v}
+    requester = Person.objects.filter(public_id=filters.requester).first() if filters.requester else None
     return render(
         request,
         "desk/queue.html",
@@ -242,6 +246,8 @@ def queue(request: HttpRequest) -> HttpResponse:
             "bulk_form": BulkForm(),
             "query": urlencode(params),
             "queue_query": urlencode({k: v for k, v in params.items() if k != "queue"}),
+            "requester": requester,
+            "without_requester": urlencode({k: v for k, v in params.items() if k != "requester"}),
         },
     )
 
@@ -250,13 +256,15 @@ def _time_left(ticket: Ticket, now: Any) -> dict[str, Any] | None:
     """Wall-clock time to the resolution due instant (exact business time is on the ticket page)."""
     if ticket.resolution_due_at is None or not ticket.is_active:
         return None
+    due = timezone.localtime(ticket.resolution_due_at).strftime("%d %b %Y %H:%M")
+    title = f"Resolution due {due} (calendar time; the ticket shows business time)"
     if ticket.clock_stopped_at is not None:
-        return {"text": "paused", "state": "info"}
+        return {"text": "paused: waiting on the customer", "state": "info", "title": title}
     seconds = (ticket.resolution_due_at - now).total_seconds()
     state = (
         "bad" if seconds < 0 else ("warn" if ticket.resolution_warn_at and ticket.resolution_warn_at <= now else "ok")
     )
-    return {"text": format_duration(seconds), "state": state}
+    return {"text": time_left_words(seconds), "state": state, "title": title}
 
 
 @staff_required
@@ -290,14 +298,21 @@ def bulk(request: HttpRequest) -> HttpResponse:
     return redirect(target)
 
 
+def _clock_words(c: Any) -> str:
+    if c.seconds_left is None:
+        if c.met_at is None:
+            return ""
+        return "met late" if c.breached else "met in time"
+    words = time_left_words(c.seconds_left, business=True)
+    return f"paused with {words}" if c.paused and c.seconds_left >= 0 else words
+
+
 def _staff_ticket_context(request: HttpRequest, ticket: Ticket, **forms: Any) -> dict[str, Any]:
     now = clock.now()
     clocks = ticket_clocks(ticket, now=now)
     return {
         "ticket": ticket,
-        "clocks": [
-            {"clock": c, "left": format_duration(c.seconds_left) if c.seconds_left is not None else ""} for c in clocks
-        ],
+        "clocks": [{"clock": c, "left": _clock_words(c)} for c in clocks],
         "paused": format_duration(ticket.paused_seconds),
         "conversation": queries.messages_of(ticket=ticket, viewer=_user(request)),
         "history": queries.ticket_history(ticket=ticket),

@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from serviceloop.feedback.models import (
     Invitation,
+    LinkClick,
     Response,
     SuppressedInvitation,
     Survey,
@@ -56,3 +57,18 @@ class ResponseAdmin(admin.ModelAdmin):
     list_filter = ("channel", "sentiment_label")
     search_fields = ("public_id", "comment", "external_id")
     raw_id_fields = ("person", "ticket", "invitation", "survey_version")
+
+
+@admin.register(LinkClick)
+class LinkClickAdmin(admin.ModelAdmin):
+    """Read-only: what the score buttons of an invitation saw (a person's click, a scanner's fetches)."""
+
+    list_display = ("invitation", "score", "clicked_at", "state")
+    list_filter = ("state",)
+    readonly_fields = ("invitation", "score", "clicked_at", "state", "created_at")
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False

@@ -266,6 +266,47 @@ class Invitation(BaseModel):
         return f"Invitation {self.public_id} to {self.person}"
 
 
+class LinkClick(BaseModel):
+    """One fetch of a score button of an invitation email: provisional until the scanner window passes.
+
+    A person clicks one button; a mail-link scanner fetches all of them within seconds. A click waits
+    (pending) for SERVICELOOP_SURVEY_SCANNER_SECONDS and then counts as the answer; when another
+    button of the same invitation is fetched within that window, every click of the window is held
+    and nothing counts until a person confirms a score on the page.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending (counts when the window passes)"
+        COUNTED = "counted", "Counted as the answer"
+        HELD = "held", "Held for a person to confirm (several buttons fetched at once)"
+        CONFIRMED = "confirmed", "Confirmed by a person on the page"
+        SUPERSEDED = "superseded", "Superseded by a confirmed answer"
+
+    invitation = models.ForeignKey(Invitation, on_delete=models.CASCADE, related_name="link_clicks")
+    score = models.PositiveSmallIntegerField()
+    clicked_at = models.DateTimeField()
+    state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING)
+
+    class Meta:
+        ordering = ["clicked_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(score__lte=10),
+                name="feedback_linkclick_score_range",
+                violation_error_message="A score button carries 0 to 10.",
+            ),
+        ]
+        indexes = [
+            # The click of a button reads the invitation's clicks within the window.
+            models.Index(fields=["invitation", "clicked_at"], name="feedback_click_inv_idx"),
+            # The sweep counts pending clicks whose window has passed.
+            models.Index(fields=["state", "clicked_at"], name="feedback_click_state_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Click on {self.score} ({self.state}) for {self.invitation_id}"
+
+
 class SuppressedInvitation(BaseModel):
     """An invitation we chose not to send, with the reason, so response rates stay honest."""
 
@@ -433,6 +474,53 @@ class WidgetSite(BaseModel):
         return self.name
 
 
+class WidgetTicketUse(BaseModel):
+    """A widget form ticket that stored its answer: one ticket, one answer (a replay stores nothing)."""
+
+    site = models.ForeignKey(WidgetSite, on_delete=models.CASCADE, related_name="+")
+    # The random nonce inside the signed ticket; the signature binds it to the site.
+    nonce = models.CharField(max_length=40)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["nonce"],
+                name="feedback_widgetticketuse_once",
+                violation_error_message="This widget form was already sent.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Widget ticket {self.nonce[:8]}… used on {self.site_id}"
+
+
+class QrAnswerMark(BaseModel):
+    """When one client last answered one public "How was it?" page, so it answers once per window.
+
+    `client` is a keyed hash (HMAC with the secret key) of the client's address, its browser and the
+    page; the address itself is never stored.
+    """
+
+    client = models.CharField(max_length=64)
+    answered_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client"],
+                name="feedback_qranswermark_one_per_client",
+                violation_error_message="This client already has a mark for this page.",
+            ),
+        ]
+        indexes = [
+            # Housekeeping forgets marks past the window.
+            models.Index(fields=["answered_at"], name="feedback_qrmark_answered_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"QR answer mark {self.client[:8]}…"
+
+
 class MatchRule(BaseModel):
     """A rule that ties a social post or message to a service: a handle, a hashtag or a keyword."""
 
@@ -547,7 +635,7 @@ class PostSource(BaseModel):
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(name="") & ~Q(secret=""),
+                condition=~Q(name="") & ~Q(secret=""),  # nosec B106  # the rule "a secret is not empty"
                 name="feedback_postsource_name_and_secret_not_empty",
                 violation_error_message="A post source needs a name and a secret.",
             ),

@@ -1,3 +1,11 @@
+from serviceloop.core.links import ObjectLink
 from serviceloop.core.navigation import NavItem
 
 ITEMS = [NavItem("Feedback", "feedback:home", audience="staff", order=400)]
+
+# Feedback's pages about a service, linked from the service's own page.
+OBJECT_LINKS = [
+    ObjectLink("catalogue.service", "Feedback", "feedback:service_stream", args=("public_id",), order=10),
+    ObjectLink("catalogue.service", "Posts", "feedback:service_posts", args=("public_id",), order=11),
+    ObjectLink("catalogue.service", "QR code", "feedback:service_qr", args=("public_id",), order=12),
+]

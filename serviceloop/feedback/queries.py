@@ -18,6 +18,7 @@ from serviceloop.feedback.models import (
     Channel,
     Driver,
     Invitation,
+    LinkClick,
     Response,
     SentimentLabel,
     SuppressedInvitation,
@@ -211,3 +212,22 @@ def invitation_for_link(token: str) -> tuple[Invitation, int | None]:
     if invitation.expires_at <= clock.now():
         raise LinkRefused(410, "This survey link has expired.")
     return invitation, claim.score
+
+
+@dataclass(frozen=True)
+class LinkAnswer:
+    """The score the survey page shows for an invitation, and whether a person must confirm it first."""
+
+    score: int | None
+    needs_confirmation: bool
+
+
+def link_answer_shown(invitation: Invitation, response: Response | None) -> LinkAnswer:
+    """The latest click while it is provisional (pending or held), else the recorded answer."""
+    latest = LinkClick.objects.filter(invitation=invitation).order_by("-clicked_at", "-pk").first()
+    if latest is not None and latest.state == LinkClick.State.HELD:
+        return LinkAnswer(score=None, needs_confirmation=True)
+    if latest is not None and latest.state == LinkClick.State.PENDING:
+        return LinkAnswer(score=latest.score, needs_confirmation=False)
+    kind = invitation.survey_version.score_kind
+    return LinkAnswer(score=getattr(response, kind) if response else None, needs_confirmation=False)

@@ -12,7 +12,10 @@ from serviceloop.core.demo import DEMO_PASSWORD
 from serviceloop.demo import demo_is_loaded, load_demo
 
 
-def test_the_whole_demo_loads_and_every_printed_login_signs_in(db: Any, settings: Any) -> None:
+def test_the_whole_demo_loads_and_every_printed_login_signs_in(db: Any, settings: Any, capsys: Any) -> None:
+    from serviceloop.accounts.models import User
+    from serviceloop.demo import print_logins
+
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     assert not demo_is_loaded()
     ctx = load_demo(seed=42)
@@ -21,10 +24,30 @@ def test_the_whole_demo_loads_and_every_printed_login_signs_in(db: Any, settings
     assert len(ctx.objects["organisations"]) >= 10
     assert len(ctx.objects["people"]) >= 100
     logins = demo_logins()
-    roles = {role.split(" ")[0] for role, _ in logins}
-    assert {"administrator", "service_manager", "agent", "customer"} <= roles
+    roles = {role.split(" · ")[0] for role, _ in logins}
+    assert {"Administrator", "Service manager", "Agent", "customer"} <= roles
     for role, email in logins:
         client = Client()
         response = client.post(reverse("accounts:login"), {"username": email, "password": DEMO_PASSWORD})
         assert response.status_code == 302, f"{role} {email} could not sign in"
         assert client.get(reverse("home"), follow=True).status_code == 200
+    # `make run` prints every login of the demo, the customers with their organisation.
+    print_logins()
+    printed = capsys.readouterr().out
+    emails = list(User.objects.filter(is_active=True).values_list("email", flat=True))
+    assert len(emails) >= 18
+    assert not [email for email in emails if email not in printed], printed
+    assert "customer · Acme Logistics" in printed
+
+
+def test_the_start_says_where_mail_goes(smtp_server: Any, settings: Any) -> None:
+    from serviceloop.core.mail import delivery_summary
+    from serviceloop.core.testing import free_port
+
+    assert f"SMTP server at 127.0.0.1:{smtp_server.port}" in delivery_summary()
+    assert "does not answer" not in delivery_summary()
+    settings.EMAIL_PORT = free_port()
+    silent = delivery_summary()
+    assert "does not answer" in silent and "waits in the outbox" in silent
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    assert "printed by the worker" in delivery_summary()

@@ -14,7 +14,7 @@ from serviceloop.catalogue.models import Service
 from serviceloop.cli import main
 from serviceloop.desk.models import Attachment, InboundMail, Message, Ticket
 from serviceloop.desk.tests.factories import make_ticket
-from serviceloop.desk.tests.mail_factories import raw_mail
+from serviceloop.desk.tests.mail_factories import many_parts_mail, raw_mail
 from serviceloop.relationships.models import Person
 
 pytestmark = pytest.mark.django_db
@@ -71,3 +71,22 @@ def test_parse_exits_2_with_a_clear_message_on_input_that_is_not_a_mail(tmp_path
 def test_parse_exits_2_on_a_missing_file(tmp_path: Path, capsys: Any) -> None:
     assert main(["mail", "parse", str(tmp_path / "nope.eml")]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_parse_applies_the_desks_limits_and_says_which_one_a_mail_passes(
+    tmp_path: Path, capsys: Any, settings: Any
+) -> None:
+    settings.SERVICELOOP_MAIL_MAX_PARTS = 20
+    path = tmp_path / "many.eml"
+    path.write_bytes(many_parts_mail(50))
+    assert main(["mail", "parse", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "beyond the desk's limits: too_many_parts" in err and "more than 20 MIME parts" in err
+
+
+def test_parse_prints_the_trusted_authentication_results(tmp_path: Path, capsys: Any) -> None:
+    path = tmp_path / "signed.eml"
+    path.write_bytes(b"Authentication-Results: mx.desk.example; spf=pass; dkim=pass; dmarc=pass\r\n" + raw_mail())
+    assert main(["mail", "parse", str(path)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["authentication"] == {"authserv_id": "mx.desk.example", "dmarc": "pass", "dkim": "pass", "spf": "pass"}

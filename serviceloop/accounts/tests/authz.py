@@ -19,10 +19,20 @@ from serviceloop.core.authz_matrix import (
 # Signed-in people who open the sign-in page go home; the home page sends customers to their portal.
 SIGNED_IN_REDIRECT = expect(anonymous=200, customer_a=to("home"), agent=to("home"))
 SIGNED_OUT = expect(anonymous=to("accounts:login"), customer_a=to("accounts:login"), agent=to("accounts:login"))
-OWN_TOKEN_PAGE = expect(anonymous=SIGN_IN, customer_a=to("accounts:tokens"), customer_b=404, agent=404)
+# One's own token; administrators may revoke anyone's.
+OWN_TOKEN_PAGE = expect(
+    anonymous=SIGN_IN,
+    customer_a=to("accounts:tokens"),
+    customer_b=404,
+    agent=404,
+    manager=404,
+    admin=to("accounts:tokens"),
+)
+OWN_TOKEN_API = expect(anonymous=401, customer_a=200, customer_b=404, agent=404, manager=404, admin=200)
+ADMIN_PAGE = expect(anonymous=SIGN_IN, customer_a=403, agent=403, manager=403, admin=200)
+ADMIN_API = expect(anonymous=401, customer_a=403, agent=403, manager=403, admin=200)
 # Django's admin sends everyone but administrators to its own sign-in page, back to where they were.
 ADMIN_SIGN_IN = Redirect("admin:login", back=True)
-OWN_TOKEN_API = expect(anonymous=401, customer_a=200, customer_b=404, agent=404)
 
 
 def build(world: World) -> None:
@@ -85,14 +95,17 @@ PAGES = [
     Page("accounts:tokens", ANY_USER_PAGE),
     # A new token is shown once on the same page (200).
     Page("accounts:tokens", ANY_USER_PAGE, method="POST", data=lambda w: {"name": "nightly export"}),
+    Page("accounts:tokens_active", ADMIN_PAGE),
     Page("accounts:token_revoke", OWN_TOKEN_PAGE, kwargs=lambda w: {"public_id": w.token_a.public_id}, method="POST"),
 ]
 
 ENDPOINTS = [
     Endpoint("GET", "/api/accounts/me", ANY_USER_API),
     Endpoint("GET", "/api/accounts/tokens", ANY_USER_API),
+    Endpoint("GET", "/api/accounts/tokens/active", ADMIN_API),
+    # The matrix calls the API with a token, and a token may not create tokens (a session may).
     Endpoint(
-        "POST", "/api/accounts/tokens", expect(anonymous=401, customer_a=201, agent=201), body=lambda w: {"name": "ci"}
+        "POST", "/api/accounts/tokens", expect(anonymous=401, customer_a=403, agent=403), body=lambda w: {"name": "ci"}
     ),
     Endpoint(
         "POST",

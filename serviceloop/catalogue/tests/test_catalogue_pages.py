@@ -28,6 +28,15 @@ def test_creating_a_service_with_an_agent_as_manager_shows_the_error_next_to_the
     assert not Service.objects.exists()
 
 
+def test_the_service_manager_list_offers_only_those_who_may_be_accountable(sam: User, alex: User, ada: User) -> None:
+    form = _client(sam).get(reverse("catalogue:service_create")).context["form"]
+    offered = list(form.fields["service_manager"].queryset)
+    assert sam in offered and ada in offered
+    assert alex not in offered  # an agent is not offered, then refused
+    html = _client(sam).get(reverse("catalogue:service_create")).content.decode()
+    assert f"{sam.display_name} (service manager)" in html
+
+
 def test_duplicate_name_on_the_page_is_shown_on_the_name_field(sam: User) -> None:
     make_service(sam, name="VPN")
     response = _client(sam).post(

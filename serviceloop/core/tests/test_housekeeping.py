@@ -50,5 +50,5 @@ def test_housekeeping_forgets_idempotency_keys_past_their_retention(travel: Any,
             scope="s", key=key, fingerprint="", status_code=201, content_type="", body=b"", created_at=travel.now()
         )
         travel.by(hours=25 if key == "old" else 0)
-    assert housekeeping() == {"idempotency_keys": 1, "broker_messages": 0}
+    assert housekeeping() == {"idempotency_keys": 1, "rate_limit_counters": 0, "broker_messages": 0}
     assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+
+from .auth import AuthResults
 
 # Our own outbound mail carries this header; seeing it inbound means a mail loop.
 LOOP_HEADER = "X-Serviceloop-Loop"
@@ -50,3 +52,5 @@ class ParsedMail:
     body_was_html: bool
     attachments: list[ParsedAttachment]
     ticket_references: list[str]
+    # The receiving server's verdict on the sender (the trusted Authentication-Results; see auth.py).
+    authentication: AuthResults = field(default_factory=AuthResults)

@@ -7,10 +7,12 @@ from email.message import Message
 from email.parser import BytesParser
 from typing import Any
 
+from .auth import authentication_results
 from .body import collect, iter_parts, param
 from .charsets import is_permissive
 from .detect import find_ticket_references, judge
 from .headers import POLICY_ERRORS, Headers, prepare
+from .limits import MailLimits, check_limits
 from .model import ParsedMail
 from .trim import trim_reply
 
@@ -63,9 +65,15 @@ def _read(data: bytes) -> Message:
         return BytesParser(policy=email.policy.compat32).parsebytes(data, headersonly=True)
 
 
-def parse_message(raw: bytes) -> ParsedMail:
-    """Parse one raw RFC 5322 mail. Raises MailParseError only for input that is not a mail."""
+def parse_message(raw: bytes, *, limits: MailLimits | None = None, authserv_id: str = "") -> ParsedMail:
+    """Parse one raw RFC 5322 mail. Raises MailParseError for input that is not a mail, and its
+    subclass MailLimitError, before anything is built, for a mail beyond `limits`.
+
+    `authserv_id` names the receiving server whose Authentication-Results is trusted (see auth.py).
+    """
     data = prepare(bytes(raw))
+    if limits is not None:
+        check_limits(data, limits)
     message = _read(data)
     guesses = _charset_guesses(message)
     headers = Headers([(str(name), str(value)) for name, value in message.raw_items()], guesses)
@@ -98,6 +106,7 @@ def parse_message(raw: bytes) -> ParsedMail:
         body_was_html=bool(texts) and all(was_html for _, was_html in texts),
         attachments=found.attachments,
         ticket_references=find_ticket_references(subject),
+        authentication=authentication_results(headers.all("authentication-results"), authserv_id),
     )
 
 
@@ -130,4 +139,22 @@ def parsed_to_json(mail: ParsedMail) -> dict[str, Any]:
             for attachment in mail.attachments
         ],
         "ticket_references": list(mail.ticket_references),
+        "authentication": {
+            "authserv_id": mail.authentication.authserv_id,
+            "dmarc": mail.authentication.dmarc,
+            "dkim": mail.authentication.dkim,
+            "spf": mail.authentication.spf,
+        },
     }
+
+
+# The header block decides whether input is a mail; a longer one than this is read only in the worker.
+_HEAD_CHECK_BYTES = 64 * 1024
+
+
+def check_is_mail(raw: bytes) -> None:
+    """Raise MailParseError when raw is not a mail at all; reads only the start of the header block.
+
+    Cheap enough for a web request (it builds nothing): the full parse happens in the worker.
+    """
+    prepare(bytes(raw[:_HEAD_CHECK_BYTES]))

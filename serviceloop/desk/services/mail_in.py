@@ -1,12 +1,16 @@
-"""Inbound mail: a parsed mail becomes a new ticket, a reply on the right ticket, or a logged refusal.
+"""Inbound mail: a stored raw mail becomes a new ticket, a reply on the right ticket, a mail held
+for review, or a logged refusal.
 
-Threading, in order: In-Reply-To and References against the Message-IDs stored on messages (and
-our own ids, which carry the ticket reference), then the reference in the subject. A ticket is
-only ever joined by a person of its organisation: a reference alone, from anybody else, never
-attaches to another organisation's ticket. Every mail leaves one InboundMail row saying what
-happened and why; auto-replies, bounces and loops are recorded and never answered. The same mail
-delivered twice, even at the same moment, is applied once: the second delivery is logged as a
-duplicate (the unique Message-ID on messages decides the race).
+The way in (webhook, IMAP poll) only stores the raw mail (`mail_store`: an InboundMail row,
+outcome `received`, and the event `mail.received` in the same transaction); the worker parses it
+within the configured limits and applies it (`mail_process`). Threading, in order: In-Reply-To and
+References against the Message-IDs stored on messages (and our own ids, which carry the ticket
+reference), then the reference in the subject. A ticket is only ever joined by a participant of it
+(mail_senders.py); a mail that claims a ticket from anybody else is held for review or becomes a new
+ticket of the sender's own organisation, by SERVICELOOP_MAIL_NONPARTICIPANT. Every mail keeps its
+InboundMail row saying what happened and why; auto-replies, bounces and loops are recorded and never
+answered. The same mail delivered twice, even at the same moment, is applied once: the second
+delivery is logged as a duplicate (the unique Message-ID on messages decides the race).
 """
 
 from __future__ import annotations
@@ -16,21 +20,48 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from serviceloop.accounts.models import Organisation
+from serviceloop.accounts.models import Organisation, User
 from serviceloop.catalogue.models import Service
 from serviceloop.core import clock
-from serviceloop.core.errors import DomainError, InvalidInput
+from serviceloop.core.errors import ConflictError, DomainError, InvalidInput, NotAllowed
+from serviceloop.core.events import event_record
 from serviceloop.core.storage import files_removed_on_rollback
 from serviceloop.desk.mail_out import desk_address, reference_in_our_id
-from serviceloop.desk.mail_parse import ParsedMail, parse_message
+from serviceloop.desk.mail_parse import (
+    MailLimitError,
+    MailLimits,
+    MailParseError,
+    ParsedMail,
+    check_is_mail,
+    parse_message,
+)
 from serviceloop.desk.models import InboundMail, Message, Ticket
 from serviceloop.desk.services.attachments import MAX_PER_MESSAGE, NewAttachment, attachments_validate
+from serviceloop.desk.services.mail_senders import (
+    Participant,
+    authentication_refusal,
+    nonparticipant_policy,
+    participant_of,
+    person_of_organisation,
+)
 from serviceloop.desk.services.tickets import services_consumed_by, ticket_create, ticket_reply
 from serviceloop.relationships.models import Person
 
 Outcome = InboundMail.Outcome
 UNKNOWN_SENDER_POLICIES = ("create", "reject")
 DUPLICATE = "duplicate: this mail is already on the ticket."
+
+
+class MailTooLarge(DomainError):
+    status = 413
+
+    @classmethod
+    def for_size(cls, size: int) -> MailTooLarge:
+        limit = int(settings.SERVICELOOP_MAIL_MAX_BYTES)
+        return cls(
+            "mail_too_large",
+            f"A mail may have at most {limit} bytes ({limit / (1024 * 1024):g} MB); this one has {size}.",
+        )
 
 
 @dataclass(frozen=True)
@@ -45,12 +76,117 @@ class MailResult:
 @dataclass(frozen=True)
 class Thread:
     ticket: Ticket
-    person: Person
+    participant: Participant
     via: str  # "header" | "reference"
 
+    @property
+    def person(self) -> Person | None:
+        return self.participant.person
 
-def _sender_in(organisation_id: int, email: str) -> Person | None:
-    return Person.objects.filter(organisation_id=organisation_id, email__iexact=email).first()
+
+def mail_limits() -> MailLimits:
+    return MailLimits(
+        max_bytes=int(settings.SERVICELOOP_MAIL_MAX_BYTES),
+        max_parts=int(settings.SERVICELOOP_MAIL_MAX_PARTS),
+        max_depth=int(settings.SERVICELOOP_MAIL_MAX_DEPTH),
+        max_headers=int(settings.SERVICELOOP_MAIL_MAX_HEADERS),
+    )
+
+
+def _check_source(source: str) -> None:
+    if source not in InboundMail.Source.values:
+        raise InvalidInput("unknown_source", f"Source must be one of: {', '.join(InboundMail.Source.values)}.")
+
+
+def mail_store(*, raw: bytes, source: str) -> InboundMail:
+    """Keep one raw mail as received; the worker parses and applies it after the commit.
+
+    Refuses, storing nothing, a mail over SERVICELOOP_MAIL_MAX_BYTES (413) and input that is not a
+    mail at all (422); reads nothing but the start of the header block, so a request stays fast.
+    """
+    _check_source(source)
+    raw = bytes(raw)
+    if len(raw) > int(settings.SERVICELOOP_MAIL_MAX_BYTES):
+        raise MailTooLarge.for_size(len(raw))
+    try:
+        check_is_mail(raw)
+    except MailParseError as error:
+        raise InvalidInput("not_a_mail", f"This is not a mail: {error}") from None
+    with transaction.atomic():
+        log = InboundMail.objects.create(source=source, raw=raw, size=len(raw), received_at=clock.now())
+        event_record("mail.received", subject=log, inbound_mail_id=log.pk, source=source)
+    # With eager tasks (tests, a one-process set-up) the worker has run at the commit: show its outcome.
+    log.refresh_from_db(fields=["outcome", "reason", "ticket", "message", "from_email", "subject", "processed_at"])
+    return log
+
+
+def mail_refused(*, source: str, size: int, reason: str) -> InboundMail:
+    """Record a mail refused before it was stored (the IMAP poll: over the size limit, not a mail)."""
+    _check_source(source)
+    now = clock.now()
+    return InboundMail.objects.create(
+        source=source, size=size, outcome=Outcome.REJECTED, reason=reason[:500], received_at=now, processed_at=now
+    )
+
+
+def mail_receive(*, raw: bytes, source: str) -> MailResult:
+    """Store and process one raw mail at once (the CLI, tests); raises MailParseError for input that is not a mail."""
+    check_is_mail(bytes(raw))
+    log = mail_store(raw=raw, source=source)
+    return mail_process(inbound_mail_id=log.pk) or _result(log)
+
+
+def _result(log: InboundMail) -> MailResult:
+    return MailResult(outcome=log.outcome, reason=log.reason, ticket=log.ticket, message=log.message, log=log)
+
+
+def mail_process(*, inbound_mail_id: int) -> MailResult | None:
+    """Parse and apply a received mail (the worker, through `mail.received`); idempotent: a mail
+    already processed is left as it is (None)."""
+    with files_removed_on_rollback(), transaction.atomic():
+        # Lock the row: two deliveries of the event must not apply the mail twice.
+        log = InboundMail.objects.select_for_update().filter(pk=inbound_mail_id).first()
+        if log is None or log.outcome != Outcome.RECEIVED:
+            return None
+        try:
+            mail = _parse(log)
+        except MailLimitError as error:
+            return _finish(log, Outcome.REJECTED, f"{error.code}: {error.message} It was not read.")
+        except MailParseError as error:
+            return _finish(log, Outcome.REJECTED, f"not_a_mail: {error}")
+        _describe(log, mail)
+        return mail_apply(mail, log=log)
+
+
+def _parse(log: InboundMail) -> ParsedMail:
+    return parse_message(bytes(log.raw), limits=mail_limits(), authserv_id=settings.SERVICELOOP_MAIL_AUTHSERV_ID)
+
+
+def _describe(log: InboundMail, mail: ParsedMail) -> None:
+    log.email_message_id = (mail.message_id or "")[:500]
+    log.from_email = mail.from_email[:254]
+    log.subject = mail.subject[:300]
+    log.auth_results = mail.authentication.header[:1000]
+    log.auth_dmarc = mail.authentication.dmarc[:20]
+    log.auth_dkim = mail.authentication.dkim[:20]
+    log.auth_spf = mail.authentication.spf[:20]
+
+
+def _finish(
+    log: InboundMail,
+    outcome: str,
+    reason: str = "",
+    *,
+    ticket: Ticket | None = None,
+    message: Message | None = None,
+) -> MailResult:
+    log.outcome = outcome
+    log.reason = reason[:500]
+    log.ticket = ticket
+    log.message = message
+    log.processed_at = clock.now()
+    log.save()
+    return MailResult(outcome=outcome, reason=reason, ticket=ticket, message=message, log=log)
 
 
 def _candidates(mail: ParsedMail) -> list[tuple[Ticket, str]]:
@@ -77,19 +213,25 @@ def _candidates(mail: ParsedMail) -> list[tuple[Ticket, str]]:
 def _tickets_by_reference(references: list[str]) -> list[Ticket]:
     if not references:
         return []
-    tickets = {t.reference: t for t in Ticket.objects.filter(reference__in=references)}
+    tickets = {t.reference: t for t in Ticket.objects.select_related("requester").filter(reference__in=references)}
     return [tickets[r] for r in dict.fromkeys(references) if r in tickets]
 
 
-def mail_thread(mail: ParsedMail) -> Thread | None:
-    """The ticket a mail threads to and the sender's person there (read-only), or None."""
+def _thread_and_claim(mail: ParsedMail) -> tuple[Thread | None, Ticket | None]:
+    """The ticket the sender takes part in (read-only), and the first ticket the mail claims at all."""
     if not mail.from_email:
-        return None
-    for ticket, via in _candidates(mail):
-        person = _sender_in(ticket.organisation_id, mail.from_email)
-        if person is not None:
-            return Thread(ticket=ticket, person=person, via=via)
-    return None
+        return None, None
+    candidates = _candidates(mail)
+    for ticket, via in candidates:
+        participant = participant_of(ticket, mail.from_email)
+        if participant is not None:
+            return Thread(ticket=ticket, participant=participant, via=via), ticket
+    return None, candidates[0][0] if candidates else None
+
+
+def mail_thread(mail: ParsedMail) -> Thread | None:
+    """The ticket a mail threads to and the sender's place there (read-only), or None."""
+    return _thread_and_claim(mail)[0]
 
 
 def _organisation_for_domain(email: str) -> Organisation | None:
@@ -99,23 +241,31 @@ def _organisation_for_domain(email: str) -> Organisation | None:
     return Organisation.objects.filter(domain__iexact=domain).order_by("pk").first()
 
 
-def _sender_person(mail: ParsedMail) -> tuple[Person | None, str]:
-    """The person a new ticket is for: a known contact, or one created by the unknown-sender policy."""
+@dataclass(frozen=True)
+class Requester:
+    """Who a new mail ticket is for: a known contact, or the organisation an unknown sender would join."""
+
+    person: Person | None
+    organisation_id: int | None
+    refusal: str = ""
+
+
+def _requester_for(mail: ParsedMail) -> Requester:
     people = list(Person.objects.select_related("organisation").filter(email__iexact=mail.from_email).order_by("pk"))
     if people:
         domain = mail.from_email.rpartition("@")[2].lower()
         same_domain = [p for p in people if (p.organisation.domain or "").lower() == domain]
-        return (same_domain or people)[0], ""
+        person = (same_domain or people)[0]
+        return Requester(person=person, organisation_id=person.organisation_id)
     policy = settings.SERVICELOOP_MAIL_UNKNOWN_SENDERS
     if policy != "create":
-        return None, f"unknown_sender: {mail.from_email} is not a known contact, and unknown senders are rejected."
+        reason = f"unknown_sender: {mail.from_email} is not a known contact, and unknown senders are rejected."
+        return Requester(person=None, organisation_id=None, refusal=reason)
     organisation = _organisation_for_domain(mail.from_email)
     if organisation is None:
-        return None, f"unknown_sender: no organisation has the email domain of {mail.from_email}."
-    person = Person.objects.create(
-        organisation=organisation, email=mail.from_email[:254], name=(mail.from_name or "")[:200]
-    )
-    return person, ""
+        reason = f"unknown_sender: no organisation has the email domain of {mail.from_email}."
+        return Requester(person=None, organisation_id=None, refusal=reason)
+    return Requester(person=None, organisation_id=organisation.pk)
 
 
 def _default_service(organisation_id: int) -> Service | None:
@@ -158,58 +308,27 @@ def _body(mail: ParsedMail, notes: list[str]) -> str:
     return body[:100_000]
 
 
-def _log(
-    mail: ParsedMail,
-    *,
-    source: str,
-    size: int,
-    outcome: str,
-    reason: str = "",
-    ticket: Ticket | None = None,
-    message: Message | None = None,
-) -> MailResult:
-    log = InboundMail.objects.create(
-        source=source,
-        email_message_id=(mail.message_id or "")[:500],
-        from_email=mail.from_email[:254],
-        subject=mail.subject[:300],
-        size=size,
-        outcome=outcome,
-        reason=reason[:500],
-        ticket=ticket,
-        message=message,
-        received_at=clock.now(),
-    )
-    return MailResult(outcome=outcome, reason=reason, ticket=ticket, message=message, log=log)
+def mail_apply(mail: ParsedMail, *, log: InboundMail, released_by: User | None = None) -> MailResult:
+    """Apply one parsed mail in one transaction: the ticket or reply and its log row commit together.
 
-
-def mail_receive(*, raw: bytes, source: str) -> MailResult:
-    """Parse and apply one raw mail; raises MailParseError for input that is not a mail."""
-    return mail_apply(parse_message(raw), source=source, size=len(raw))
-
-
-def mail_apply(mail: ParsedMail, *, source: str, size: int = 0) -> MailResult:
-    """Apply one parsed mail in one transaction: the ticket or reply and its log row commit together."""
-    if source not in InboundMail.Source.values:
-        raise InvalidInput("unknown_source", f"Source must be one of: {', '.join(InboundMail.Source.values)}.")
+    `released_by`: an agent released the held mail, so the checks that held it are not made again.
+    """
     # The log row is written after the ticket or reply: if it fails, their attachments go with them.
     with files_removed_on_rollback(), transaction.atomic():
         try:
             # A savepoint: a clash below rolls back only our half, and the files that half wrote.
             with files_removed_on_rollback(), transaction.atomic():
-                return _apply(mail, source=source, size=size)
+                return _apply(mail, log=log, released_by=released_by)
         except IntegrityError:
             # A concurrent delivery of the same mail (the provider retried, two pollers) committed
             # its message first: the Message-ID is unique, so ours was refused. Log this delivery as
             # the duplicate it is; the re-read sees the winner, which committed before we were refused.
             seen = _message_with_id(mail.message_id)
             if seen is not None:
-                return _log(
-                    mail, source=source, size=size, outcome=Outcome.IGNORED, reason=DUPLICATE, ticket=seen.ticket
-                )
+                return _finish(log, Outcome.IGNORED, DUPLICATE, ticket=seen.ticket)
         # Another mail created a row ours needed at the same moment (the person of an unknown
         # sender): it is committed now, so applying again finds it.
-        return _apply(mail, source=source, size=size)
+        return _apply(mail, log=log, released_by=released_by)
 
 
 def _message_with_id(message_id: str | None) -> Message | None:
@@ -218,53 +337,101 @@ def _message_with_id(message_id: str | None) -> Message | None:
     return Message.objects.select_related("ticket").filter(email_message_id=message_id).first()
 
 
-def _apply(mail: ParsedMail, *, source: str, size: int) -> MailResult:
-    def log(outcome: str, reason: str = "", **rows: object) -> MailResult:
-        return _log(mail, source=source, size=size, outcome=outcome, reason=reason, **rows)  # type: ignore[arg-type]
-
+def _machine_or_duplicate(mail: ParsedMail, log: InboundMail) -> MailResult | None:
+    """The outcome of a mail no person should hear of (a machine's, a loop, a duplicate), else None."""
     if mail.is_auto_reply or mail.is_bounce:
         kind = "bounce" if mail.is_bounce else "auto_reply"
-        return log(Outcome.IGNORED, f"{kind}: {mail.auto_reason or 'sent by a machine'}")
+        return _finish(log, Outcome.IGNORED, f"{kind}: {mail.auto_reason or 'sent by a machine'}")
     if not mail.from_email:
-        return log(Outcome.REJECTED, "no_sender: the mail names no sender.")
+        return _finish(log, Outcome.REJECTED, "no_sender: the mail names no sender.")
     if mail.from_email.lower() == desk_address().lower():
-        return log(Outcome.IGNORED, "loop: the mail comes from the desk's own address.")
+        return _finish(log, Outcome.IGNORED, "loop: the mail comes from the desk's own address.")
     seen = _message_with_id(mail.message_id)
     if seen is not None:
-        return log(Outcome.IGNORED, DUPLICATE, ticket=seen.ticket)
+        return _finish(log, Outcome.IGNORED, DUPLICATE, ticket=seen.ticket)
+    return None
 
+
+def _apply(mail: ParsedMail, *, log: InboundMail, released_by: User | None) -> MailResult:
+    done = _machine_or_duplicate(mail, log)
+    if done is not None:
+        return done
+    thread, claimed = _thread_and_claim(mail)
+    if released_by is not None and thread is None and claimed is not None:
+        thread = _released_thread(claimed, mail, released_by)
+    if thread is None and claimed is not None and nonparticipant_policy() == "hold":
+        return _finish(
+            log,
+            Outcome.HELD,
+            f"not_a_participant: {mail.from_email} takes no part in {claimed.reference}; held for review.",
+            ticket=claimed,
+        )
+    if thread is not None and released_by is None:
+        refusal = authentication_refusal(mail, organisation_id=thread.ticket.organisation_id)
+        if refusal:
+            return _finish(log, Outcome.HELD, refusal, ticket=thread.ticket)
+    if thread is not None and thread.ticket.status != Ticket.Status.CLOSED:
+        return _reply(mail, log=log, thread=thread, released_by=released_by)
+    return _new_ticket(mail, log=log, follow_up=thread.ticket.reference if thread else "", released_by=released_by)
+
+
+def _released_thread(ticket: Ticket, mail: ParsedMail, by: User) -> Thread:
+    """A held mail an agent released to its ticket: by the sender's person there, else as the agent's note."""
+    person = person_of_organisation(ticket.organisation_id, mail.from_email)
+    if person is not None:
+        return Thread(ticket=ticket, participant=Participant(person=person), via="release")
+    return Thread(ticket=ticket, participant=Participant(user=by), via="release")
+
+
+def _reply(mail: ParsedMail, *, log: InboundMail, thread: Thread, released_by: User | None) -> MailResult:
     attachments, notes = _attachments(mail)
     body = _body(mail, notes)
-    thread = mail_thread(mail)
-    follow_up = ""
-    if thread is not None and thread.ticket.status != Ticket.Status.CLOSED:
-        try:
-            message = ticket_reply(
-                ticket=thread.ticket,
-                body=body,
-                by_person=thread.person,
-                channel=Ticket.Channel.EMAIL,
-                attachments=attachments,
-                email_message_id=mail.message_id,
-                in_reply_to=mail.in_reply_to[0] if mail.in_reply_to else None,
-            )
-        except DomainError as error:
-            # The same mail delivered at once twice: the reply waited for the ticket's lock, and by
-            # then the other delivery had committed this Message-ID. That is a duplicate, not a refusal.
-            seen = _message_with_id(mail.message_id)
-            if seen is not None:
-                return log(Outcome.IGNORED, DUPLICATE, ticket=seen.ticket)
-            return log(Outcome.REJECTED, f"{error.code}: {error.message}", ticket=thread.ticket)
-        return log(Outcome.REPLIED, f"threaded by {thread.via}", ticket=thread.ticket, message=message)
-    if thread is not None:
-        follow_up = thread.ticket.reference
+    note = released_by is not None and thread.participant.user == released_by
+    if note:
+        # The sender is nobody on this ticket: the agent who released it keeps it as an internal note.
+        body = f"(Mail from {mail.from_email}, held for review and released.)\n\n{body}"[:100_000]
+    try:
+        message = ticket_reply(
+            ticket=thread.ticket,
+            body=body,
+            by_person=thread.participant.person,
+            by_user=thread.participant.user,
+            channel=Ticket.Channel.EMAIL,
+            internal=note,
+            attachments=attachments,
+            email_message_id=mail.message_id,
+            in_reply_to=mail.in_reply_to[0] if mail.in_reply_to else None,
+        )
+    except DomainError as error:
+        # The same mail delivered at once twice: the reply waited for the ticket's lock, and by
+        # then the other delivery had committed this Message-ID. That is a duplicate, not a refusal.
+        seen = _message_with_id(mail.message_id)
+        if seen is not None:
+            return _finish(log, Outcome.IGNORED, DUPLICATE, ticket=seen.ticket)
+        return _finish(log, Outcome.REJECTED, f"{error.code}: {error.message}", ticket=thread.ticket)
+    reason = f"threaded by {thread.via}" if released_by is None else f"released by {released_by.email}"
+    return _finish(log, Outcome.REPLIED, reason, ticket=thread.ticket, message=message)
 
-    person, refusal = _sender_person(mail)
-    if person is None:
-        return log(Outcome.REJECTED, refusal)
-    service = _default_service(person.organisation_id)
+
+def _new_ticket(mail: ParsedMail, *, log: InboundMail, follow_up: str, released_by: User | None) -> MailResult:
+    requester = _requester_for(mail)
+    if requester.organisation_id is None:
+        return _finish(log, Outcome.REJECTED, requester.refusal)
+    if released_by is None:
+        refusal = authentication_refusal(mail, organisation_id=requester.organisation_id)
+        if refusal:
+            return _finish(log, Outcome.HELD, refusal)
+    service = _default_service(requester.organisation_id)
     if service is None:
-        return log(Outcome.REJECTED, f"no_service: {person.organisation} consumes no live service to open a ticket on.")
+        organisation = Organisation.objects.get(pk=requester.organisation_id)
+        return _finish(
+            log, Outcome.REJECTED, f"no_service: {organisation} consumes no live service to open a ticket on."
+        )
+    person = requester.person or Person.objects.create(
+        organisation_id=requester.organisation_id, email=mail.from_email[:254], name=(mail.from_name or "")[:200]
+    )
+    attachments, notes = _attachments(mail)
+    body = _body(mail, notes)
     if follow_up:
         body = f"(Follow-up of the closed ticket {follow_up}.)\n\n{body}"[:100_000]
     try:
@@ -280,10 +447,50 @@ def _apply(mail: ParsedMail, *, source: str, size: int) -> MailResult:
             email_message_id=mail.message_id,
         )
     except DomainError as error:
-        return log(Outcome.REJECTED, f"{error.code}: {error.message}")
+        return _finish(log, Outcome.REJECTED, f"{error.code}: {error.message}")
     opening = ticket.messages.order_by("pk").first()
     reason = f"follow-up of closed {follow_up}" if follow_up else "new ticket"
-    return log(Outcome.CREATED, reason, ticket=ticket, message=opening)
+    if released_by is not None:
+        reason += f", released by {released_by.email}"
+    return _finish(log, Outcome.CREATED, reason, ticket=ticket, message=opening)
+
+
+def _held(inbound: InboundMail, by: User) -> InboundMail:
+    if not getattr(by, "is_staff_member", False):
+        raise NotAllowed("staff_only", "Only staff may review held mail.")
+    log = InboundMail.objects.select_for_update().get(pk=inbound.pk)
+    if log.outcome != Outcome.HELD:
+        raise ConflictError(
+            "mail_not_held", f"Only a mail held for review can be released or discarded; this one is {log.outcome}."
+        )
+    return log
+
+
+def mail_release(*, inbound: InboundMail, by: User) -> MailResult:
+    """An agent releases a held mail: it goes on the ticket it claimed (or opens its ticket) as if trusted."""
+    with files_removed_on_rollback(), transaction.atomic():
+        log = _held(inbound, by)
+        held_for = log.reason
+        mail = _parse(log)
+        result = mail_apply(mail, log=log, released_by=by)
+        InboundMail.objects.filter(pk=log.pk).update(reviewed_by=by, reviewed_at=clock.now())
+        event_record("mail.released", subject=log, by=by, outcome=result.outcome, held_for=held_for[:200])
+    log.refresh_from_db()
+    return _result(log)
+
+
+def mail_discard(*, inbound: InboundMail, by: User) -> InboundMail:
+    """An agent discards a held mail: nothing is applied, the row says who and why it was held."""
+    with transaction.atomic():
+        log = _held(inbound, by)
+        now = clock.now()
+        log.reason = f"discarded by {by.email}; it was held: {log.reason}"[:500]
+        log.outcome = Outcome.DISCARDED
+        log.reviewed_by = by
+        log.reviewed_at = now
+        log.save()
+        event_record("mail.discarded", subject=log, by=by)
+    return log
 
 
 def mail_preview(mail: ParsedMail) -> dict[str, object]:

@@ -28,7 +28,7 @@ from serviceloop.core.authz_matrix import (
     staff_post,
     to,
 )
-from serviceloop.desk.models import Team, Ticket
+from serviceloop.desk.models import InboundMail, Team, Ticket
 from serviceloop.desk.services import NewAttachment, ticket_create, ticket_resolve
 from serviceloop.relationships.models import Person, Relationship, RelationshipRole
 
@@ -77,6 +77,19 @@ def build(world: World) -> None:
         attachments=[NewAttachment(filename="error.txt", content=b"Mailbox quota exceeded")],
     )
     world.attachment_a = world.ticket_a.attachments.get()
+    # A mail held for review: a stranger wrote into Otto's ticket.
+    world.held_mail = InboundMail.objects.create(
+        source=InboundMail.Source.WEBHOOK,
+        raw=(
+            f"From: stranger@acme.example\r\nTo: desk@serviceloop.localhost\r\nSubject: Re: [{world.ticket_a.reference}] "
+            "Mailbox full\r\nMessage-ID: <authz-held@acme.example>\r\n\r\nLet me in.\r\n"
+        ).encode(),
+        from_email="stranger@acme.example",
+        outcome=InboundMail.Outcome.HELD,
+        reason="not_a_participant: held for review.",
+        ticket=world.ticket_a,
+        received_at=clock.now(),
+    )
     resolved = ticket_create(
         requester=world.person_a2,
         service=world.service,
@@ -198,7 +211,7 @@ ENDPOINTS = [
 
 
 def _inbound_mail(w: World) -> bytes:
-    # Otto answers on his ticket by email: a reply (200) for staff tokens; customers get 403.
+    # Otto answers on his ticket by email: stored (202) for staff tokens; customers get 403.
     return (
         f"From: otto@acme.example\r\nTo: desk@serviceloop.localhost\r\nSubject: Re: [{w.ticket_a.reference}] "
         "Mailbox full\r\nMessage-ID: <authz-reply@acme.example>\r\n\r\nStill full.\r\n"
@@ -209,8 +222,21 @@ ENDPOINTS.append(
     Endpoint(
         "POST",
         "/api/desk/mail/inbound",
-        expect(anonymous=401, customer_a=403, agent=200),
+        expect(anonymous=401, customer_a=403, agent=202),
         body=_inbound_mail,
         content_type="message/rfc822",
     )
 )
+
+
+def _held(w: World) -> dict[str, str]:
+    return {"public_id": w.held_mail.public_id}
+
+
+STAFF_ON_MAIL_API = expect(anonymous=401, customer_a=403, agent=200)
+ENDPOINTS += [
+    Endpoint("GET", "/api/desk/mail/inbound", STAFF_ON_MAIL_API),
+    Endpoint("GET", "/api/desk/mail/inbound/{public_id}", STAFF_ON_MAIL_API, params=_held),
+    Endpoint("POST", "/api/desk/mail/inbound/{public_id}/release", STAFF_ON_MAIL_API, params=_held),
+    Endpoint("POST", "/api/desk/mail/inbound/{public_id}/discard", STAFF_ON_MAIL_API, params=_held),
+]

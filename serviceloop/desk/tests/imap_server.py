@@ -1,6 +1,6 @@
 """A tiny IMAP4rev1 server over TLS on loopback, for the transport test (no IMAP server is installed).
 
-Serves one user and one folder: CAPABILITY, LOGIN, SELECT, SEARCH UNSEEN, FETCH (RFC822 | BODY[] |
+Serves one user and one folder: CAPABILITY, LOGIN, SELECT, SEARCH UNSEEN, FETCH (RFC822 | RFC822.SIZE | BODY[] |
 BODY.PEEK[]), STORE +FLAGS (\\Seen), NOOP, LOGOUT. Like a real server, a non-peek fetch sets \\Seen.
 The certificate in tls/ is self-signed for 127.0.0.1 and localhost, for tests only (openssl made it;
 the `cryptography` package is not installed to make one at test time).
@@ -96,6 +96,10 @@ class ImapServer:
                     number_text, _, what = args.partition(" ")
                     number = int(number_text)
                     data = box.messages[number - 1]
+                    if "RFC822.SIZE" in what.upper():
+                        send(f"* {number} FETCH (RFC822.SIZE {len(data)})".encode())
+                        send(f"{tag} OK fetched".encode())
+                        continue
                     item = "BODY[]" if "BODY" in what.upper() else "RFC822"
                     send(f"* {number} FETCH ({item} {{{len(data)}}}".encode())
                     conn.sendall(data)

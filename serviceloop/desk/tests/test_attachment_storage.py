@@ -174,11 +174,12 @@ def test_a_mail_whose_log_row_fails_after_the_reply_leaves_no_file(
     def refuse(*args: object, **kwargs: object) -> None:
         raise DatabaseError("the database went away")
 
-    monkeypatch.setattr(mail_in_module, "_log", refuse)
+    monkeypatch.setattr(mail_in_module, "_finish", refuse)
     raw = raw_mail(subject=f"Re: [{ticket.reference}]", attachments=[("scan.pdf", "application/pdf", PDF)])
     with pytest.raises(DatabaseError):
         mail_receive(raw=raw, source="webhook")
-    assert not InboundMail.objects.exists() and not Attachment.objects.exists()
+    # The stored mail stays `received` (its event is retried); nothing of the reply remains.
+    assert InboundMail.objects.get().outcome == "received" and not Attachment.objects.exists()
     assert filesystem_media.names() == []
 
 

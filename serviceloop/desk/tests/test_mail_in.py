@@ -78,9 +78,21 @@ def test_a_reply_threads_by_the_reference_in_the_subject(carol_person: Person) -
     assert (result.outcome, result.ticket, result.reason) == ("replied", ticket, "threaded by reference")
 
 
-def test_a_reference_from_another_organisation_never_attaches_to_the_ticket(
+def test_a_reference_from_another_organisation_is_held_and_never_attaches_to_the_ticket(
     carol_person: Person, bob_person: Person, org_b: Any, offering: Any
 ) -> None:
+    ticket = make_ticket(carol_person, Service.objects.get())
+    make_relationship(org_b, offering)
+    result = receive(raw_mail(sender="bob@borealis.example", subject=f"Re: [{ticket.reference}] give me this"))
+    assert (result.outcome, result.ticket) == ("held", ticket)
+    assert result.reason.startswith("not_a_participant:")
+    assert ticket.messages.count() == 1
+
+
+def test_a_reference_from_another_organisation_opens_the_senders_own_ticket_when_the_policy_says_new(
+    carol_person: Person, bob_person: Person, org_b: Any, offering: Any, settings: Any
+) -> None:
+    settings.SERVICELOOP_MAIL_NONPARTICIPANT = "new"
     ticket = make_ticket(carol_person, Service.objects.get())
     make_relationship(org_b, offering)
     result = receive(raw_mail(sender="bob@borealis.example", subject=f"Re: [{ticket.reference}] give me this"))

@@ -29,14 +29,16 @@ def test_a_new_ticket_is_acknowledged_with_its_reference_and_a_thread_root(
         ticket = make_ticket(carol_person, service, by=carol, channel="portal", subject="VPN drops")
     [mail] = smtp_server.wait_for(1)
     assert mail["To"] == "carol@acme.example"
-    assert mail["Subject"] == f"[{ticket.reference}] VPN drops"
+    assert mail["Subject"] == f"[{ticket.reference}] We have received your request"
     assert mail["Reply-To"] == "desk@serviceloop.localhost"
     assert mail["Auto-Submitted"] == "auto-generated"
     opening = ticket.messages.get()
     assert mail["Message-ID"] == f"<{opening.email_message_id}>"
     assert opening.email_message_id.startswith(f"{ticket.reference}.{opening.public_id}@")
     assert mail["References"] == f"<{ticket.reference}@serviceloop.localhost>"
-    assert "It shows error E42" in mail.get_body(("plain",)).get_content()
+    # The acknowledgement quotes nothing the sender wrote: not the body, not the subject.
+    assert "It shows error E42" not in mail.get_body(("plain",)).get_content()
+    assert "VPN drops" not in mail.as_string()
     assert ticket.reference in mail.get_body(("html",)).get_content()
 
 

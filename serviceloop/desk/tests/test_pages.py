@@ -206,3 +206,42 @@ def test_customers_cannot_open_staff_pages(carol: Any, carol_person: Any, servic
     client = client_for(carol)
     assert client.get(reverse("desk:queue")).status_code == 403
     assert client.get(reverse("desk:ticket", args=[ticket.public_id])).status_code == 403
+
+
+def test_clocks_are_labelled_and_breaches_said_in_words(
+    alex: Any, carol_person: Any, service: Any, travel: Any
+) -> None:
+    """Two unlabelled '−7 d 17 h' clocks were shown; each clock now says what it is and what happened."""
+    import re
+
+    from serviceloop.desk.tests.factories import make_target
+
+    make_target(service, first_response_minutes=60, resolution_minutes=120)
+    ticket = make_ticket(carol_person, service, subject="Printer on fire")
+    client = client_for(alex)
+    page = client.get(reverse("desk:ticket", args=[ticket.public_id])).content.decode()
+    assert "First response" in page and "Resolution" in page
+    assert "of business time left" in page
+    travel.by(days=10)
+    page = client.get(reverse("desk:ticket", args=[ticket.public_id])).content.decode()
+    assert "of business time ago" in page and "breached" in page
+    assert "Time paused while waiting on the customer" in page
+    clocks_table = page.split("Time left (business hours)")[1].split("</table>")[0]
+    assert not re.search(r">\s*-\d", clocks_table)  # no bare negative durations
+    queue = client.get(reverse("desk:queue")).content.decode()
+    assert "Resolution due" in queue
+    assert "breached 9 d" in queue or "breached 10 d" in queue
+    assert 'title="Resolution due ' in queue
+
+
+def test_the_ticket_page_links_to_everything_it_names(alex: Any, carol_person: Any, service: Any) -> None:
+    ticket = make_ticket(carol_person, service)
+    page = client_for(alex).get(reverse("desk:ticket", args=[ticket.public_id])).content.decode()
+    for href in (
+        reverse("desk:queue"),
+        reverse("relationships:organisation_detail", args=[ticket.organisation.public_id]),
+        reverse("relationships:person_detail", args=[ticket.requester.public_id]),
+        reverse("catalogue:service_detail", args=[ticket.service.public_id]),
+    ):
+        assert f'href="{href}"' in page, href
+        assert client_for(alex).get(href).status_code == 200, href

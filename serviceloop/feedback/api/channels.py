@@ -8,11 +8,13 @@ from datetime import datetime
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
+from ninja.decorators import decorate_view
 from ninja.pagination import paginate
 from pydantic import ValidationError
 
 from serviceloop.core.errors import InvalidInput
 from serviceloop.core.pagination import LimitOffset
+from serviceloop.core.ratelimit import by_caller, by_ip, rate_limit
 from serviceloop.core.schemas import ErrorOut
 from serviceloop.core.visibility import require_staff
 from serviceloop.feedback.channel_queries import posts_of, service_for
@@ -108,10 +110,14 @@ def _ingested(response: Response, created: bool) -> dict[str, object]:
 
 @router.post(
     "/ingest",
-    response={200: IngestedOut, 201: IngestedOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},
+    response={200: IngestedOut, 201: IngestedOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut, 429: ErrorOut},
     summary="Ingest one response from another system (idempotent by source and external_id)",
-    description="Answers 201 when stored, 200 with the stored response when (source, external_id) was sent before.",
+    description=(
+        "Answers 201 when stored, 200 with the stored response when (source, external_id) was sent before. "
+        "At most SERVICELOOP_RATE_INGEST_TOKEN requests a token (this and /ingest/batch together); then 429."
+    ),
 )
+@decorate_view(rate_limit(("ingest_token", by_caller)))
 def ingest(request: HttpRequest, body: IngestItem) -> Status:
     require_staff(request.user)
     response, created = ingest_one(item=body, by=request.user)  # type: ignore[arg-type]
@@ -120,18 +126,27 @@ def ingest(request: HttpRequest, body: IngestItem) -> Status:
 
 @router.post(
     "/ingest/batch",
-    response={200: IngestReportOut, 401: ErrorOut, 403: ErrorOut, 413: ErrorOut, 415: ErrorOut, 422: ErrorOut},
+    response={
+        200: IngestReportOut,
+        401: ErrorOut,
+        403: ErrorOut,
+        413: ErrorOut,
+        415: ErrorOut,
+        422: ErrorOut,
+        429: ErrorOut,
+    },
     summary=f"Ingest up to {MAX_BATCH_LINES:,} responses as NDJSON",
     description=(
         "One JSON object a line, each like the body of POST /ingest. Every line is validated first; the "
         "valid new lines are stored in one transaction, repeats of stored (source, external_id) pairs count "
         "as duplicates, and every rejected line is reported with its number and reason. Sending the same "
-        "batch again changes nothing."
+        "batch again changes nothing. A batch counts as one request against SERVICELOOP_RATE_INGEST_TOKEN."
     ),
     openapi_extra={
         "requestBody": {"required": True, "content": {NDJSON: {"schema": {"type": "string", "format": "binary"}}}}
     },
 )
+@decorate_view(rate_limit(("ingest_token", by_caller)))
 def ingest_batch_route(request: HttpRequest) -> Status:
     require_staff(request.user)
     content_type = request.content_type or ""
@@ -172,15 +187,17 @@ def post_create(request: HttpRequest, body: PostItem) -> Status:
 @router.post(
     "/posts/webhook",
     auth=None,
-    response={200: PostReportOut, 401: ErrorOut, 413: ErrorOut, 422: ErrorOut},
+    response={200: PostReportOut, 401: ErrorOut, 413: ErrorOut, 422: ErrorOut, 429: ErrorOut},
     summary="Posts pushed by a social or chat system, signed with a shared secret",
     description=(
         'The body is one post object or {"posts": [...]}. Sign the raw body: header '
         "`X-Serviceloop-Signature: sha256=<hex HMAC-SHA256 of the body>`, with the secret of the source "
-        "named in `X-Serviceloop-Source` (Post sources page) or SERVICELOOP_POST_WEBHOOK_SECRET."
+        "named in `X-Serviceloop-Source` (Post sources page) or SERVICELOOP_POST_WEBHOOK_SECRET. At most "
+        "SERVICELOOP_RATE_POST_WEBHOOK_IP requests from one address, signed or not; then 429."
     ),
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}},
 )
+@decorate_view(rate_limit(("post_webhook_ip", by_ip)))
 def posts_webhook(request: HttpRequest) -> Status:
     try:
         body = request.body

@@ -288,7 +288,7 @@ def invitation_trigger(request: HttpRequest, body: InvitationIn) -> Status:
         by=request.user,  # type: ignore[arg-type]
     )
     if outcome.invitation is None:
-        assert outcome.suppressed is not None
+        assert outcome.suppressed is not None  # nosec B101  # narrows for mypy; no invitation means suppressed
         return Status(200, SuppressedOut(suppressed=outcome.suppressed.reason, detail=outcome.suppressed.detail))
     invitation = outcome.invitation
     return Status(

@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from django.db import transaction
+from django.conf import settings
+from django.db import IntegrityError, transaction
 
 from serviceloop.accounts.models import User
 from serviceloop.catalogue.models import Offering, Service
-from serviceloop.core.clock import now
-from serviceloop.core.errors import InvalidInput, NotAllowed
+from serviceloop.core import clock
+from serviceloop.core.errors import ConflictError, InvalidInput, NotAllowed
 from serviceloop.core.events import event_record
-from serviceloop.feedback.models import SCORE_RANGES, Channel, QuestionKind, Response, WidgetSite
+from serviceloop.feedback.models import (
+    SCORE_RANGES,
+    Channel,
+    QrAnswerMark,
+    QuestionKind,
+    Response,
+    WidgetSite,
+    WidgetTicketUse,
+)
 from serviceloop.feedback.services.sentiment_labels import prepare_text, score_many
 
 MAX_COMMENT = 2_000
+# A DNS name (letters, digits, hyphens, dots), an IPv4 address, or an IPv6 address (urlsplit drops its brackets).
+_HOST = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*|[0-9a-f:.]+")
 # The scales the widget and the QR page ask on.
 PUBLIC_KINDS = (QuestionKind.HAPPINESS, QuestionKind.CSAT)
 
@@ -35,6 +48,9 @@ def normalise_origin(value: str) -> str:
             field="allowed_origins",
         )
     host = parts.hostname.lower()
+    if not _HOST.fullmatch(host):
+        # The origin goes into the frame's Content-Security-Policy: a `;` or a space would add directives.
+        raise InvalidInput("invalid_origin", f"“{value}” has a host name that is not valid.", field="allowed_origins")
     if ":" in host:
         host = f"[{host}]"
     return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
@@ -111,7 +127,7 @@ def _public_response(
         offering=offering,
         channel=channel,
         source=source,
-        responded_at=now(),
+        responded_at=clock.now(),
         comment=comment,
         **{kind: score},
     )
@@ -126,27 +142,68 @@ def _public_response(
     return response
 
 
-def widget_response_record(*, site: WidgetSite, score: int, comment: str = "") -> Response:
-    """An answer given in the widget on one of the site's pages (the origin is checked at the edge)."""
+def widget_response_record(*, site: WidgetSite, score: int, comment: str = "", ticket_nonce: str) -> Response:
+    """An answer given in the widget on one of the site's pages (ticket and origin are checked at the edge).
+
+    The ticket is used up in the same transaction as the answer: a replay stores nothing (409), and
+    an answer refused for its content leaves the ticket usable for the corrected one.
+    """
     if not site.is_active:
         raise NotAllowed("site_inactive", "This feedback widget is switched off.")
-    return _public_response(
-        service=site.service,
-        offering=site.offering,
-        channel=Channel.WIDGET,
-        source=site.key,
-        kind=site.question,
-        score=score,
-        comment=comment,
-    )
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                WidgetTicketUse.objects.create(site=site, nonce=ticket_nonce, created_at=clock.now())
+        except IntegrityError as error:
+            raise ConflictError(
+                "ticket_used", "This form was already sent; reload the page to answer again."
+            ) from error
+        return _public_response(
+            service=site.service,
+            offering=site.offering,
+            channel=Channel.WIDGET,
+            source=site.key,
+            kind=site.question,
+            score=score,
+            comment=comment,
+        )
+
+
+def qr_repeat_window() -> timedelta:
+    return timedelta(seconds=float(settings.SERVICELOOP_QR_REPEAT_SECONDS))
+
+
+def _qr_mark(client: str, at: datetime) -> bool:
+    """Mark that `client` answers now; False when it already answered within the window.
+
+    An UPDATE that only matches an old mark, else an INSERT under a unique constraint: two answers of
+    one client at once cannot both pass (the second waits for the first's row, or meets its key).
+    """
+    if QrAnswerMark.objects.filter(client=client, answered_at__lte=at - qr_repeat_window()).update(
+        answered_at=at, updated_at=at
+    ):
+        return True
+    try:
+        with transaction.atomic():
+            QrAnswerMark.objects.create(client=client, answered_at=at, created_at=at)
+    except IntegrityError:
+        return False
+    return True
 
 
 def qr_response_record(
-    *, service: Service, offering: Offering | None, kind: str, score: int, comment: str = ""
+    *, service: Service, offering: Offering | None, kind: str, score: int, comment: str = "", client: str
 ) -> Response:
-    """An answer on the public "How was it?" page, from someone we do not know (a QR code scan)."""
+    """An answer on the public "How was it?" page, from someone we do not know (a QR code scan).
+
+    One answer per client (`channel_guards.qr_client_key`) and page within SERVICELOOP_QR_REPEAT_SECONDS,
+    held on the server: a client that drops its cookies is still the same client.
+    """
     if kind not in PUBLIC_KINDS:
         raise InvalidInput("invalid_scale", "The page asks happiness (0–10) or satisfaction (1–5).", field="kind")
-    return _public_response(
-        service=service, offering=offering, channel=Channel.QR, source="qr", kind=kind, score=score, comment=comment
-    )
+    with transaction.atomic():
+        if not _qr_mark(client, clock.now()):
+            raise ConflictError("qr_repeat", "We already have your answer from this device; thank you.")
+        return _public_response(
+            service=service, offering=offering, channel=Channel.QR, source="qr", kind=kind, score=score, comment=comment
+        )

@@ -179,10 +179,10 @@ def _existing_keys(keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
         by_source.setdefault(source, []).append(external_id)
     table = connection.ops.quote_name(Response._meta.db_table)
     if connection.vendor == "postgresql":
-        sql = f"SELECT external_id FROM {table} WHERE source = %s AND external_id IS NOT NULL AND external_id = ANY(%s)"  # noqa: S608 - our quoted table name; values are parameters
+        sql = f"SELECT external_id FROM {table} WHERE source = %s AND external_id IS NOT NULL AND external_id = ANY(%s)"  # noqa: S608  # nosec B608  # our quoted table name; values are parameters
     elif connection.vendor == "sqlite":
         sql = (
-            f"SELECT external_id FROM {table} WHERE source = %s AND external_id IS NOT NULL "  # noqa: S608
+            f"SELECT external_id FROM {table} WHERE source = %s AND external_id IS NOT NULL "  # noqa: S608  # nosec B608  # our quoted table name; values are parameters
             "AND external_id IN (SELECT value FROM json_each(%s))"
         )
     else:  # pragma: no cover - the supported databases are above

@@ -174,12 +174,13 @@ def response_record(
     return row
 
 
-def response_answer_link(*, invitation: Invitation, score: int) -> Response:
-    """A click on a score in the email: record it, or change the earlier answer (same response row)."""
+def response_answer_link(*, invitation: Invitation, score: int, at: datetime | None = None) -> Response:
+    """A score from the email (a counted click, or one confirmed on the page): record it, or change the
+    earlier answer (same response row). `at` is when the person gave it (the click), default now."""
     version = invitation.survey_version
     kind = version.score_kind
     _check_score(kind, score)
-    now = clock.now()
+    now = at or clock.now()
     with transaction.atomic():
         # Lock the invitation: two clicks at once must make one response, not two.
         invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)

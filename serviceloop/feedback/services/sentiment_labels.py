@@ -79,7 +79,7 @@ def sentiment_correct(
             subject = Response.objects.select_for_update().get(pk=response.pk)
             text = subject.comment
         else:
-            assert post is not None
+            assert post is not None  # nosec B101  # narrows for mypy; exactly one of response and post (checked above)
             subject = Post.objects.select_for_update().get(pk=post.pk)
             text = subject.text
         if subject.sentiment_score is None or not subject.sentiment_label:

@@ -99,12 +99,20 @@ PAGES = [
         method="POST",
         data=lambda w: {"comment": "Quick and friendly."},
     ),
+    Page(
+        "feedback:survey_confirm",
+        PUBLIC_PAGE,
+        kwargs=_token,
+        method="POST",
+        data=lambda w: {"score": "8"},
+    ),
     Page("feedback:survey_opt_out", PUBLIC_PAGE, kwargs=_token),
     Page("feedback:survey_opt_out", PUBLIC_PAGE, kwargs=_token, method="POST"),
     Page("feedback:home", STAFF_PAGE),
     Page("feedback:service_stream", STAFF_PAGE, kwargs=lambda w: {"public_id": w.fb_service.public_id}),
     Page("feedback:survey_list", STAFF_PAGE),
     Page("feedback:survey_detail", STAFF_PAGE, kwargs=lambda w: {"public_id": w.fb_survey.public_id}),
+    Page("feedback:survey_email_preview", STAFF_PAGE, kwargs=lambda w: {"public_id": w.fb_survey.public_id}),
     Page("feedback:survey_create", MANAGER_PAGE),
     Page(
         "feedback:survey_create", TO_SURVEY, method="POST", data=lambda w: _survey_form(w, "Yearly NPS", "relationship")

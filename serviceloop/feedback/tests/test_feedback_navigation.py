@@ -29,3 +29,17 @@ def test_service_stream_links_to_its_posts_and_qr_code(alex, sam) -> None:
     html = client.get(reverse("feedback:service_stream", args=[service.public_id])).content.decode()
     assert reverse("feedback:service_posts", args=[service.public_id]) in html
     assert reverse("feedback:service_qr", args=[service.public_id]) in html
+
+
+def test_service_stream_cards_keep_each_figure_apart_from_its_label(alex, sam) -> None:
+    """A card's number and its label are separate blocks ("Invitations sent25" was read before)."""
+    import re
+
+    service = make_service(by=sam)
+    client = Client()
+    client.force_login(alex)
+    html = client.get(reverse("feedback:service_stream", args=[service.public_id])).content.decode()
+    for label in ("invitations sent", "answered", "not invited"):
+        assert re.search(
+            rf'<div class="kpi">\d+[^<]*(<small>[^<]*</small>)?</div>\s*<div class="muted">{label}', html
+        ), label

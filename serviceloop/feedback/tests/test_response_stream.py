@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -135,8 +136,15 @@ def test_designer_previews_the_email_and_the_follow_up_page(sam: Any) -> None:
     )
     assert created.status_code == 302
     preview = client.get(created["Location"]).content.decode()
-    assert 'data-score="5"' in preview and 'data-score="6"' not in preview
     assert "Anything you would like to tell us?" in preview
+    # The email's HTML (inline styles, as mail clients need) is framed with a styles-only policy.
+    frame = re.search(r'<iframe class="email-preview" sandbox [^>]*src="([^"]+)"', preview)
+    assert frame, preview
+    email = client.get(frame.group(1))
+    assert email.status_code == 200
+    html = email.content.decode()
+    assert 'data-score="5"' in html and 'data-score="6"' not in html
+    assert "sandbox" in email["Content-Security-Policy"] and email["X-Frame-Options"] == "SAMEORIGIN"
 
 
 def test_designer_shows_the_error_next_to_the_field(sam: Any) -> None:
@@ -148,3 +156,14 @@ def test_designer_shows_the_error_next_to_the_field(sam: Any) -> None:
     )
     assert page.status_code == 200
     assert "This field is required." in page.content.decode()
+
+
+def test_a_response_about_a_ticket_links_to_the_ticket(world: dict[str, Any], alex: Any) -> None:
+    from django.urls import reverse
+
+    client = Client()
+    client.force_login(alex)
+    page = client.get(reverse("feedback:service_stream", args=[world["service"].public_id])).content.decode()
+    href = reverse("desk:ticket", args=[world["ticket"].public_id])
+    assert f'<a href="{href}">{world["ticket"].reference}</a>' in page
+    assert client.get(href).status_code == 200

@@ -11,7 +11,6 @@ from urllib.parse import urlencode, urlsplit
 import segno
 from django.conf import settings
 from django.contrib import messages
-from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
@@ -22,8 +21,9 @@ from django.views.decorators.http import require_POST
 
 from serviceloop.catalogue.models import Offering, Service
 from serviceloop.core.access import local_next, staff_required
-from serviceloop.core.errors import DomainError
+from serviceloop.core.errors import ConflictError, DomainError
 from serviceloop.core.pagination import paginate
+from serviceloop.core.ratelimit import by_ip, by_url, client_ip, rate_limit
 from serviceloop.feedback.channel_forms import (
     AssignForm,
     CorrectionForm,
@@ -32,6 +32,7 @@ from serviceloop.feedback.channel_forms import (
     PublicAnswerForm,
     WidgetSiteForm,
 )
+from serviceloop.feedback.channel_guards import TicketRefused, qr_client_key, ticket_issue, ticket_read
 from serviceloop.feedback.channel_queries import (
     corrections_by_label,
     match_rule_for,
@@ -77,11 +78,6 @@ from serviceloop.feedback.services.sentiment_labels import (
 View = Callable[..., HttpResponse]
 LABEL_CHOICES = SentimentLabel.choices
 
-# One answer per browser per public page within this many seconds (a signed cookie remembers it).
-QR_REPEAT_SECONDS = 600
-_QR_SALT = "feedback.qr-answered"
-_WIDGET_SALT = "feedback.widget-frame"
-
 
 def _scale(kind: str) -> list[int]:
     return list(range(0, 11)) if kind == QuestionKind.HAPPINESS else list(range(1, 6))
@@ -98,12 +94,20 @@ def _origin_of(url: str) -> str | None:
         return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else None
 
 
+def _well_formed(origin: str) -> bool:
+    try:
+        return normalise_origin(origin) == origin
+    except DomainError:
+        return False
+
+
 def _own_origin(request: HttpRequest) -> str:
     return f"{request.scheme}://{request.get_host()}".lower()
 
 
 def _frame_headers(response: HttpResponse, site: WidgetSite) -> HttpResponse:
-    ancestors = " ".join(site.allowed_origins) or "'none'"
+    # Only well-formed origins reach the header (rows written before host names were checked included).
+    ancestors = " ".join(origin for origin in site.allowed_origins if _well_formed(origin)) or "'none'"
     response["Content-Security-Policy"] = (
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
         f"form-action 'self'; base-uri 'none'; frame-ancestors {ancestors}"
@@ -112,50 +116,97 @@ def _frame_headers(response: HttpResponse, site: WidgetSite) -> HttpResponse:
     return response
 
 
+def _submit_refusal(request: HttpRequest, site: WidgetSite) -> str | None:
+    """Why this POST may not answer for the site (None: it may), from the Origin and Referer the browser sent.
+
+    The sender is the Origin header (or the Referer's origin when a browser sends no Origin); when
+    both are sent they must agree. It must be our own origin — the widget's frame, and then the
+    frame of this very site — or one of the site's allowed origins. Nothing in the form names an
+    origin: what a client writes into a body is never taken for where it came from.
+    """
+    origin = _origin_of(request.headers.get("Origin", ""))
+    if origin is None and request.headers.get("Origin"):
+        # `Origin: null` (a sandboxed or privacy-stripped context) names no site, whatever the Referer says.
+        return "This page may not send answers to this widget."
+    referer = request.headers.get("Referer", "")
+    referer_origin = _origin_of(referer)
+    if origin is not None and referer_origin is not None and origin != referer_origin:
+        return "The request's Origin and Referer name different sites."
+    sender = origin or referer_origin
+    if sender is None:
+        return "This page may not send answers to this widget."
+    if sender == _own_origin(request):
+        if referer and urlsplit(referer).path != reverse("feedback:widget_frame", args=[site.key]):
+            return "This form belongs to another feedback widget."
+        return None
+    if sender not in site.allowed_origins:
+        return "This page may not send answers to this widget."
+    return None
+
+
+def _widget_submit(request: HttpRequest, site: WidgetSite) -> HttpResponse | PublicAnswerForm:
+    """Check and store a widget answer; the refusal's page, or the bound form when its input was refused."""
+    refusal = _submit_refusal(request, site)
+    if refusal is not None:
+        return _frame_headers(HttpResponseForbidden(refusal), site)
+    try:
+        ticket = ticket_read(request.POST.get("ticket", ""), site_key=site.key, origins=site.allowed_origins)
+    except TicketRefused as error:
+        return _frame_headers(HttpResponseForbidden(error.message), site)
+    sender = _origin_of(request.headers.get("Origin", "")) or _origin_of(request.headers.get("Referer", ""))
+    if ticket.embedder and sender not in (ticket.embedder, _own_origin(request)):
+        return _frame_headers(HttpResponseForbidden("This form was shown on another page."), site)
+    form = PublicAnswerForm(request.POST)
+    if not form.is_valid():
+        return form
+    try:
+        widget_response_record(
+            site=site, score=form.cleaned_data["score"], comment=form.cleaned_data["comment"], ticket_nonce=ticket.nonce
+        )
+    except ConflictError as error:
+        context = {"site": site, "thanks": True, "repeat": error.message}
+        return _frame_headers(render(request, "feedback/channels/widget_frame.html", context, status=409), site)
+    except DomainError as error:
+        form.add_error("score" if error.field == "score" else None, error.message)
+        return form
+    return _frame_headers(render(request, "feedback/channels/widget_frame.html", {"site": site, "thanks": True}), site)
+
+
 @csrf_exempt
 @xframe_options_exempt
+@rate_limit(("widget_ip", by_ip), ("widget_site", by_url("key")), methods=["POST"])
 def widget_frame(request: HttpRequest, key: str) -> HttpResponse:
     """The page inside the widget's iframe, on a host page of one of the site's allowed origins.
 
     Why no CSRF token: the frame is a third-party context in the host page, where browsers do not
     send our (SameSite) CSRF cookie. The credential is instead the site key plus the origin: the
-    iframe may only be framed by the allowed origins (frame-ancestors, enforced by the browser), the
-    page is refused when the Referer of the framing page names another origin, and the POST must come
-    from our own frame (Origin = serviceloop) or straight from an allowed origin, carrying a signed
-    ticket issued with the form. The answer is anonymous feedback, as on the public QR page; nothing
-    is changed on anybody's behalf.
+    iframe may only be framed by the site's allowed origins (its own frame-ancestors, enforced by the
+    browser), the page is refused when the Referer of the framing page names another origin, and the
+    POST must come from this site's frame (Origin = serviceloop) or straight from an allowed origin,
+    carrying a signed ticket issued with the form: bound to this site and its origins, used once
+    (channel_guards.py). The answer is anonymous feedback, as on the public QR page; nothing is
+    changed on anybody's behalf.
     """
     site = public_widget_site(key=key)
     allowed = set(site.allowed_origins)
     if request.method == "POST":
-        origin = request.headers.get("Origin") or _origin_of(request.headers.get("Referer", ""))
-        if origin is None or origin.lower() not in allowed | {_own_origin(request)}:
-            return _frame_headers(HttpResponseForbidden("This page may not send answers to this widget."), site)
-        try:
-            signing.loads(request.POST.get("ticket", ""), salt=_WIDGET_SALT, max_age=24 * 3600)
-        except signing.BadSignature:
-            return _frame_headers(HttpResponseForbidden("The form has expired; reload the page."), site)
-        form = PublicAnswerForm(request.POST)
-        if form.is_valid():
-            try:
-                widget_response_record(
-                    site=site, score=form.cleaned_data["score"], comment=form.cleaned_data["comment"]
-                )
-                return _frame_headers(
-                    render(request, "feedback/channels/widget_frame.html", {"site": site, "thanks": True}), site
-                )
-            except DomainError as error:
-                form.add_error("score" if error.field == "score" else None, error.message)
+        outcome = _widget_submit(request, site)
+        if isinstance(outcome, HttpResponse):
+            return outcome
+        form = outcome
     else:
         referer_origin = _origin_of(request.headers.get("Referer", ""))
         if referer_origin is not None and referer_origin not in allowed | {_own_origin(request)}:
             return _frame_headers(HttpResponseForbidden("This page may not show this widget."), site)
         form = PublicAnswerForm()
+    embedder = _origin_of(request.headers.get("Referer", ""))
     context = {
         "site": site,
         "form": form,
         "scale": _scale(site.question),
-        "ticket": signing.dumps(site.key, salt=_WIDGET_SALT),
+        "ticket": ticket_issue(
+            site_key=site.key, origins=site.allowed_origins, embedder=embedder if embedder in allowed else None
+        ),
         "question": "How satisfied are you with {}?" if site.question == QuestionKind.CSAT else "How was {}?",
     }
     return _frame_headers(
@@ -230,25 +281,22 @@ def widget_site_detail(request: HttpRequest, key: str) -> HttpResponse:
 # ---- the public "How was it?" page and its QR code ------------------------------------------
 
 
-def _qr_cookie(service: Service, offering: Offering | None) -> str:
-    return f"slqr_{service.public_id}" + (f"_{offering.public_id}" if offering else "")
-
-
 def _public_kind(request: HttpRequest) -> str:
     kind = request.GET.get("scale", QuestionKind.HAPPINESS)
     return kind if kind in PUBLIC_KINDS else QuestionKind.HAPPINESS
 
 
+def _qr_client(request: HttpRequest, service: Service, offering: Offering | None) -> str:
+    # The page is the QR code (service and offering), not its scale: ?scale= must not open a second door.
+    page = service.public_id + (f"/{offering.public_id}" if offering else "")
+    return qr_client_key(address=client_ip(request), user_agent=request.headers.get("User-Agent", ""), page=page)
+
+
 def _qr_page(request: HttpRequest, service: Service, offering: Offering | None) -> HttpResponse:
     kind = _public_kind(request)
-    cookie = _qr_cookie(service, offering)
-    answered = request.get_signed_cookie(cookie, default=None, salt=_QR_SALT, max_age=QR_REPEAT_SECONDS)
     form = PublicAnswerForm(request.POST or None)
     context: dict[str, Any] = {"service": service, "offering": offering, "scale": _scale(kind), "kind": kind}
     if request.method == "POST":
-        if answered:
-            # Abuse guard: one answer per browser per page per ten minutes; the repeat is not stored.
-            return render(request, "feedback/channels/qr_public.html", {**context, "thanks": True, "repeat": True})
         if form.is_valid():
             try:
                 qr_response_record(
@@ -257,29 +305,33 @@ def _qr_page(request: HttpRequest, service: Service, offering: Offering | None) 
                     kind=kind,
                     score=form.cleaned_data["score"],
                     comment=form.cleaned_data["comment"],
+                    client=_qr_client(request, service, offering),
                 )
-                response = render(request, "feedback/channels/qr_public.html", {**context, "thanks": True})
-                response.set_signed_cookie(
-                    cookie,
-                    "1",
-                    salt=_QR_SALT,
-                    max_age=QR_REPEAT_SECONDS,
-                    httponly=True,
-                    samesite="Lax",
-                    secure=settings.SESSION_COOKIE_SECURE,
+                return render(request, "feedback/channels/qr_public.html", {**context, "thanks": True})
+            except ConflictError:
+                # One answer per client per page within SERVICELOOP_QR_REPEAT_SECONDS; the repeat is not stored.
+                return render(
+                    request,
+                    "feedback/channels/qr_public.html",
+                    {**context, "thanks": True, "repeat": True},
+                    status=409,
                 )
-                return response
             except DomainError as error:
                 form.add_error("score" if error.field == "score" else None, error.message)
         return render(request, "feedback/channels/qr_public.html", {**context, "form": form}, status=422)
     return render(request, "feedback/channels/qr_public.html", {**context, "form": form})
 
 
+_qr_limits = rate_limit(("qr_ip", by_ip), ("qr_page", by_url("service_id", "offering_id")), methods=["POST"])
+
+
+@_qr_limits
 def qr_public(request: HttpRequest, service_id: str) -> HttpResponse:
     service, _ = public_service(public_id=service_id)
     return _qr_page(request, service, None)
 
 
+@_qr_limits
 def qr_public_offering(request: HttpRequest, service_id: str, offering_id: str) -> HttpResponse:
     service, offering = public_service(public_id=service_id, offering_public_id=offering_id)
     return _qr_page(request, service, offering)

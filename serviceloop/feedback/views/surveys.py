@@ -15,20 +15,24 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, URLPattern, path, reverse
+from django.urls import URLPattern, path, reverse
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from serviceloop.core.errors import DomainError
 from serviceloop.core.pagination import paginate
+from serviceloop.core.ratelimit import by_ip, rate_limit
 from serviceloop.feedback import links
 from serviceloop.feedback.forms import FollowUpForm, StreamFilterForm, SurveyForm
 from serviceloop.feedback.models import Invitation, Response, SurveyVersion
 from serviceloop.feedback.queries import (
+    LinkAnswer,
     LinkRefused,
     ResponseFilters,
     invitation_for_link,
     invitation_rates,
+    link_answer_shown,
     response_stream,
     service_for_feedback,
     services_with_feedback,
@@ -41,8 +45,12 @@ from serviceloop.feedback.services.invitations import (
     invitation_subject,
     person_opt_out,
 )
+from serviceloop.feedback.services.link_clicks import (
+    link_click_confirm,
+    link_click_confirm_pending,
+    link_click_record,
+)
 from serviceloop.feedback.services.responses import (
-    response_answer_link,
     response_for_invitation,
     response_update_followups,
 )
@@ -81,56 +89,70 @@ def _refused(request: HttpRequest, refusal: LinkRefused) -> HttpResponse:
     return render(request, "feedback/link_refused.html", {"message": refusal.message}, status=refusal.status)
 
 
-@require_http_methods(["GET", "HEAD"])
-def survey_answer(request: HttpRequest, token: str) -> HttpResponse:
-    """A click on a score button in the email records that score at once, then opens the follow-up page.
+# Headers with which browsers and mail clients announce a fetch no person asked for.
+_PREFETCH_HEADERS = ("Purpose", "Sec-Purpose", "X-Purpose", "X-Moz")
 
-    Recording on GET is deliberate: mail clients only follow links with GET, and the promise is one
-    click. It is idempotent (the same score again changes nothing; another score from the same
-    invitation replaces it, as a later click should). Link scanners that only probe with HEAD record
-    nothing; a scanner that follows every button leaves the last one, which the follow-up page shows
-    with the buttons to correct it.
+
+def _is_prefetch(request: HttpRequest) -> bool:
+    values = " ".join(request.headers.get(name, "") for name in _PREFETCH_HEADERS).lower()
+    return "prefetch" in values or "preview" in values or "prerender" in values
+
+
+@require_http_methods(["GET", "HEAD"])
+@rate_limit(("survey_link_ip", by_ip))
+def survey_answer(request: HttpRequest, token: str) -> HttpResponse:
+    """A click on a score button in the email: the score is taken, then the follow-up page opens.
+
+    Taking it on GET is deliberate: mail clients only follow links with GET, and the promise is one
+    click. The click is provisional for SERVICELOOP_SURVEY_SCANNER_SECONDS and then counts (see
+    services/link_clicks.py); when another button of the invitation is fetched within that window
+    (a link scanner fetches them all), nothing counts until a person confirms on the page. HEAD
+    requests and prefetches (Purpose/Sec-Purpose headers) take nothing.
     """
     try:
         invitation, score = invitation_for_link(token)
     except LinkRefused as refusal:
         return _refused(request, refusal)
-    if score is None or request.method == "HEAD":
+    if score is None or request.method == "HEAD" or _is_prefetch(request):
         return _render_followup(request, invitation)
     try:
-        response_answer_link(invitation=invitation, score=score)
+        outcome = link_click_record(invitation=invitation, score=score)
     except DomainError as error:
         return _refused(request, LinkRefused(400, error.message))
-    # The page itself, not a redirect: one round trip, and a reload only repeats the same answer.
-    return _render_followup(request, invitation)
+    # The page itself, not a redirect: one round trip, and a reload only repeats the same click.
+    shown = LinkAnswer(score=outcome.score, needs_confirmation=outcome.needs_confirmation)
+    return _render_followup(request, invitation, shown=shown)
 
 
-def _render_followup(request: HttpRequest, invitation: Invitation) -> HttpResponse:
+def _render_followup(
+    request: HttpRequest, invitation: Invitation, *, shown: LinkAnswer | None = None, status: int = 200
+) -> HttpResponse:
     response = Response.objects.filter(invitation=invitation).first()
-    version = invitation.survey_version
-    score = getattr(response, version.score_kind) if response else None
-    form = FollowUpForm(initial=_followup_initial(response), version=version, score=score)
-    return render(request, "feedback/survey_page.html", _followup_context(invitation, response, form, False))
+    shown = shown or link_answer_shown(invitation, response)
+    form = FollowUpForm(initial=_followup_initial(response), version=invitation.survey_version, score=shown.score)
+    context = _followup_context(invitation, shown, form, False)
+    return render(request, "feedback/survey_page.html", context, status=status)
 
 
-def _followup_context(
-    invitation: Invitation, response: Response | None, form: FollowUpForm, saved: bool
-) -> dict[str, Any]:
+def _followup_context(invitation: Invitation, shown: LinkAnswer, form: FollowUpForm, saved: bool) -> dict[str, Any]:
     version = invitation.survey_version
     kind = version.score_kind
-    score = getattr(response, kind) if response else None
     low, high = SCALE_LABELS.get(kind, ("", ""))
+    token = links.token_for(invitation.public_id)
     return {
         "invitation": invitation,
         "service_name": invitation.service.name,
         "ticket": invitation.ticket,
         "question": version.first_question.get("text", ""),
-        "score": score,
-        "buttons": [(value, links.answer_url(invitation.public_id, value)) for value in score_choices(kind)],
+        "score": None if shown.needs_confirmation else shown.score,
+        "to_confirm": shown.score if shown.needs_confirmation else None,
+        "needs_confirmation": shown.needs_confirmation,
+        "scale": score_choices(kind),
+        "confirm_url": reverse("feedback:survey_confirm", kwargs={"token": token}),
         "low_label": low,
         "high_label": high,
         "form": form,
-        "token": links.token_for(invitation.public_id),
+        "token": token,
         "opt_out_url": links.opt_out_url(invitation.public_id),
         "saved": saved,
         "preview": False,
@@ -147,6 +169,28 @@ def _followup_initial(response: Response | None) -> dict[str, Any]:
     }
 
 
+@require_POST
+def survey_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """A score chosen on the page (POST with the page's CSRF token): a person, so it is recorded at once.
+
+    The page's own buttons post here, and so does "Confirm" when a scanner's fetches held the answer.
+    """
+    try:
+        invitation, _ = invitation_for_link(token)
+    except LinkRefused as refusal:
+        return _refused(request, refusal)
+    scale = score_choices(invitation.survey_version.score_kind)
+    raw = request.POST.get("score", "")
+    if not raw.isdigit() or int(raw) not in scale:
+        return _refused(request, LinkRefused(422, f"Choose a score from {scale[0]} to {scale[-1]}."))
+    try:
+        response = link_click_confirm(invitation=invitation, score=int(raw))
+    except DomainError as error:
+        return _refused(request, LinkRefused(error.status, error.message))
+    shown = LinkAnswer(score=getattr(response, invitation.survey_version.score_kind), needs_confirmation=False)
+    return _render_followup(request, invitation, shown=shown)
+
+
 @require_http_methods(["GET", "POST"])
 def survey_page(request: HttpRequest, token: str) -> HttpResponse:
     """The follow-up page: each field saves as it is answered (htmx); a normal submit saves them all."""
@@ -154,12 +198,15 @@ def survey_page(request: HttpRequest, token: str) -> HttpResponse:
         invitation, _ = invitation_for_link(token)
     except LinkRefused as refusal:
         return _refused(request, refusal)
+    if request.method == "POST":
+        # A person answering on the page that showed their click: the click counts now.
+        link_click_confirm_pending(invitation=invitation)
     response = Response.objects.filter(invitation=invitation).first()
+    shown = link_answer_shown(invitation, response)
     version = invitation.survey_version
-    score = getattr(response, version.score_kind) if response else None
     saved = False
     if request.method == "POST":
-        form = FollowUpForm(request.POST, version=version, score=score)
+        form = FollowUpForm(request.POST, version=version, score=shown.score)
         if form.is_valid():
             response = response or response_for_invitation(invitation=invitation)
             fields = {name: form.cleaned_data[name] for name in form.fields}
@@ -168,8 +215,8 @@ def survey_page(request: HttpRequest, token: str) -> HttpResponse:
             response_update_followups(response=response, **fields)
             saved = True
     else:
-        form = FollowUpForm(initial=_followup_initial(response), version=version, score=score)
-    return render(request, "feedback/survey_page.html", _followup_context(invitation, response, form, saved))
+        form = FollowUpForm(initial=_followup_initial(response), version=version, score=shown.score)
+    return render(request, "feedback/survey_page.html", _followup_context(invitation, shown, form, saved))
 
 
 @require_POST
@@ -182,8 +229,9 @@ def survey_field(request: HttpRequest, token: str, field: str) -> HttpResponse:
     if field not in ("lost_time_bucket", "drivers", "comment"):
         return HttpResponse("Unknown question.", status=400)
     version = invitation.survey_version
+    link_click_confirm_pending(invitation=invitation)
     response = Response.objects.filter(invitation=invitation).first()
-    score = getattr(response, version.score_kind) if response else None
+    score = link_answer_shown(invitation, response).score
     form = FollowUpForm(request.POST, version=version, score=score)
     if field not in form.fields:
         return HttpResponse("This survey does not ask that.", status=400)
@@ -265,13 +313,10 @@ def service_stream(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 def _ticket_url(response: Response) -> str | None:
-    # The desk's ticket page (desk:ticket_detail, by public id) once the desk app routes it.
+    """The desk's ticket page: the stream is a staff page, and staff may open every ticket."""
     if response.ticket is None:
         return None
-    try:
-        return reverse("desk:ticket_detail", kwargs={"public_id": response.ticket.public_id})
-    except NoReverseMatch:
-        return None
+    return reverse("desk:ticket", kwargs={"public_id": response.ticket.public_id})
 
 
 @staff_page
@@ -336,6 +381,10 @@ def survey_edit(request: HttpRequest, public_id: str) -> HttpResponse:
     return render(request, "feedback/survey_form.html", {"form": form, "survey": survey})
 
 
+# What the preview's links carry instead of a signed invitation token.
+PREVIEW_LINK = "preview"
+
+
 def _preview_page_context(version: SurveyVersion) -> dict[str, Any]:
     kind = version.score_kind
     example = score_choices(kind)[-2]
@@ -345,11 +394,14 @@ def _preview_page_context(version: SurveyVersion) -> dict[str, Any]:
         "ticket": None,
         "question": version.first_question.get("text", ""),
         "score": example,
-        "buttons": [(value, "#") for value in score_choices(kind)],
+        "to_confirm": None,
+        "needs_confirmation": False,
+        "scale": score_choices(kind),
+        "confirm_url": "#",
         "low_label": low,
         "high_label": high,
         "form": FollowUpForm(version=version, score=example),
-        "token": "preview",
+        "token": PREVIEW_LINK,
         "opt_out_url": "#",
         "saved": False,
         "preview": True,
@@ -370,16 +422,35 @@ def survey_detail(request: HttpRequest, public_id: str) -> HttpResponse:
             "version": version,
             "versions": survey.versions.order_by("-number"),
             "email_subject": invitation_subject(None, version),
-            "email_html": render_to_string("feedback/email/_invitation_body.html", email_context),
             "email_text": render_to_string("feedback/email/invitation.txt", email_context),
             "page_html": render_to_string("feedback/_followup.html", _preview_page_context(version), request=request),
         },
     )
 
 
+@staff_page
+@xframe_options_sameorigin
+def survey_email_preview(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The invitation email's HTML, framed by the survey's page (sandboxed, no script).
+
+    A page of its own because a mail's styles are inline (mail clients need them), which the
+    Content-Security-Policy of our pages refuses; this document allows inline styles and nothing else.
+    """
+    survey = survey_for(viewer=request.user, public_id=public_id)
+    version = survey_current_version(survey)
+    email_context = invitation_email_context(None, version, preview=True)
+    response = HttpResponse(render_to_string("feedback/email/_invitation_body.html", email_context))
+    response["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+        "base-uri 'none'; form-action 'none'; frame-ancestors 'self'; sandbox"
+    )
+    return response
+
+
 urlpatterns: list[URLPattern] = [
     path("r/<str:token>/", survey_answer, name="survey_answer"),
     path("s/<str:token>/", survey_page, name="survey_page"),
+    path("s/<str:token>/confirm/", survey_confirm, name="survey_confirm"),
     path("s/<str:token>/field/<str:field>/", survey_field, name="survey_field"),
     path("s/<str:token>/opt-out/", survey_opt_out, name="survey_opt_out"),
     path("", home, name="home"),
@@ -388,4 +459,5 @@ urlpatterns: list[URLPattern] = [
     path("surveys/new/", survey_create_page, name="survey_create"),
     path("surveys/<str:public_id>/", survey_detail, name="survey_detail"),
     path("surveys/<str:public_id>/edit/", survey_edit, name="survey_edit"),
+    path("surveys/<str:public_id>/email-preview/", survey_email_preview, name="survey_email_preview"),
 ]
