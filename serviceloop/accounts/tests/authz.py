@@ -19,14 +19,14 @@ from serviceloop.core.authz_matrix import (
 # Signed-in people who open the sign-in page go home; the home page sends customers to their portal.
 SIGNED_IN_REDIRECT = expect(anonymous=200, customer_a=to("home"), agent=to("home"))
 SIGNED_OUT = expect(anonymous=to("accounts:login"), customer_a=to("accounts:login"), agent=to("accounts:login"))
-# One's own token; administrators may revoke anyone's.
+# One's own token; administrators may revoke anyone's (and go back to the list of active tokens).
 OWN_TOKEN_PAGE = expect(
     anonymous=SIGN_IN,
     customer_a=to("accounts:tokens"),
     customer_b=404,
     agent=404,
     manager=404,
-    admin=to("accounts:tokens"),
+    admin=to("accounts:tokens_active"),
 )
 OWN_TOKEN_API = expect(anonymous=401, customer_a=200, customer_b=404, agent=404, manager=404, admin=200)
 ADMIN_PAGE = expect(anonymous=SIGN_IN, customer_a=403, agent=403, manager=403, admin=200)
