@@ -29,19 +29,22 @@ from serviceloop.core.authz_matrix import (
     MANAGER_PAGE,
     ORG_A_API,
     ORG_A_PAGE,
+    SIGN_IN,
     STAFF_API,
     STAFF_PAGE,
     Endpoint,
     Page,
     World,
     expect,
+    manager_post,
 )
 
 MANAGER_API = expect(anonymous=401, customer_a=403, agent=403, manager=200)
 MANAGER_CREATE_API = expect(anonymous=401, customer_a=403, agent=403, manager=201)
 MANAGER_DELETE_API = expect(anonymous=401, customer_a=403, agent=403, manager=204)
 # Forms that redirect to the object after a successful POST.
-MANAGER_POST_PAGE = expect(anonymous=302, customer_a=403, agent=403, manager=302)
+TO_SERVICE = manager_post("catalogue:service_detail")
+TO_OFFERING = manager_post("catalogue:offering_detail")
 
 
 def build(world: World) -> None:
@@ -83,7 +86,7 @@ PAGES = [
     Page("catalogue:service_create", MANAGER_PAGE),
     Page(
         "catalogue:service_create",
-        MANAGER_POST_PAGE,
+        TO_SERVICE,
         method="POST",
         data=lambda w: {
             "name": "VPN remote access",
@@ -95,29 +98,84 @@ PAGES = [
     ),
     Page("catalogue:service_detail", STAFF_PAGE, kwargs=_service),
     Page("catalogue:service_edit", MANAGER_PAGE, kwargs=_service),
+    Page(
+        "catalogue:service_edit",
+        TO_SERVICE,
+        kwargs=_service,
+        method="POST",
+        data=lambda w: {
+            "name": "Email & collaboration",
+            "slug": w.service.slug,
+            "lifecycle": "live",
+            "criticality": "critical",
+            "service_manager": w.users["manager"].pk,
+        },
+    ),
     Page("catalogue:offering_create", MANAGER_PAGE, kwargs=_service),
+    Page(
+        "catalogue:offering_create",
+        TO_OFFERING,
+        kwargs=_service,
+        method="POST",
+        data=lambda w: {"name": "Shared mailbox", "target_group": "Teams"},
+    ),
     Page("catalogue:offering_detail", STAFF_PAGE, kwargs=_offering),
     Page("catalogue:offering_edit", MANAGER_PAGE, kwargs=_offering),
+    Page(
+        "catalogue:offering_edit",
+        TO_OFFERING,
+        kwargs=_offering,
+        method="POST",
+        data=lambda w: {"name": "Mailbox", "slug": w.offering.slug, "target_group": "Everyone"},
+    ),
     Page("catalogue:offering_public", ORG_A_PAGE, kwargs=_offering),
     Page(
         "catalogue:offering_public",
-        expect(anonymous=302, customer_a=404, customer_b=200, agent=200),
+        expect(anonymous=SIGN_IN, customer_a=404, customer_b=200, agent=200),
         kwargs=lambda w: {"public_id": w.offering_b_only.public_id},
     ),
     Page("catalogue:our_services", ANY_USER_PAGE),
     Page("catalogue:component_create", MANAGER_PAGE, kwargs=_offering),
+    Page(
+        "catalogue:component_create",
+        TO_OFFERING,
+        kwargs=_offering,
+        method="POST",
+        data=lambda w: {"kind": "goods", "name": "Headset"},
+    ),
     Page("catalogue:component_edit", MANAGER_PAGE, kwargs=lambda w: {"public_id": w.component.public_id}),
     Page(
+        "catalogue:component_edit",
+        TO_OFFERING,
+        kwargs=lambda w: {"public_id": w.component.public_id},
+        method="POST",
+        data=lambda w: {"kind": "action", "name": "Mailbox set-up within a day"},
+    ),
+    Page(
         "catalogue:component_delete",
-        MANAGER_POST_PAGE,
+        TO_OFFERING,
         kwargs=lambda w: {"public_id": w.component.public_id},
         method="POST",
     ),
     Page("catalogue:value_item_create", MANAGER_PAGE, kwargs=_offering),
+    Page(
+        "catalogue:value_item_create",
+        TO_OFFERING,
+        kwargs=_offering,
+        method="POST",
+        data=lambda w: {"kind": "risk_removed", "description": "No lost mail"},
+    ),
     Page("catalogue:value_item_edit", MANAGER_PAGE, kwargs=lambda w: {"public_id": w.value_item.public_id}),
     Page(
+        "catalogue:value_item_edit",
+        TO_OFFERING,
+        kwargs=lambda w: {"public_id": w.value_item.public_id},
+        method="POST",
+        data=lambda w: {"kind": "outcome", "description": "People can mail from anywhere, on any device"},
+    ),
+    Page(
         "catalogue:value_item_delete",
-        MANAGER_POST_PAGE,
+        TO_OFFERING,
         kwargs=lambda w: {"public_id": w.value_item.public_id},
         method="POST",
     ),

@@ -170,3 +170,17 @@ def test_offering_list_does_not_grow_queries_with_rows(sam: User, django_assert_
     with django_assert_max_num_queries(10):
         response = client.get("/api/catalogue/offerings")
     assert response.json()["count"] == 8
+
+
+def test_an_empty_service_manager_in_a_patch_is_refused_naming_the_field(sam: User) -> None:
+    # Found by the API fuzz (issue 10): an empty string reached the service as a user and answered 500.
+    service = make_service(sam, name="Payroll")
+    response = _patch(
+        api_client_for(sam),
+        f"/api/catalogue/services/{service.public_id}",
+        {"lifecycle": None, "service_manager": ""},
+    )
+    assert response.status_code == 422, response.content
+    assert response.json()["field"] == "service_manager"
+    service.refresh_from_db()
+    assert (service.service_manager, service.version) == (sam, 1)

@@ -10,12 +10,13 @@
 from __future__ import annotations
 
 from serviceloop.core import clock
-from serviceloop.core.authz_matrix import STAFF_API, STAFF_PAGE, Endpoint, Page, World, expect
+from serviceloop.core.authz_matrix import SIGN_IN, STAFF_API, STAFF_PAGE, Endpoint, Page, World, expect, to
 from serviceloop.core.events import event_record
 from serviceloop.core.models import EventDelivery, OutgoingMail
 
-ADMIN_PAGE = expect(anonymous=302, customer_a=403, agent=403, manager=403, admin=200)
-ADMIN_POST = expect(anonymous=302, customer_a=403, agent=403, manager=403, admin=302)
+ADMIN_PAGE = expect(anonymous=SIGN_IN, customer_a=403, agent=403, manager=403, admin=200)
+# A retry sends the administrator back to the operations page.
+ADMIN_POST = expect(anonymous=SIGN_IN, customer_a=403, agent=403, manager=403, admin=to("core:operations"))
 ADMIN_API = expect(anonymous=401, customer_a=403, agent=403, manager=403, admin=200)
 
 

@@ -18,21 +18,26 @@ from serviceloop.core import clock
 from serviceloop.core.authz_matrix import (
     ANY_USER_API,
     ORG_A_API,
+    SIGN_IN,
     STAFF_API,
     STAFF_PAGE,
     Endpoint,
     Page,
     World,
     expect,
+    staff_post,
+    to,
 )
 from serviceloop.desk.models import InboundMail, Team, Ticket
 from serviceloop.desk.services import NewAttachment, ticket_create, ticket_resolve
 from serviceloop.relationships.models import Person, Relationship, RelationshipRole
 
-PORTAL_PAGE = expect(anonymous=302, customer_a=200, agent=302)
-PORTAL_TICKET_PAGE = expect(anonymous=302, customer_a=200, customer_b=404, agent=302)
-PORTAL_POST = expect(anonymous=302, customer_a=302, customer_b=404, agent=302)
-STAFF_POST_PAGE = expect(anonymous=302, customer_a=403, agent=302)
+# The portal is for customers: staff are sent to their queue.
+TO_QUEUE = to("desk:queue")
+PORTAL_PAGE = expect(anonymous=SIGN_IN, customer_a=200, agent=TO_QUEUE)
+PORTAL_TICKET_PAGE = expect(anonymous=SIGN_IN, customer_a=200, customer_b=404, agent=TO_QUEUE)
+PORTAL_POST = expect(anonymous=SIGN_IN, customer_a=to("desk:portal_ticket"), customer_b=404, agent=TO_QUEUE)
+STAFF_POST_PAGE = staff_post("desk:ticket")
 STAFF_ON_ORG_A_API = expect(anonymous=401, customer_a=403, customer_b=404, agent=200)
 CUSTOMER_API = expect(anonymous=401, customer_a=200, agent=403)
 
@@ -108,18 +113,32 @@ def _resolved(w: World) -> dict[str, str]:
 PAGES = [
     Page("desk:portal", PORTAL_PAGE),
     Page("desk:portal_new", PORTAL_PAGE),
+    # Organisation B does not consume the offering: its customer sees the form again.
+    Page(
+        "desk:portal_new",
+        expect(anonymous=SIGN_IN, customer_a=to("desk:portal_ticket"), customer_b=200, agent=TO_QUEUE),
+        method="POST",
+        data=lambda w: {
+            "offering": w.offering.pk,
+            "type": "incident",
+            "subject": "Cannot send",
+            "body": "Outbox stuck.",
+            "urgency": "medium",
+            "impact": "medium",
+        },
+    ),
     Page("desk:portal_ticket", PORTAL_TICKET_PAGE, kwargs=_ticket),
     Page("desk:portal_reply", PORTAL_POST, kwargs=_ticket, method="POST", data=lambda w: {"body": "Any news?"}),
     Page("desk:portal_reopen", PORTAL_POST, kwargs=_resolved, method="POST", data=lambda w: {"reason": "Still broken"}),
     Page(
         "desk:attachment",
-        expect(anonymous=302, customer_a=200, customer_b=404, agent=200),
+        expect(anonymous=SIGN_IN, customer_a=200, customer_b=404, agent=200),
         kwargs=lambda w: {"public_id": w.attachment_a.public_id},
     ),
     Page("desk:queue", STAFF_PAGE),
     Page(
         "desk:bulk",
-        STAFF_POST_PAGE,
+        staff_post("desk:queue"),
         method="POST",
         data=lambda w: {"tickets": [w.ticket_a.public_id], "action": "status", "status": "waiting_third_party"},
     ),

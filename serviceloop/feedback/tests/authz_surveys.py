@@ -19,6 +19,7 @@ from serviceloop.core.authz_matrix import (
     Page,
     World,
     expect,
+    manager_post,
 )
 from serviceloop.desk.models import Ticket
 from serviceloop.feedback import links
@@ -60,6 +61,20 @@ def build(world: World) -> None:
     )
 
 
+TO_SURVEY = manager_post("feedback:survey_detail")
+
+
+def _survey_form(world: World, name: str, kind: str = "transactional") -> dict[str, object]:
+    return {
+        "name": name,
+        "service": world.fb_service.pk,
+        "kind": kind,
+        "is_active": "on",
+        "score_kind": "happiness",
+        "ask_comment": "on",
+    }
+
+
 def _token(world: World) -> dict[str, str]:
     return {"token": links.token_for(world.fb_invitation.public_id)}
 
@@ -68,7 +83,15 @@ PAGES = [
     Page(
         "feedback:survey_answer", PUBLIC_PAGE, kwargs=lambda w: {"token": links.token_for(w.fb_invitation.public_id, 8)}
     ),
+    # HEAD (a mail scanner checking the link) records nothing and still answers 200.
+    Page(
+        "feedback:survey_answer",
+        PUBLIC_PAGE,
+        kwargs=lambda w: {"token": links.token_for(w.fb_invitation.public_id, 8)},
+        method="HEAD",
+    ),
     Page("feedback:survey_page", PUBLIC_PAGE, kwargs=_token),
+    Page("feedback:survey_page", PUBLIC_PAGE, kwargs=_token, method="POST", data=lambda w: {"comment": "Friendly."}),
     Page(
         "feedback:survey_field",
         PUBLIC_PAGE,
@@ -84,13 +107,24 @@ PAGES = [
         data=lambda w: {"score": "8"},
     ),
     Page("feedback:survey_opt_out", PUBLIC_PAGE, kwargs=_token),
+    Page("feedback:survey_opt_out", PUBLIC_PAGE, kwargs=_token, method="POST"),
     Page("feedback:home", STAFF_PAGE),
     Page("feedback:service_stream", STAFF_PAGE, kwargs=lambda w: {"public_id": w.fb_service.public_id}),
     Page("feedback:survey_list", STAFF_PAGE),
     Page("feedback:survey_detail", STAFF_PAGE, kwargs=lambda w: {"public_id": w.fb_survey.public_id}),
     Page("feedback:survey_email_preview", STAFF_PAGE, kwargs=lambda w: {"public_id": w.fb_survey.public_id}),
     Page("feedback:survey_create", MANAGER_PAGE),
+    Page(
+        "feedback:survey_create", TO_SURVEY, method="POST", data=lambda w: _survey_form(w, "Yearly NPS", "relationship")
+    ),
     Page("feedback:survey_edit", MANAGER_PAGE, kwargs=lambda w: {"public_id": w.fb_survey.public_id}),
+    Page(
+        "feedback:survey_edit",
+        TO_SURVEY,
+        kwargs=lambda w: {"public_id": w.fb_survey.public_id},
+        method="POST",
+        data=lambda w: _survey_form(w, "After a resolved ticket"),
+    ),
 ]
 
 ENDPOINTS = [

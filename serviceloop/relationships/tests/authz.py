@@ -26,12 +26,15 @@ from serviceloop.core.authz_matrix import (
     Page,
     World,
     expect,
+    manager_post,
 )
 from serviceloop.relationships.services import person_create, relationship_create, role_grant
 
 MANAGER_API = expect(anonymous=401, customer_a=403, agent=403, manager=200)
 MANAGER_CREATE_API = expect(anonymous=401, customer_a=403, agent=403, manager=201)
-MANAGER_POST_PAGE = expect(anonymous=302, customer_a=403, agent=403, manager=302)
+TO_ORGANISATION = manager_post("relationships:organisation_detail")
+TO_PERSON = manager_post("relationships:person_detail")
+TO_RELATIONSHIP = manager_post("relationships:relationship_detail")
 
 
 def build(world: World) -> None:
@@ -83,34 +86,66 @@ PAGES = [
     Page("relationships:organisation_create", MANAGER_PAGE),
     Page(
         "relationships:organisation_create",
-        MANAGER_POST_PAGE,
+        TO_ORGANISATION,
         method="POST",
         data=lambda w: {"name": "Cobalt Legal", "slug": "", "domain": "cobalt.example", "notes": ""},
     ),
     Page("relationships:organisation_detail", ORG_A_PAGE, kwargs=_org),
     Page("relationships:organisation_edit", MANAGER_PAGE, kwargs=_org),
+    Page(
+        "relationships:organisation_edit",
+        TO_ORGANISATION,
+        kwargs=_org,
+        method="POST",
+        data=lambda w: {"name": "Acme Logistics", "slug": w.org_a.slug, "domain": "acme.example", "notes": "Key"},
+    ),
     Page("relationships:person_create", MANAGER_PAGE, kwargs=_org),
+    Page(
+        "relationships:person_create",
+        TO_PERSON,
+        kwargs=_org,
+        method="POST",
+        data=lambda w: {"name": "Nia Acme", "email": "nia@acme.example", "time_zone": "UTC"},
+    ),
     Page("relationships:person_detail", ORG_A_PAGE, kwargs=_person),
     Page("relationships:person_edit", MANAGER_PAGE, kwargs=_person),
+    Page(
+        "relationships:person_edit",
+        TO_PERSON,
+        kwargs=_person,
+        method="POST",
+        data=lambda w: {"name": "Petra Acme", "email": "petra@acme.example", "time_zone": "Europe/Paris"},
+    ),
     Page("relationships:relationship_create", MANAGER_PAGE, kwargs=_org),
+    Page(
+        "relationships:relationship_create",
+        TO_RELATIONSHIP,
+        kwargs=_org,
+        method="POST",
+        data=lambda w: {
+            "offering": w.offering_b_only.pk,
+            "started_on": str(clock.now().date()),
+            "status": "active",
+        },
+    ),
     Page("relationships:relationship_detail", ORG_A_PAGE, kwargs=_rel),
     Page(
         "relationships:relationship_status",
-        MANAGER_POST_PAGE,
+        TO_RELATIONSHIP,
         kwargs=_rel,
         method="POST",
         data=lambda w: {"status": "paused", "note": "Budget review"},
     ),
     Page(
         "relationships:role_grant",
-        MANAGER_POST_PAGE,
+        TO_RELATIONSHIP,
         kwargs=_rel,
         method="POST",
         data=lambda w: {"person": w.person_a2.pk, "role": "user"},
     ),
     Page(
         "relationships:role_revoke",
-        MANAGER_POST_PAGE,
+        TO_RELATIONSHIP,
         kwargs=_rel,
         method="POST",
         data=lambda w: {"person": w.person_a.public_id, "role": "user"},
