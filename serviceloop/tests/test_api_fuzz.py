@@ -381,26 +381,9 @@ def _plausible(walk: Walk, operation: Any, body: Any, components: dict[str, Any]
     return body
 
 
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _strings(key)
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
-
-
-def _has_nul(case: Any) -> bool:
-    return any("\x00" in text for text in _strings(case.body))
-
-
-# Defects the fuzz finds that are being fixed elsewhere (issue 10); each is expected to fail only
-# for the input it names, so any other failure of the same operation still fails the test.
-# Remove an entry when its fix is merged: the test then guards the fix.
-# Defects the fuzz knows of and expects, each with the issue that fixes it; empty is the goal.
+# Defects the fuzz finds that are being fixed elsewhere: operation → (a predicate on the case, the
+# issue that fixes it). Each is expected to fail only for the input it names, so any other failure of
+# the same operation still fails the test. Remove an entry when its fix is merged. Empty is the goal.
 KNOWN_DEFECTS: dict[str, tuple[Callable[[Any], bool], str]] = {}
 
 

@@ -53,10 +53,10 @@ PAGES = [
     Page("api:openapi-view", PUBLIC_PAGE),
     Page("api:api-root", expect(anonymous=404, customer_a=404, agent=404)),
     Page("accounts:login", SIGNED_IN_REDIRECT),
-    # A wrong password shows the form again (200) for whoever sends it.
+    # A wrong password shows the form again (422, a refused form) for whoever sends it.
     Page(
         "accounts:login",
-        expect(anonymous=200, customer_a=to("home"), agent=to("home")),
+        expect(anonymous=422, customer_a=to("home"), agent=to("home")),
         method="POST",
         data=lambda w: {"username": "carol@acme.example", "password": "not-the-password"},
     ),
