@@ -8,8 +8,9 @@ from django import forms
 from django.core.files.uploadedfile import UploadedFile
 
 from serviceloop.accounts.models import User
-from serviceloop.catalogue.models import Offering
+from serviceloop.catalogue.models import Offering, Service
 from serviceloop.desk.models import Team, Ticket
+from serviceloop.relationships.models import Person
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -54,6 +55,44 @@ class NewTicketForm(forms.Form):
         field = self.fields["offering"]
         assert isinstance(field, forms.ModelChoiceField)  # nosec B101  # narrows the type for mypy; declared above
         field.queryset = Offering.objects.filter(pk__in=[o.pk for o in offerings]).select_related("service")
+
+
+class StaffNewTicketForm(forms.Form):
+    """A ticket opened by staff for someone who called, wrote or walked up: the person must be a contact."""
+
+    requester = forms.EmailField(
+        label="Requester's email", max_length=254, help_text="A contact of a consumer organisation."
+    )
+    service = forms.ModelChoiceField(queryset=Service.objects.none(), empty_label=None)
+    type = forms.ChoiceField(choices=Ticket.Type.choices, initial=Ticket.Type.INCIDENT, label="What is it?")
+    subject = forms.CharField(max_length=300)
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 8}), max_length=100_000, label="Description")
+    urgency = forms.ChoiceField(choices=Ticket.Level.choices, initial=Ticket.Level.MEDIUM)
+    impact = forms.ChoiceField(choices=Ticket.Level.choices, initial=Ticket.Level.MEDIUM)
+    attachments = MultipleFileField(label="Attach files")
+    # Set when the page was opened from a person's page: tells apart contacts who share an email.
+    person = forms.CharField(required=False, max_length=24, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["service"]
+        assert isinstance(field, forms.ModelChoiceField)  # nosec B101  # narrows the type for mypy; declared above
+        field.queryset = Service.objects.exclude(lifecycle=Service.Lifecycle.RETIRED).order_by("name")
+
+    def clean_requester(self) -> Person:
+        email = self.cleaned_data["requester"]
+        contacts = Person.objects.filter(email__iexact=email).select_related("organisation")
+        chosen = str(self.data.get("person") or "")[:24]
+        if chosen:
+            contacts = contacts.filter(public_id=chosen)
+        found = list(contacts[:2])
+        if not found:
+            raise forms.ValidationError("No contact has this email. Add the person on their organisation's page first.")
+        if len(found) > 1:
+            raise forms.ValidationError(
+                "Several organisations have a contact with this email; open the form from the person's page."
+            )
+        return found[0]
 
 
 class ReplyForm(forms.Form):

@@ -22,4 +22,5 @@ OBJECT_LINKS = [
     ObjectLink(
         "relationships.person", "Tickets", "desk:queue", query={"requester": "public_id"}, constants={"queue": "all"}
     ),
+    ObjectLink("relationships.person", "New ticket", "desk:ticket_new", query={"requester": "public_id"}, order=101),
 ]

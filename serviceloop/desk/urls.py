@@ -13,6 +13,7 @@ urlpatterns = [
     path("attachments/<str:public_id>/", views.attachment, name="attachment"),
     path("queue/", views.queue, name="queue"),
     path("queue/bulk/", views.bulk, name="bulk"),
+    path("tickets/new/", views.ticket_new, name="ticket_new"),
     path("tickets/<str:public_id>/", views.ticket, name="ticket"),
     path("tickets/<str:public_id>/reply/", views.ticket_reply_view, name="ticket_reply"),
     path("tickets/<str:public_id>/assign/", views.ticket_assign_view, name="ticket_assign"),

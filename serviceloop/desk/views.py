@@ -27,6 +27,7 @@ from serviceloop.desk.forms import (
     NewTicketForm,
     PriorityForm,
     ReplyForm,
+    StaffNewTicketForm,
     StaffReplyForm,
     StatusForm,
 )
@@ -217,6 +218,38 @@ def _queue_filters(request: HttpRequest) -> queries.QueueFilter:
         q=get.get("q", "")[:200],
         sort=sort if sort in queries.SORTS else "due",
     )
+
+
+@staff_required
+def ticket_new(request: HttpRequest) -> HttpResponse:
+    """Staff open a ticket for a contact who called, wrote or walked up (channel "staff")."""
+    user = _user(request)
+    initial: dict[str, str] = {}
+    person = Person.objects.filter(public_id=request.GET.get("requester", "")[:24]).first()
+    if person is not None:
+        initial = {"requester": person.email, "person": person.public_id}
+    form = StaffNewTicketForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            ticket = ticket_create(
+                requester=form.cleaned_data["requester"],
+                service=form.cleaned_data["service"],
+                type=form.cleaned_data["type"],
+                subject=form.cleaned_data["subject"],
+                body=form.cleaned_data["body"],
+                channel=Ticket.Channel.STAFF,
+                by=user,
+                attachments=_uploads(request, form),
+                impact=form.cleaned_data["impact"],
+                urgency=form.cleaned_data["urgency"],
+            )
+        except DomainError as error:
+            _show_error(form, error)
+        else:
+            messages.success(request, f"Ticket {ticket.reference} is open for {ticket.requester}.")
+            return redirect("desk:ticket", public_id=ticket.public_id)
+    status = 422 if request.method == "POST" else 200
+    return render(request, "desk/ticket_new.html", {"form": form, "person": person}, status=status)
 
 
 @staff_required

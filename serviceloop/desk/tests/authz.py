@@ -142,6 +142,21 @@ PAGES = [
         method="POST",
         data=lambda w: {"tickets": [w.ticket_a.public_id], "action": "status", "status": "waiting_third_party"},
     ),
+    Page("desk:ticket_new", STAFF_PAGE),
+    Page(
+        "desk:ticket_new",
+        staff_post("desk:ticket"),
+        method="POST",
+        data=lambda w: {
+            "requester": "otto@acme.example",
+            "service": w.service.pk,
+            "type": "request",
+            "subject": "Called about a new laptop",
+            "body": "Otto phoned the desk.",
+            "urgency": "medium",
+            "impact": "low",
+        },
+    ),
     Page("desk:ticket", STAFF_PAGE, kwargs=_ticket),
     Page("desk:ticket_reply", STAFF_POST_PAGE, kwargs=_ticket, method="POST", data=lambda w: {"body": "Checking."}),
     Page(

@@ -245,3 +245,53 @@ def test_the_ticket_page_links_to_everything_it_names(alex: Any, carol_person: A
     ):
         assert f'href="{href}"' in page, href
         assert client_for(alex).get(href).status_code == 200, href
+
+
+def test_staff_open_a_ticket_for_someone_who_called(alex: Any, carol_person: Any, service: Any, dave: Any) -> None:
+    client = client_for(alex)
+    person_page = client.get(reverse("relationships:person_detail", args=[dave.public_id])).content.decode()
+    new_url = reverse("desk:ticket_new") + f"?requester={dave.public_id}"
+    assert f'href="{new_url}"' in person_page
+    form = client.get(new_url).content.decode()
+    assert 'value="dave@acme.example"' in form and "New ticket for Dave Acme" in form
+    response = client.post(
+        new_url,
+        {
+            "requester": "DAVE@acme.example",
+            "person": dave.public_id,
+            "service": service.pk,
+            "type": "request",
+            "subject": "Needs a new badge",
+            "body": "Dave phoned: his badge stopped working.",
+            "urgency": "medium",
+            "impact": "low",
+            "attachments": SimpleUploadedFile("note.txt", b"called at 9:05", content_type="text/plain"),
+        },
+    )
+    ticket = Ticket.objects.get(subject="Needs a new badge")
+    assert response.status_code == 302 and response["Location"] == reverse("desk:ticket", args=[ticket.public_id])
+    assert (ticket.requester, ticket.organisation, ticket.channel) == (dave, dave.organisation, "staff")
+    assert ticket.messages.get().attachments.count() == 1
+    assert ticket.events.filter(by=alex).exists()  # the history names who opened it
+
+
+def test_a_new_ticket_for_an_unknown_email_is_refused_next_to_the_field(alex: Any, service: Any) -> None:
+    response = client_for(alex).post(
+        reverse("desk:ticket_new"),
+        {
+            "requester": "stranger@nowhere.example",
+            "service": service.pk,
+            "type": "incident",
+            "subject": "x",
+            "body": "y",
+            "urgency": "low",
+            "impact": "low",
+        },
+    )
+    assert response.status_code == 422
+    assert "No contact has this email" in response.content.decode()
+    assert not Ticket.objects.exists()
+
+
+def test_customers_cannot_open_the_staff_form(carol: Any) -> None:
+    assert client_for(carol).get(reverse("desk:ticket_new")).status_code == 403
