@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import DisallowedHost, PermissionDenied
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -51,7 +51,11 @@ def _error(request: HttpRequest, status: int, reason: str = "") -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"code": code, "message": f"{title}: {request.path}"}, status=status)
     referer = request.headers.get("Referer", "")
-    back = referer if url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()}) else ""
+    try:
+        host = request.get_host()
+    except DisallowedHost:  # the 400 for a Host we do not serve: offer no way back at all
+        host = ""
+    back = referer if host and url_has_allowed_host_and_scheme(referer, allowed_hosts={host}) else ""
     context = {"status": status, "title": title, "explanation": explanation, "back": back}
     return render(request, "error.html", context, status=status)
 

@@ -51,7 +51,7 @@ def versions_in(if_match: str | None) -> list[int] | None:
     versions: list[int] = []
     for tag in if_match.split(","):
         value = tag.strip().removeprefix("W/").strip('"')
-        if value.isdigit() and len(value) < 10:
+        if value.isascii() and value.isdigit() and len(value) < 10:
             versions.append(int(value))
     return versions
 

@@ -66,3 +66,25 @@ def test_an_expired_form_explains_itself(carol) -> None:
     response = client.post("/accounts/logout/")
     assert response.status_code == 403
     assert "This form expired" in response.content.decode()
+
+
+def test_a_host_we_do_not_serve_answers_the_styled_400_not_a_500() -> None:
+    client = Client(raise_request_exception=False)
+    response = client.get("/accounts/login/", HTTP_HOST="evil.example", HTTP_REFERER="https://evil.example/")
+    assert response.status_code == 400
+    assert "This request could not be understood" in response.content.decode()
+    assert "evil.example" not in response.content.decode()
+
+
+def test_an_if_match_of_other_digits_is_no_version_not_a_500(sam) -> None:
+    from serviceloop.accounts.testing import api_client_for
+    from serviceloop.catalogue.tests.factories import make_service
+
+    service = make_service(by=sam)
+    response = api_client_for(sam).patch(
+        f"/api/catalogue/services/{service.public_id}",
+        data={"name": "Renamed"},
+        content_type="application/json",
+        HTTP_IF_MATCH='"²"',
+    )
+    assert response.status_code in (400, 412, 428), response.content

@@ -43,6 +43,7 @@ from serviceloop.desk.services.mail_senders import (
     nonparticipant_policy,
     participant_of,
     person_of_organisation,
+    staff_refusal,
 )
 from serviceloop.desk.services.tickets import services_consumed_by, ticket_create, ticket_reply
 from serviceloop.relationships.models import Person
@@ -367,7 +368,9 @@ def _apply(mail: ParsedMail, *, log: InboundMail, released_by: User | None) -> M
             ticket=claimed,
         )
     if thread is not None and released_by is None:
-        refusal = authentication_refusal(mail, organisation_id=thread.ticket.organisation_id)
+        refusal = authentication_refusal(mail, organisation_id=thread.ticket.organisation_id) or staff_refusal(
+            mail, thread.participant
+        )
         if refusal:
             return _finish(log, Outcome.HELD, refusal, ticket=thread.ticket)
     if thread is not None and thread.ticket.status != Ticket.Status.CLOSED:
@@ -471,7 +474,12 @@ def mail_release(*, inbound: InboundMail, by: User) -> MailResult:
     with files_removed_on_rollback(), transaction.atomic():
         log = _held(inbound, by)
         held_for = log.reason
-        mail = _parse(log)
+        try:
+            mail = _parse(log)
+        except MailParseError as error:  # e.g. the limits were lowered since it was held
+            raise ConflictError(
+                "mail_unreadable", f"This mail cannot be applied now: {error}. Discard it instead."
+            ) from None
         result = mail_apply(mail, log=log, released_by=by)
         InboundMail.objects.filter(pk=log.pk).update(reviewed_by=by, reviewed_at=clock.now())
         event_record("mail.released", subject=log, by=by, outcome=result.outcome, held_for=held_for[:200])

@@ -75,6 +75,29 @@ def dmarc_required(organisation_id: int | None) -> bool:
     return OrganisationMailPolicy.objects.filter(organisation_id=organisation_id, require_dmarc_pass=True).exists()
 
 
+def verdict_trusted() -> bool:
+    """Whether a verdict can be trusted at all: only with the receiving server's authserv-id configured.
+
+    Without it the topmost Authentication-Results is recorded, but a webhook or relay that adds none
+    would let the sender's own header stand: it may then hold a mail (DMARC fail) but never vouch for one.
+    """
+    return bool(str(settings.SERVICELOOP_MAIL_AUTHSERV_ID).strip())
+
+
+def dmarc_passed(mail: ParsedMail) -> bool:
+    return verdict_trusted() and mail.authentication.dmarc == "pass"
+
+
+def staff_refusal(mail: ParsedMail, participant: Participant) -> str:
+    """A staff address writes into any ticket, so its mail must prove where it comes from."""
+    if participant.user is None or dmarc_passed(mail):
+        return ""
+    return (
+        f"staff_unverified: mail from the staff address {mail.from_email} is applied only with a DMARC pass "
+        "from the receiving server (SERVICELOOP_MAIL_AUTHSERV_ID); held for review."
+    )
+
+
 def authentication_refusal(mail: ParsedMail, *, organisation_id: int | None) -> str:
     """Why the mail may not be applied for this organisation ("" when it may)."""
     dmarc = mail.authentication.dmarc
@@ -84,8 +107,10 @@ def authentication_refusal(mail: ParsedMail, *, organisation_id: int | None) -> 
             f"dmarc_fail: the receiving server found that this mail does not come from {domain} "
             "(DMARC fail); held for review."
         )
-    if dmarc != "pass" and dmarc_required(organisation_id):
+    if not dmarc_passed(mail) and dmarc_required(organisation_id):
         verdict = f"DMARC {dmarc}" if dmarc else "no DMARC verdict"
+        if not verdict_trusted():
+            verdict = "no DMARC verdict from a trusted server (SERVICELOOP_MAIL_AUTHSERV_ID is not set)"
         return (
             f"dmarc_required: the organisation accepts mail only when DMARC passes, and this mail has "
             f"{verdict}; held for review."

@@ -237,15 +237,25 @@ def test_with_policy_new_a_non_participant_opens_a_ticket_of_their_own_organisat
 
 
 def test_a_role_holder_of_the_relationship_and_staff_are_participants(
-    deliver: Any, carol_person: Person, service: Any, org_a: Any, relationship_a: Any, sam: Any
+    deliver: Any, carol_person: Person, service: Any, org_a: Any, relationship_a: Any, sam: Any, settings: Any
 ) -> None:
     ticket = make_ticket(carol_person, service)
     erin = make_person(org_a, email="erin@acme.example", name="Erin")
     grant(relationship_a, erin, "customer")
     by_erin = deliver(raw_mail(sender="erin@acme.example", subject=f"Re: [{ticket.reference}] any news?"))
     assert (by_erin["outcome"], by_erin["ticket"]) == ("replied", ticket.reference)
+    # A staff address may write into any ticket, so a forged one must not: without a trusted DMARC
+    # pass its mail is held, with it the mail is the staff member's reply.
+    forged = deliver(
+        raw_mail(sender=sam.email, subject=f"Re: [{ticket.reference}] on it", message_id="<forged@x.example>")
+    )
+    assert forged["outcome"] == "held" and forged["reason"].startswith("staff_unverified:")
+    settings.SERVICELOOP_MAIL_AUTHSERV_ID = "mx.desk.example"
     by_staff = deliver(
-        raw_mail(sender=sam.email, subject=f"Re: [{ticket.reference}] on it", message_id="<s@x.example>")
+        with_auth_results(
+            raw_mail(sender=sam.email, subject=f"Re: [{ticket.reference}] on it", message_id="<s@x.example>"),
+            "mx.desk.example; dmarc=pass header.from=serviceloop.example",
+        )
     )
     assert by_staff["outcome"] == "replied"
     message = Message.objects.get(public_id=by_staff["message"])
@@ -310,12 +320,21 @@ def test_with_an_authserv_id_only_that_servers_header_is_trusted(
 
 
 def test_an_organisation_that_requires_dmarc_gets_only_mail_that_passes(
-    deliver: Any, carol_person: Person, org_a: Any
+    deliver: Any, carol_person: Person, org_a: Any, settings: Any
 ) -> None:
     OrganisationMailPolicy.objects.create(organisation=org_a, require_dmarc_pass=True)
     unsigned = deliver(raw_mail(subject="No verdict"))
     assert (unsigned["outcome"], unsigned["auth_dmarc"]) == ("held", "")
     assert unsigned["reason"].startswith("dmarc_required:") and "no DMARC verdict" in unsigned["reason"]
+    # The sender's own header vouches for nothing while no receiving server is trusted.
+    claimed = deliver(
+        with_auth_results(
+            raw_mail(subject="Self-signed", message_id="<self@x.example>"),
+            "mx.desk.example; dmarc=pass header.from=acme.example",
+        )
+    )
+    assert claimed["outcome"] == "held" and "SERVICELOOP_MAIL_AUTHSERV_ID is not set" in claimed["reason"]
+    settings.SERVICELOOP_MAIL_AUTHSERV_ID = "mx.desk.example"
     passed = deliver(
         with_auth_results(raw_mail(subject="Signed"), "mx.desk.example; dmarc=pass header.from=acme.example")
     )
@@ -342,3 +361,14 @@ def test_acknowledgements_are_limited_per_address_and_hour_and_quote_nothing(
     travel.by(hours=1)
     deliver(raw_mail(subject="Another hour"))
     assert OutgoingMail.objects.filter(subject__endswith=ACK).count() == 4
+
+
+def test_a_held_mail_that_the_limits_now_refuse_answers_409_on_release(
+    deliver: Any, resolved_ticket: Ticket, dave: Person, alex: Any, settings: Any
+) -> None:
+    held = deliver(raw_mail(sender="dave@acme.example", subject=f"Re: [{resolved_ticket.reference}] still broken"))
+    settings.SERVICELOOP_MAIL_MAX_HEADERS = 2  # lowered by an operator after the mail was held
+    response = api_client_for(alex).post(f"{URL}/{held['id']}/release")
+    assert response.status_code == 409, response.content
+    assert "Discard it instead" in response.json()["message"]
+    assert api_client_for(alex).get(f"{URL}/{held['id']}").json()["outcome"] == "held"

@@ -311,3 +311,11 @@ def test_housekeeping_forgets_clicks_once_no_link_can_use_them(invitation: Invit
     travel.by(days=16)
     assert housekeeping()["link_clicks"] == 1
     assert Response.objects.get().happiness == 6
+
+
+@pytest.mark.parametrize("score", ["²", "٣", "9" * 5000, "-1", " 9"])
+def test_a_confirmed_score_that_is_no_plain_number_is_refused_not_a_500(invitation: Invitation, score: str) -> None:
+    confirm = reverse("feedback:survey_confirm", kwargs={"token": links.token_for(invitation.public_id)})
+    response = Client(raise_request_exception=False).post(confirm, {"score": score})
+    assert response.status_code == 422
+    assert not Response.objects.exists()

@@ -181,7 +181,8 @@ def survey_confirm(request: HttpRequest, token: str) -> HttpResponse:
         return _refused(request, refusal)
     scale = score_choices(invitation.survey_version.score_kind)
     raw = request.POST.get("score", "")
-    if not raw.isdigit() or int(raw) not in scale:
+    # ASCII digits only, and short: "²".isdigit() is true, and int() of 5,000 digits raises.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 3) or int(raw) not in scale:
         return _refused(request, LinkRefused(422, f"Choose a score from {scale[0]} to {scale[-1]}."))
     try:
         response = link_click_confirm(invitation=invitation, score=int(raw))
