@@ -273,6 +273,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # a period of s, m, h or d ("5/15m"), or "off". Counted in the database, shared by every process.
 # Lockouts: failures that lock an account, an address, for one whole period from the one that reached the count.
 SERVICELOOP_RATE_SIGN_IN_ACCOUNT = env("SERVICELOOP_RATE_SIGN_IN_ACCOUNT", "5/15m")
+SERVICELOOP_RATE_SIGN_IN_ACCOUNT_ALL = env("SERVICELOOP_RATE_SIGN_IN_ACCOUNT_ALL", "50/1h")
 SERVICELOOP_RATE_SIGN_IN_IP = env("SERVICELOOP_RATE_SIGN_IN_IP", "30/15m")
 SERVICELOOP_RATE_API_TOKEN_FAILURES_IP = env("SERVICELOOP_RATE_API_TOKEN_FAILURES_IP", "30/5m")
 # Requests: per email, address, token, site or page.

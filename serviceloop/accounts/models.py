@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models import Q
@@ -112,6 +113,21 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def can_manage_services(self) -> bool:
         return self.role in (self.Role.ADMINISTRATOR, self.Role.SERVICE_MANAGER)
+
+    def check_password(self, raw_password: str | None) -> bool:
+        """Django's check; when it re-hashes the same password (a stronger hasher after an upgrade),
+        the user's tokens follow the new hash: only a real change of password revokes them."""
+        old_hash = self.password
+
+        def rehash(raw: str | None) -> None:
+            self.set_password(raw)
+            self._password = None
+            self.save(update_fields=["password"])
+            ApiToken.objects.filter(
+                user=self, revoked_at__isnull=True, password_fingerprint=password_fingerprint(old_hash)
+            ).update(password_fingerprint=password_fingerprint(self.password))
+
+        return check_password(raw_password, self.password, rehash)
 
     @property
     def display_name(self) -> str:

@@ -5,9 +5,12 @@ django-axes: one store, one clock (core.clock, which the tests move) and one 429
 door; axes would add its own tables, middleware, client-address rules and time source for one door.
 
 - Every failed `authenticate()` (our sign-in page, the admin's, any other caller) counts one failure
-  for the email given (whether or not such an account exists, so a lockout tells nothing about
-  accounts) and one for the client's address.
-- The failure that reaches SERVICELOOP_RATE_SIGN_IN_ACCOUNT (or _IP) locks for one whole period
+  for the email given from the client's address, one for the email from everywhere (whether or not
+  such an account exists, so a lockout tells nothing about accounts) and one for the address.
+- The account is locked per address (SERVICELOOP_RATE_SIGN_IN_ACCOUNT, 5/15m), so that anyone who
+  knows an email cannot lock its owner out from elsewhere; from every address together only at the
+  far higher SERVICELOOP_RATE_SIGN_IN_ACCOUNT_ALL (50/1h), against guessing spread over many.
+- The failure that reaches one of these (or _IP) locks for one whole period
   from then: the guard backend, first in AUTHENTICATION_BACKENDS, refuses every sign-in of that
   account or from that address until it has passed, the right password included. The sign-in page
   answers 429 with Retry-After; the admin's shows its usual error.
@@ -26,7 +29,8 @@ from django.http import HttpRequest
 from serviceloop.core import ratelimit
 from serviceloop.core.ratelimit import Decision
 
-ACCOUNT_RULE = "sign_in_account"
+ACCOUNT_RULE = "sign_in_account"  # one account from one address
+ACCOUNT_ALL_RULE = "sign_in_account_all"  # one account from every address together
 IP_RULE = "sign_in_ip"
 LOCKED_MESSAGE = (
     "Too many failed sign-ins for this account or from this address. Try again in {wait}, or reset your password."
@@ -35,10 +39,15 @@ LOCKED_MESSAGE = (
 
 def _identities(request: HttpRequest | None, username: str | None) -> list[tuple[str, str]]:
     found = []
-    if request is not None:
-        found.append((IP_RULE, ratelimit.client_ip(request)))
+    address = ratelimit.client_ip(request) if request is not None else ""
+    if address:
+        found.append((IP_RULE, address))
     if username and username.strip():
-        found.append((ACCOUNT_RULE, username.strip().lower()))
+        account = username.strip().lower()
+        # Keyed on the pair, so that a stranger's guesses from their address cannot lock the account
+        # for its owner elsewhere; the account-wide rule, far higher, stops guessing spread out wide.
+        found.append((ACCOUNT_RULE, f"{account}\0{address}"))
+        found.append((ACCOUNT_ALL_RULE, account))
     return found
 
 
@@ -57,8 +66,10 @@ def sign_in_failed(request: HttpRequest | None, username: str | None) -> Decisio
     return _longest([ratelimit.failure(rule, identity) for rule, identity in _identities(request, username)])
 
 
-def sign_in_succeeded(username: str) -> None:
-    ratelimit.clear(ACCOUNT_RULE, username.strip().lower())
+def sign_in_succeeded(request: HttpRequest | None, username: str) -> None:
+    for rule, identity in _identities(request, username):
+        if rule != IP_RULE:
+            ratelimit.clear(rule, identity)
 
 
 def locked_message(decision: Decision) -> str:
@@ -87,4 +98,4 @@ def on_login_failed(
 
 
 def on_logged_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
-    sign_in_succeeded(user.email)
+    sign_in_succeeded(request, user.email)

@@ -353,3 +353,21 @@ def test_a_user_cannot_revoke_another_users_token(carol, bob) -> None:
     assert _session(carol).post(f"/api/accounts/tokens/{issued.token.public_id}/revoke").status_code == 404
     issued.token.refresh_from_db()
     assert issued.token.revoked_at is None
+
+
+def test_a_password_hashed_anew_at_sign_in_keeps_the_tokens(carol, settings: Any) -> None:
+    """An upgrade that strengthens the hasher re-hashes the same password at the next sign-in: that
+    is no change of password, and must not revoke the user's tokens."""
+    from serviceloop.accounts.testing import PASSWORD
+
+    issued = api_token_create(user=carol, name="script")
+    old_hash = User.objects.get(pk=carol.pk).password
+    assert old_hash.startswith("md5$")
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+    ]
+    signed_in = Client().post(reverse("accounts:login"), {"username": carol.email, "password": PASSWORD})
+    assert signed_in.status_code == 302
+    assert User.objects.get(pk=carol.pk).password.startswith("pbkdf2_sha256$")  # re-hashed
+    assert _me(issued.secret).status_code == 200

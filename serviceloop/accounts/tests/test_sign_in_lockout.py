@@ -11,7 +11,11 @@ from serviceloop.accounts.testing import PASSWORD
 from serviceloop.core.models import RateLimitCounter
 
 LOGIN = reverse("accounts:login")
-REALISTIC = {"SERVICELOOP_RATE_SIGN_IN_ACCOUNT": "5/15m", "SERVICELOOP_RATE_SIGN_IN_IP": "30/15m"}
+REALISTIC = {
+    "SERVICELOOP_RATE_SIGN_IN_ACCOUNT": "5/15m",
+    "SERVICELOOP_RATE_SIGN_IN_ACCOUNT_ALL": "50/1h",
+    "SERVICELOOP_RATE_SIGN_IN_IP": "30/15m",
+}
 
 
 def _sign_in(client: Client, email: str, password: str) -> Any:
@@ -58,14 +62,30 @@ def test_a_successful_sign_in_clears_the_accounts_failures(alex: Any) -> None:
 
 @override_settings(**REALISTIC)
 def test_failures_are_counted_across_clients_and_case_of_the_email(alex: Any) -> None:
-    # Two browsers (and, in production, two web processes) share one count: it is a database row.
-    first, second = Client(REMOTE_ADDR="198.51.100.1"), Client(REMOTE_ADDR="198.51.100.2")
+    # Two browsers on one address (and, in production, two web processes) share one count: a row.
+    first, second = Client(REMOTE_ADDR="198.51.100.1"), Client(REMOTE_ADDR="198.51.100.1")
     for n in range(2):
         _sign_in(first, alex.email, f"guess-{n}")
         _sign_in(second, alex.email.upper(), f"other-{n}")
     assert RateLimitCounter.objects.get(rule="sign_in_account").hits == 4
     assert _sign_in(first, alex.email, "last-guess").status_code == 429
     assert _sign_in(second, alex.email, PASSWORD).status_code == 429
+
+
+@override_settings(**REALISTIC)
+def test_a_stranger_guessing_cannot_lock_the_owner_out_from_elsewhere(alex: Any) -> None:
+    stranger = Client(REMOTE_ADDR="203.0.113.66")
+    assert [_sign_in(stranger, alex.email, f"guess-{n}").status_code for n in range(5)][-1] == 429
+    assert _sign_in(stranger, alex.email, PASSWORD).status_code == 429
+    owner = Client(REMOTE_ADDR="198.51.100.20")
+    assert _sign_in(owner, alex.email, PASSWORD).status_code == 302
+
+
+@override_settings(**{**REALISTIC, "SERVICELOOP_RATE_SIGN_IN_ACCOUNT_ALL": "8/1h"})
+def test_guessing_one_account_from_many_addresses_locks_it_everywhere(alex: Any) -> None:
+    answers = [_sign_in(Client(REMOTE_ADDR=f"203.0.113.{n}"), alex.email, f"guess-{n}").status_code for n in range(8)]
+    assert answers == [422] * 7 + [429]
+    assert _sign_in(Client(REMOTE_ADDR="198.51.100.20"), alex.email, PASSWORD).status_code == 429
 
 
 @override_settings(**REALISTIC)
