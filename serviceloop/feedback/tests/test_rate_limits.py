@@ -108,16 +108,32 @@ def invitation(sam: Any, org_a: Any) -> Invitation:
     return Invitation.objects.get(ticket=ticket)
 
 
-@override_settings(SERVICELOOP_RATE_SURVEY_LINK_IP="60/10m")
-def test_one_click_links_are_limited_per_address(invitation: Invitation, travel: Any) -> None:
+@override_settings(SERVICELOOP_RATE_SURVEY_LINK="20/10m", SERVICELOOP_RATE_SURVEY_LINK_IP="600/10m")
+def test_one_click_links_are_limited_per_address_and_link(invitation: Invitation, travel: Any) -> None:
     url = links.answer_url(invitation.public_id, 9).removeprefix("http://testserver")
-    assert [Client().get(url).status_code for _ in range(60)] == [200] * 60
+    assert [Client().get(url).status_code for _ in range(20)] == [200] * 20
     Response.objects.all().delete()
     _assert_refused(Client().get(url), 600)
+    # Another button (another link) from the same address is its own count: a gateway that fetches
+    # every button for the people behind it does not use up their clicks.
+    other = links.answer_url(invitation.public_id, 3).removeprefix("http://testserver")
+    assert Client().get(other).status_code == 200
+    assert Client(REMOTE_ADDR="198.51.100.30").get(url).status_code == 200
     assert not Response.objects.exists()
     travel.by(minutes=10)
     assert Client().get(url).status_code == 200
-    assert Response.objects.count() == 1
+
+
+@override_settings(SERVICELOOP_RATE_SURVEY_LINK="20/10m", SERVICELOOP_RATE_SURVEY_LINK_IP="30/10m")
+def test_one_address_fetching_many_links_meets_the_address_limit(invitation: Invitation) -> None:
+    for score in range(11):
+        for _ in range(2):
+            Client().get(links.answer_url(invitation.public_id, score).removeprefix("http://testserver"))
+    answers = [
+        Client().get(links.answer_url(invitation.public_id, score).removeprefix("http://testserver")).status_code
+        for score in range(11)
+    ]
+    assert answers[:8] == [200] * 8 and set(answers[8:]) == {429}
 
 
 @override_settings(SERVICELOOP_RATE_INGEST_TOKEN="60/1m")

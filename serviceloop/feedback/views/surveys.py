@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from serviceloop.core.errors import DomainError
 from serviceloop.core.pagination import paginate
-from serviceloop.core.ratelimit import by_ip, rate_limit
+from serviceloop.core.ratelimit import by_ip, client_ip, rate_limit
 from serviceloop.feedback import links
 from serviceloop.feedback.forms import FollowUpForm, StreamFilterForm, SurveyForm
 from serviceloop.feedback.models import Invitation, Response, SurveyVersion
@@ -98,8 +98,14 @@ def _is_prefetch(request: HttpRequest) -> bool:
     return "prefetch" in values or "preview" in values or "prerender" in values
 
 
+def _by_ip_and_link(request: HttpRequest, token: str) -> str:
+    # Per link and address: a mail gateway fetching every button of many invitations for its users
+    # spends one small count per link, not one shared count that would refuse the people behind it.
+    return f"{client_ip(request)}|{token[:300]}"
+
+
 @require_http_methods(["GET", "HEAD"])
-@rate_limit(("survey_link_ip", by_ip))
+@rate_limit(("survey_link", _by_ip_and_link), ("survey_link_ip", by_ip))
 def survey_answer(request: HttpRequest, token: str) -> HttpResponse:
     """A click on a score button in the email: the score is taken, then the follow-up page opens.
 
