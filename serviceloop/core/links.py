@@ -1,9 +1,13 @@
-"""Links to an object's pages in higher apps, so a lower app's page links upward without importing it.
+"""Links to (and panels about) an object from higher apps, so a lower app's page shows them without importing them.
 
 A service page (catalogue, floor 2) links to the service's tickets (desk) and feedback (feedback): each
 higher app lists its links in `OBJECT_LINKS` of its `navigation.py`, and the lower page renders
 `{% object_links service %}`. Each link names the model it is for, the route, how the object fills the
 route (path arguments or query parameters, from the object's attributes) and the audience.
+
+A panel (`OBJECT_PANELS`) is a small block a higher app renders on a lower app's page — on the ticket
+page, feedback says whether a survey invitation went out or why not: it names a function
+`(obj, user) -> str` (safe HTML, "" for nothing), rendered by `{% object_panels ticket %}`.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ from urllib.parse import urlencode
 
 from django.apps import apps
 from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html_join
+from django.utils.module_loading import import_string
+from django.utils.safestring import SafeString
 
 from serviceloop.core.navigation import Audience, audiences_of
 
@@ -32,10 +39,16 @@ class ObjectLink:
     order: int = 100
 
 
-@cache
-def _all_links() -> tuple[ObjectLink, ...]:
-    # Static configuration read once per process, like the navigation.
-    links: list[ObjectLink] = []
+@dataclass(frozen=True)
+class ObjectPanel:
+    model: str  # "app_label.modelname", lower case
+    render: str  # dotted path of a function (obj, user) -> str: a rendered template, "" for nothing
+    audience: Audience = "staff"
+    order: int = 100
+
+
+def _declared(name: str) -> list[Any]:
+    found: list[Any] = []
     for config in apps.get_app_configs():
         if not config.name.startswith("serviceloop."):
             continue
@@ -45,8 +58,32 @@ def _all_links() -> tuple[ObjectLink, ...]:
             if error.name != f"{config.name}.navigation":
                 raise
             continue
-        links.extend(getattr(module, "OBJECT_LINKS", []))
-    return tuple(sorted(links, key=lambda link: (link.order, link.label)))
+        found.extend(getattr(module, name, []))
+    return found
+
+
+@cache
+def _all_links() -> tuple[ObjectLink, ...]:
+    # Static configuration read once per process, like the navigation.
+    return tuple(sorted(_declared("OBJECT_LINKS"), key=lambda link: (link.order, link.label)))
+
+
+@cache
+def _all_panels() -> tuple[ObjectPanel, ...]:
+    return tuple(sorted(_declared("OBJECT_PANELS"), key=lambda panel: panel.order))
+
+
+def object_panels(obj: Any, user: Any) -> SafeString:
+    """The panels other apps render about this object, for this viewer, as one block of HTML."""
+    model = f"{obj._meta.app_label}.{obj._meta.model_name}"
+    audiences = audiences_of(user)
+    parts = [
+        import_string(panel.render)(obj, user)
+        for panel in _all_panels()
+        if panel.model == model and panel.audience in audiences
+    ]
+    # Rendered templates are safe strings and pass as they are; anything else would be escaped.
+    return format_html_join("", "{}", ((part,) for part in parts if part))
 
 
 def object_links(obj: Any, user: Any) -> list[dict[str, str]]:

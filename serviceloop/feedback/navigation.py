@@ -1,4 +1,4 @@
-from serviceloop.core.links import ObjectLink
+from serviceloop.core.links import ObjectLink, ObjectPanel
 from serviceloop.core.navigation import NavItem
 
 ITEMS = [NavItem("Feedback", "feedback:home", audience="staff", order=400)]
@@ -9,3 +9,6 @@ OBJECT_LINKS = [
     ObjectLink("catalogue.service", "Posts", "feedback:service_posts", args=("public_id",), order=11),
     ObjectLink("catalogue.service", "QR code", "feedback:service_qr", args=("public_id",), order=12),
 ]
+
+# Feedback's block on the ticket page: was a survey invitation sent for it, and what came of it.
+OBJECT_PANELS = [ObjectPanel("desk.ticket", "serviceloop.feedback.panels.ticket_survey")]
