@@ -26,6 +26,7 @@ from serviceloop.feedback.services.invitations import active_survey
 from serviceloop.feedback.services.responses import score_sentiment
 from serviceloop.feedback.services.surveys import survey_create, survey_current_version
 from serviceloop.feedback.throttle import TRANSACTIONAL, PastInvitation, Policy, decide
+from serviceloop.relationships.models import Person
 
 RESPONSE_RATE = 0.35
 COMMENT_RATE = 0.45
@@ -94,6 +95,8 @@ def load(ctx: DemoContext) -> None:
     comments = _comments()
     policy = Policy()
     history: dict[int, list[PastInvitation]] = defaultdict(list)
+    logins = set(Person.objects.filter(user__isnull=False).values_list("pk", flat=True))
+    quiet_since = ctx.now - timedelta(days=policy.transactional_long_days + 1)
     invitations: list[Invitation] = []
     suppressed: list[SuppressedInvitation] = []
     for ticket in sorted((t for t in tickets if t.resolved_at), key=lambda t: t.resolved_at):
@@ -111,6 +114,20 @@ def load(ctx: DemoContext) -> None:
             )
             continue
         sent_at = ticket.resolved_at + timedelta(minutes=rng.randint(1, 20))
+        if ticket.requester_id in logins and sent_at > quiet_since:
+            # The printed demo customers must be able to receive a survey when they try the loop
+            # (resolve a ticket of theirs): the demo leaves their last month uninvited, as sampled out.
+            suppressed.append(
+                SuppressedInvitation(
+                    **common,
+                    service_id=ticket.service_id,
+                    trigger=Trigger.TICKET_RESOLVED,
+                    reason=SuppressedInvitation.Reason.SAMPLED_OUT,
+                    detail="Demo: left uninvited so that this demo login can receive a survey.",
+                    created_at=sent_at,
+                )
+            )
+            continue
         decision = decide(kind=TRANSACTIONAL, now=sent_at, recent=history[ticket.requester_id], policy=policy)
         if not decision.allowed:
             suppressed.append(

@@ -38,6 +38,23 @@ def test_the_whole_demo_loads_and_every_printed_login_signs_in(db: Any, settings
     assert len(emails) >= 18
     assert not [email for email in emails if email not in printed], printed
     assert "customer · Acme Logistics" in printed
+    # Each printed customer can receive a survey today: the flagship loop is not silent for them.
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from serviceloop.feedback.models import Invitation
+    from serviceloop.feedback.throttle import TRANSACTIONAL, PastInvitation, Policy, decide, lookback_days
+
+    policy, now = Policy(), timezone.now()
+    for user in User.objects.filter(role=User.Role.CUSTOMER):
+        recent = [
+            PastInvitation(row.kind, row.sent_at)
+            for row in Invitation.objects.filter(
+                person__user=user, sent_at__gt=now - timedelta(days=lookback_days(policy))
+            )
+        ]
+        assert decide(kind=TRANSACTIONAL, now=now, recent=recent, policy=policy).allowed, user.email
 
 
 def test_the_start_says_where_mail_goes(smtp_server: Any, settings: Any) -> None:
