@@ -12,19 +12,17 @@ page, feedback says whether a survey invitation went out or why not: it names a 
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 from urllib.parse import urlencode
 
-from django.apps import apps
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html_join
 from django.utils.module_loading import import_string
 from django.utils.safestring import SafeString
 
-from serviceloop.core.navigation import Audience, audiences_of
+from serviceloop.core.navigation import Audience, audiences_of, declared
 
 
 @dataclass(frozen=True)
@@ -47,30 +45,25 @@ class ObjectPanel:
     order: int = 100
 
 
-def _declared(name: str) -> list[Any]:
-    found: list[Any] = []
-    for config in apps.get_app_configs():
-        if not config.name.startswith("serviceloop."):
-            continue
-        try:
-            module = importlib.import_module(f"{config.name}.navigation")
-        except ModuleNotFoundError as error:
-            if error.name != f"{config.name}.navigation":
-                raise
-            continue
-        found.extend(getattr(module, name, []))
-    return found
-
-
 @cache
 def _all_links() -> tuple[ObjectLink, ...]:
     # Static configuration read once per process, like the navigation.
-    return tuple(sorted(_declared("OBJECT_LINKS"), key=lambda link: (link.order, link.label)))
+    return tuple(
+        sorted(
+            (link for link in declared("OBJECT_LINKS") if isinstance(link, ObjectLink)),
+            key=lambda link: (link.order, link.label),
+        )
+    )
 
 
 @cache
 def _all_panels() -> tuple[ObjectPanel, ...]:
-    return tuple(sorted(_declared("OBJECT_PANELS"), key=lambda panel: panel.order))
+    return tuple(
+        sorted(
+            (panel for panel in declared("OBJECT_PANELS") if isinstance(panel, ObjectPanel)),
+            key=lambda panel: panel.order,
+        )
+    )
 
 
 def object_panels(obj: Any, user: Any) -> SafeString:

@@ -34,10 +34,9 @@ def audiences_of(user: object) -> set[str]:
     return audiences
 
 
-@cache
-def nav_items() -> tuple[NavItem, ...]:
-    # Read once per process: the list is static configuration, not state.
-    items: list[NavItem] = []
+def declared(name: str) -> list[object]:
+    """Every app's `navigation.<name>` list (ITEMS, OBJECT_LINKS, OBJECT_PANELS), apps in order."""
+    found: list[object] = []
     for config in apps.get_app_configs():
         if not config.name.startswith("serviceloop."):
             continue
@@ -47,7 +46,14 @@ def nav_items() -> tuple[NavItem, ...]:
             if error.name != f"{config.name}.navigation":
                 raise
             continue
-        items.extend(getattr(module, "ITEMS", []))
+        found.extend(getattr(module, name, []))
+    return found
+
+
+@cache
+def nav_items() -> tuple[NavItem, ...]:
+    # Read once per process: the list is static configuration, not state.
+    items = [item for item in declared("ITEMS") if isinstance(item, NavItem)]
     return tuple(sorted(items, key=lambda item: (item.order, item.label)))
 
 

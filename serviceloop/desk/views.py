@@ -77,6 +77,31 @@ def _show_error(form: Any, error: DomainError) -> None:
     form.add_error(error.field if error.field in form.fields else None, error.message)
 
 
+def _open_ticket(
+    request: HttpRequest, form: Any, *, requester: Any, service: Any, offering: Any = None
+) -> Ticket | None:
+    """A ticket from the portal's or the staff page's form (the channel follows who sends it); a
+    refusal is shown next to its field and None returned."""
+    user = _user(request)
+    try:
+        return ticket_create(
+            requester=requester,
+            service=service,
+            offering=offering,
+            type=form.cleaned_data["type"],
+            subject=form.cleaned_data["subject"],
+            body=form.cleaned_data["body"],
+            channel=Ticket.Channel.STAFF if user.is_staff_member else Ticket.Channel.PORTAL,
+            by=user,
+            attachments=_uploads(request, form),
+            impact=form.cleaned_data["impact"],
+            urgency=form.cleaned_data["urgency"],
+        )
+    except DomainError as error:
+        _show_error(form, error)
+        return None
+
+
 # ---------------------------------------------------------------- portal
 
 
@@ -106,23 +131,10 @@ def portal_new(request: HttpRequest) -> HttpResponse:
     form = NewTicketForm(request.POST or None, request.FILES or None, offerings=offerings)
     if request.method == "POST" and form.is_valid():
         offering = form.cleaned_data["offering"]
-        try:
-            ticket = ticket_create(
-                requester=person_for_user(user),
-                service=offering.service,
-                offering=offering,
-                type=form.cleaned_data["type"],
-                subject=form.cleaned_data["subject"],
-                body=form.cleaned_data["body"],
-                channel=Ticket.Channel.PORTAL,
-                by=user,
-                attachments=_uploads(request, form),
-                impact=form.cleaned_data["impact"],
-                urgency=form.cleaned_data["urgency"],
-            )
-        except DomainError as error:
-            _show_error(form, error)
-        else:
+        ticket = _open_ticket(
+            request, form, requester=person_for_user(user), service=offering.service, offering=offering
+        )
+        if ticket is not None:
             messages.success(request, f"Ticket {ticket.reference} is open. We will reply here and by email.")
             return redirect("desk:portal_ticket", public_id=ticket.public_id)
     return render(request, "desk/portal_new.html", {"form": form, "offerings": offerings})
@@ -223,29 +235,16 @@ def _queue_filters(request: HttpRequest) -> queries.QueueFilter:
 @staff_required
 def ticket_new(request: HttpRequest) -> HttpResponse:
     """Staff open a ticket for a contact who called, wrote or walked up (channel "staff")."""
-    user = _user(request)
     initial: dict[str, str] = {}
     person = Person.objects.filter(public_id=request.GET.get("requester", "")[:24]).first()
     if person is not None:
         initial = {"requester": person.email, "person": person.public_id}
     form = StaffNewTicketForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
-            ticket = ticket_create(
-                requester=form.cleaned_data["requester"],
-                service=form.cleaned_data["service"],
-                type=form.cleaned_data["type"],
-                subject=form.cleaned_data["subject"],
-                body=form.cleaned_data["body"],
-                channel=Ticket.Channel.STAFF,
-                by=user,
-                attachments=_uploads(request, form),
-                impact=form.cleaned_data["impact"],
-                urgency=form.cleaned_data["urgency"],
-            )
-        except DomainError as error:
-            _show_error(form, error)
-        else:
+        ticket = _open_ticket(
+            request, form, requester=form.cleaned_data["requester"], service=form.cleaned_data["service"]
+        )
+        if ticket is not None:
             messages.success(request, f"Ticket {ticket.reference} is open for {ticket.requester}.")
             return redirect("desk:ticket", public_id=ticket.public_id)
     status = 422 if request.method == "POST" else 200
