@@ -30,6 +30,13 @@ class QuestionKind(models.TextChoices):
 
 # The kinds that carry a score: a survey's first question is one of these (it sits in the email).
 SCORE_KINDS = (QuestionKind.CSAT, QuestionKind.HAPPINESS, QuestionKind.NPS, QuestionKind.CES)
+# What a page calls each score beside its number ("Happiness 9", not "happiness 9").
+SCORE_NAMES = {
+    QuestionKind.CSAT: "Satisfaction",
+    QuestionKind.HAPPINESS: "Happiness",
+    QuestionKind.NPS: "Recommend",
+    QuestionKind.CES: "Ease",
+}
 # Inclusive range of each score kind.
 SCORE_RANGES: dict[str, tuple[int, int]] = {
     QuestionKind.CSAT: (1, 5),
@@ -429,6 +436,11 @@ class Response(BaseModel):
     def score(self) -> int | None:
         kind = self.score_kind
         return getattr(self, kind) if kind else None
+
+    @property
+    def score_name(self) -> str:
+        kind = self.score_kind
+        return SCORE_NAMES.get(kind, "") if kind else ""  # type: ignore[call-overload]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -75,9 +75,17 @@ def test_one_click_in_the_resolution_email_reaches_the_service_page(
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     row = page.locator(f'tr[data-response="{response.public_id}"]')
-    assert "happiness 9" in row.inner_text()
+    assert "Happiness 9" in row.inner_text()
     assert "Fixed quickly" in row.inner_text()
-    assert row.locator(".sentiment").inner_text().strip() == "positive"
+    label = row.locator("td.sentiment .badge").first
+    assert label.inner_text().strip() == "positive"
+    # A person reads the comment and corrects its sentiment in place (htmx, under the page's CSP).
+    row.get_by_label("Correct label").select_option("neutral")
+    row.get_by_role("button", name="Correct").click()
+    row.get_by_text("corrected").wait_for()
+    assert row.locator("td.sentiment .badge").first.inner_text().strip() == "neutral"
+    response.refresh_from_db()
+    assert response.sentiment_label == "neutral"
 
 
 @pytest.mark.browser

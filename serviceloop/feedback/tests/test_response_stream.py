@@ -94,7 +94,7 @@ def test_service_page_lists_responses_linked_to_their_ticket(world: dict[str, An
     client.force_login(alex)
     page = client.get(f"/feedback/services/{world['service'].public_id}/").content.decode()
     assert world["ticket"].reference in page
-    assert "happiness 10" in page and "negative" in page
+    assert "Happiness 10" in page and "negative" in page
 
 
 def test_service_page_filters_by_score_band(world: dict[str, Any], alex: Any) -> None:
@@ -167,3 +167,19 @@ def test_a_response_about_a_ticket_links_to_the_ticket(world: dict[str, Any], al
     href = reverse("desk:ticket", args=[world["ticket"].public_id])
     assert f'<a href="{href}">{world["ticket"].reference}</a>' in page
     assert client.get(href).status_code == 200
+
+
+def test_staff_correct_a_responses_sentiment_from_the_stream(world: dict[str, Any], alex: Any) -> None:
+    from django.urls import reverse
+
+    client = Client()
+    client.force_login(alex)
+    stream = reverse("feedback:service_stream", args=[world["service"].public_id])
+    detractor = world["detractor"]
+    page = client.get(stream).content.decode()
+    action = reverse("feedback:sentiment_correct", args=["response", detractor.public_id])
+    assert f'action="{action}"' in page
+    answer = client.post(action, {"label": "neutral", "next": stream})
+    assert answer.status_code == 302 and answer["Location"] == stream
+    detractor.refresh_from_db()
+    assert detractor.sentiment_label == "neutral"

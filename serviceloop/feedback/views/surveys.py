@@ -25,7 +25,7 @@ from serviceloop.core.pagination import paginate
 from serviceloop.core.ratelimit import by_ip, client_ip, rate_limit
 from serviceloop.feedback import links
 from serviceloop.feedback.forms import FollowUpForm, StreamFilterForm, SurveyForm
-from serviceloop.feedback.models import Invitation, Response, SurveyVersion
+from serviceloop.feedback.models import Invitation, Response, SentimentLabel, SurveyVersion
 from serviceloop.feedback.queries import (
     LinkAnswer,
     LinkRefused,
@@ -315,6 +315,7 @@ def service_stream(request: HttpRequest, public_id: str) -> HttpResponse:
             "rows": rows,
             "query": query.urlencode(),
             "rates": invitation_rates(service=service),
+            "correction_labels": SentimentLabel.choices,
         },
     )
 
