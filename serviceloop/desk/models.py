@@ -273,6 +273,31 @@ class TicketEvent(BaseModel):
         # The history panel of the ticket page.
         indexes = [models.Index(fields=["ticket", "at"], name="desk_ticketevent_ticket_idx")]
 
+    def _shown(self, value: str) -> str:
+        """A stored code as a person reads it: "P2 high" for p2, "Waiting on customer" for its code."""
+        if self.kind == self.Kind.STATUS:
+            return str(dict(Ticket.Status.choices).get(value, value))
+        if self.kind in (self.Kind.PRIORITY, self.Kind.CREATED):
+            return str(dict(Ticket.Priority.choices).get(value, value))
+        return value
+
+    @property
+    def from_shown(self) -> str:
+        return self._shown(self.from_value)
+
+    @property
+    def to_shown(self) -> str:
+        return self._shown(self.to_value)
+
+    @property
+    def change_shown(self) -> str:
+        """What changed, in words: "P3 medium → P2 high"; a ticket's creation names its priority only."""
+        if self.kind == self.Kind.CREATED:
+            return f"priority {self.to_shown}" if self.to_value else ""
+        if not (self.from_value or self.to_value):
+            return ""
+        return f"{self.from_shown or '—'} → {self.to_shown or '—'}"
+
 
 class Message(BaseModel):
     """One entry of a ticket's conversation: a public reply or an internal note, from any channel."""

@@ -295,3 +295,14 @@ def test_a_new_ticket_for_an_unknown_email_is_refused_next_to_the_field(alex: An
 
 def test_customers_cannot_open_the_staff_form(carol: Any) -> None:
     assert client_for(carol).get(reverse("desk:ticket_new")).status_code == 403
+
+
+def test_the_history_says_states_and_priorities_in_words(alex: Any, carol_person: Any, service: Any) -> None:
+    ticket = make_ticket(carol_person, service, impact="high", urgency="high")
+    client = client_for(alex)
+    client.post(reverse("desk:ticket_status", args=[ticket.public_id]), {"status": "waiting_customer"})
+    page = client.get(reverse("desk:ticket", args=[ticket.public_id])).content.decode()
+    history = page.split('class="timeline"')[1].split("</ol>")[0]
+    assert "Created</strong>: priority P1 critical" in history
+    assert "→ Waiting on customer" in history
+    assert "waiting_customer" not in history and "→ p1" not in history
