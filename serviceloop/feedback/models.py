@@ -598,6 +598,12 @@ class Post(BaseModel):
     sentiment_label = models.CharField(max_length=10, choices=SentimentLabel.choices, null=True, blank=True)
     sentiment_version = models.CharField(max_length=40, blank=True)
 
+    @property
+    def handle_shown(self) -> str:
+        """The author's handle with one "@" ("@kim"), whether or not the source sent it with one."""
+        handle = self.author_handle.strip().lstrip("@")
+        return f"@{handle}" if handle else ""
+
     class Meta:
         ordering = ["-posted_at", "-pk"]
         constraints = [

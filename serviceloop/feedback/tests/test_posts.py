@@ -210,3 +210,12 @@ def test_a_post_source_name_with_a_slash_is_refused_with_a_message(ada) -> None:
     with pytest.raises(InvalidInput, match="letters, digits") as caught:
         post_source_set(name="x/y", secret="a-secret-of-sixteen-chars", by=ada)
     assert caught.value.field == "name"
+
+
+def test_the_inbox_shows_a_handle_with_one_at_sign(alex: Any) -> None:
+    make_post("Is the portal down again?", external_id="h1", author_handle="@kim")
+    make_post("Printers again", external_id="h2", author_handle="lee")
+    client = Client()
+    client.force_login(alex)
+    page = client.get(reverse("feedback:posts_inbox")).content.decode()
+    assert "@kim ·" in page and "@lee ·" in page and "@@kim" not in page
