@@ -257,11 +257,19 @@ def invitation_email_context(
     }
 
 
+PREVIEW_REFERENCE = "SL-104233"  # what the designer's preview shows where a real ticket's reference goes
+
+
 def invitation_subject(invitation: Invitation | None, version: SurveyVersion) -> str:
+    """The invitation's subject; for the designer's preview (no invitation), the one a survey of this
+    kind sends: after a ticket, with a sample reference where the real one will be."""
     service = invitation.service.name if invitation else version.survey.service.name
-    ticket = invitation.ticket if invitation else None
-    if ticket is not None:
-        return f"How did we do? {service} [{ticket.reference}]"
+    if invitation is None:
+        reference = PREVIEW_REFERENCE if version.survey.kind == SurveyKind.TRANSACTIONAL else None
+    else:
+        reference = invitation.ticket.reference if invitation.ticket else None
+    if reference is not None:
+        return f"How did we do? {service} [{reference}]"
     return f"How are we doing? {service}"
 
 

@@ -97,3 +97,21 @@ def test_throttle_policy_is_readable_and_changeable_through_the_api(payroll: Any
     assert client.put(url, body, content_type="application/json").json()["sample_rate"] == 50
     bad = client.put(url, {**body, "sample_rate": 150}, content_type="application/json")
     assert bad.status_code == 422
+
+
+def test_the_designers_preview_shows_the_subject_the_mail_is_sent_with(sam: Any, org_a: Any) -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    from serviceloop.core.models import OutgoingMail
+    from serviceloop.feedback.tests.survey_factories import make_person, make_ticket, resolve
+
+    payroll = make_service("Payroll", sam)
+    survey = survey_create(service=payroll, name="After a ticket", by=sam)
+    client = Client()
+    client.force_login(sam)
+    page = client.get(reverse("feedback:survey_detail", args=[survey.public_id])).content.decode()
+    assert "How did we do? Payroll [SL-104233]" in page
+    ticket = resolve(make_ticket(payroll, make_person(org_a)))
+    sent = OutgoingMail.objects.get(subject__startswith="How did we do?")
+    assert sent.subject == f"How did we do? Payroll [{ticket.reference}]"
