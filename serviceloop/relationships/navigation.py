@@ -1,3 +1,6 @@
 from serviceloop.core.navigation import NavItem
 
-ITEMS = [NavItem("Organisations", "relationships:organisation_list", audience="staff", order=30)]
+ITEMS = [
+    NavItem("Organisations", "relationships:organisation_list", audience="staff", order=30),
+    NavItem("People", "relationships:person_list", audience="staff", order=31),
+]

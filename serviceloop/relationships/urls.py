@@ -11,6 +11,7 @@ urlpatterns = [
     path("organisations/<str:public_id>/edit/", views.organisation_edit, name="organisation_edit"),
     path("organisations/<str:public_id>/people/new/", views.person_create, name="person_create"),
     path("organisations/<str:public_id>/relationships/new/", views.relationship_create, name="relationship_create"),
+    path("people/", views.person_list, name="person_list"),
     path("people/<str:public_id>/", views.person_detail, name="person_detail"),
     path("people/<str:public_id>/edit/", views.person_edit, name="person_edit"),
     path("<str:public_id>/", views.relationship_detail, name="relationship_detail"),

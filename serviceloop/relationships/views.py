@@ -44,6 +44,15 @@ def organisation_list(request: HttpRequest) -> HttpResponse:
     return render(request, "relationships/organisation_list.html", {"page_obj": page_obj, "q": q, "query": f"q={q}"})
 
 
+@staff_required
+def person_list(request: HttpRequest) -> HttpResponse:
+    """Every contact of every consumer organisation, found by name or email."""
+    q = request.GET.get("q", "").replace("\x00", "").strip()[:200]
+    rows = queries.person_list(viewer=_user(request), q=q).order_by("organisation__name", "name", "email")
+    page_obj = paginate(request, rows)
+    return render(request, "relationships/person_list.html", {"page_obj": page_obj, "q": q, "query": f"q={q}"})
+
+
 @manager_required
 def organisation_create(request: HttpRequest) -> HttpResponse:
     form = OrganisationForm(request.POST or None)

@@ -83,6 +83,8 @@ def _rel(w: World) -> dict[str, str]:
 PAGES = [
     Page("relationships:organisation_list", STAFF_PAGE),
     Page("relationships:organisation_list", STAFF_PAGE, query="q=acme"),
+    Page("relationships:person_list", STAFF_PAGE),
+    Page("relationships:person_list", STAFF_PAGE, query="q=acme"),
     Page("relationships:organisation_create", MANAGER_PAGE),
     Page(
         "relationships:organisation_create",

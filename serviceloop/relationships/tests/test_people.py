@@ -102,3 +102,26 @@ def test_customer_sees_only_own_organisations_people(
     client = api_client_for(carol)
     assert [p["email"] for p in client.get("/api/relationships/people").json()["items"]] == ["petra@acme.example"]
     assert client.get(f"/api/relationships/people/{other.public_id}").status_code == 404
+
+
+def test_staff_find_people_of_every_organisation_on_one_page(
+    alex: User, sam: User, org_a: Organisation, org_b: Organisation, django_assert_max_num_queries: Any
+) -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    person_create(by=sam, organisation=org_a, email="kim@acme.example", name="Kim Acme")
+    person_create(by=sam, organisation=org_b, email="lee@borealis.example", name="Lee Borealis")
+    for n in range(20):
+        person_create(by=sam, organisation=org_b, email=f"p{n}@borealis.example", name=f"Person {n}")
+    client = Client()
+    client.force_login(alex)
+    with django_assert_max_num_queries(12):
+        page = client.get(reverse("relationships:person_list")).content.decode()
+    assert "Kim Acme" in page and org_a.name in page
+    found = client.get(reverse("relationships:person_list"), {"q": "borealis.example"}).content.decode()
+    assert "Lee Borealis" in found and "Kim Acme" not in found
+    nobody = client.get(reverse("relationships:person_list"), {"q": "zed"}).content.decode()
+    assert "Nobody matches" in nobody
+    home = client.get("/").content.decode()
+    assert 'href="/relationships/people/"' in home.split('class="mainnav"')[1].split("</nav>")[0]
