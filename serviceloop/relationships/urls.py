@@ -5,6 +5,7 @@ from serviceloop.relationships import views
 app_name = "relationships"
 
 urlpatterns = [
+    path("", views.relationship_list, name="relationship_list"),
     path("organisations/", views.organisation_list, name="organisation_list"),
     path("organisations/new/", views.organisation_create, name="organisation_create"),
     path("organisations/<str:public_id>/", views.organisation_detail, name="organisation_detail"),

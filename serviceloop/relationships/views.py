@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -51,6 +52,23 @@ def person_list(request: HttpRequest) -> HttpResponse:
     rows = queries.person_list(viewer=_user(request), q=q).order_by("organisation__name", "name", "email")
     page_obj = paginate(request, rows)
     return render(request, "relationships/person_list.html", {"page_obj": page_obj, "q": q, "query": f"q={q}"})
+
+
+@staff_required
+def relationship_list(request: HttpRequest) -> HttpResponse:
+    """Every service relationship: organisation × offering, by state, found by organisation or service."""
+    q = request.GET.get("q", "").replace("\x00", "").strip()[:200]
+    status = request.GET.get("status", "")
+    status = status if status in Relationship.Status.values else ""
+    rows = queries.relationship_list(viewer=_user(request), q=q, status=status)
+    context = {
+        "page_obj": paginate(request, rows),
+        "q": q,
+        "status": status,
+        "statuses": Relationship.Status.choices,
+        "query": urlencode({k: v for k, v in {"q": q, "status": status}.items() if v}),
+    }
+    return render(request, "relationships/relationship_list.html", context)
 
 
 @manager_required

@@ -84,6 +84,8 @@ PAGES = [
     Page("relationships:organisation_list", STAFF_PAGE),
     Page("relationships:organisation_list", STAFF_PAGE, query="q=acme"),
     Page("relationships:person_list", STAFF_PAGE),
+    Page("relationships:relationship_list", STAFF_PAGE),
+    Page("relationships:relationship_list", STAFF_PAGE, query="status=active&q=acme"),
     Page("relationships:person_list", STAFF_PAGE, query="q=acme"),
     Page("relationships:organisation_create", MANAGER_PAGE),
     Page(

@@ -232,3 +232,23 @@ def test_a_relationship_cannot_start_in_year_one(sam, org_a) -> None:
     with pytest.raises(InvalidInput) as caught:
         relationship_create(by=sam, organisation=org_a, offering=offering, started_on=date(1, 1, 1))
     assert caught.value.field == "started_on"
+
+
+def test_staff_list_every_relationship_by_state_and_name(
+    alex: Any, sam: User, org_a: Any, org_b: Any, offering: Any, django_assert_max_num_queries: Any
+) -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    relationship_create(by=sam, organisation=org_a, offering=offering, started_on=date(2025, 2, 1))
+    ended = relationship_create(by=sam, organisation=org_b, offering=offering, started_on=date(2025, 2, 1))
+    Relationship.objects.filter(pk=ended.pk).update(status="ended")
+    client = Client()
+    client.force_login(alex)
+    with django_assert_max_num_queries(12):
+        page = client.get(reverse("relationships:relationship_list")).content.decode()
+    assert org_a.name in page and org_b.name in page
+    active = client.get(reverse("relationships:relationship_list"), {"status": "active"}).content.decode()
+    assert org_a.name in active and org_b.name not in active
+    by_name = client.get(reverse("relationships:relationship_list"), {"q": org_b.name[:5]}).content.decode()
+    assert org_b.name in by_name and org_a.name not in by_name
