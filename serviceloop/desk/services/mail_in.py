@@ -450,6 +450,11 @@ def _new_ticket(mail: ParsedMail, *, log: InboundMail, follow_up: str, released_
             email_message_id=mail.message_id,
         )
     except DomainError as error:
+        # The same new mail delivered twice at once: by the time this one checked, the other had
+        # committed the Message-ID. A duplicate (ignored), as when it is seen first, not a refusal.
+        seen = _message_with_id(mail.message_id)
+        if seen is not None:
+            return _finish(log, Outcome.IGNORED, DUPLICATE, ticket=seen.ticket)
         return _finish(log, Outcome.REJECTED, f"{error.code}: {error.message}")
     opening = ticket.messages.order_by("pk").first()
     reason = f"follow-up of closed {follow_up}" if follow_up else "new ticket"
