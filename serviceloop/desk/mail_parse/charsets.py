@@ -8,6 +8,10 @@ import codecs
 import re
 from collections.abc import Iterable
 
+from charset_normalizer import from_bytes
+from charset_normalizer.md import mess_ratio
+from charset_normalizer.utils import is_multi_byte_encoding
+
 # Labels that mailers use for a superset, or that Python does not know. Decoding with the superset
 # is what mail clients do: "gb2312" mail is nearly always GBK, "iso-8859-1" often holds cp1252 quotes.
 _ALIASES: dict[str, str] = {
@@ -57,24 +61,117 @@ def codec_for(label: str | None) -> str | None:
 
 
 def decode_bytes(data: bytes, declared: str | None = None, extra: Iterable[str] = ()) -> str:
-    """Decode text bytes: declared charset, then the extra guesses, utf-8, cp1252, latin-1.
+    """Decode text bytes whose charset label may be missing or wrong. Never raises.
 
-    Never raises: latin-1 maps every byte, so the last step always succeeds.
+    The declared charset wins when it decodes cleanly and looks right: a multi-byte charset or
+    UTF-8 that decodes is evidence enough, but a single-byte one decodes anything, so its text must
+    also not look like mojibake (charset-normalizer's mess measure). Otherwise: UTF-8, the guesses
+    (charsets declared elsewhere in the mail), windows-1252, then the detector; failing all, the
+    declared charset's text if it decoded at all, else the bytes with errors replaced.
     """
     declared_codec = codec_for(declared)
+    if data.isascii():
+        return _decode_7bit(data, declared_codec)
+    declared_text = _strict(data, declared_codec)
+    if declared_text is not None and not (is_permissive(declared_codec or "") and looks_wrong(declared_text)):
+        return declared_text
+    for label in ("utf-8", *extra):
+        codec = codec_for(label)
+        if codec is None or codec == declared_codec:
+            continue
+        text = _strict(data, codec)
+        if text is not None and (codec == "utf-8" or not looks_wrong(text)):
+            return text
+    western = _strict(data, "cp1252")
+    if declared_text is None and western is not None and not looks_wrong(western):
+        return western
+    detected = detect_charset(data)
+    if detected is not None:
+        return data.decode(detected)
+    if declared_text is not None:
+        return declared_text
+    if western is not None:
+        return western
+    return data.decode(declared_codec if declared_codec not in (None, "ascii") else "utf-8", errors="replace")
+
+
+def _decode_7bit(data: bytes, declared_codec: str | None) -> str:
     if declared_codec in (None, "ascii") and any(escape in data for escape in _ISO2022JP_ESCAPES):
         declared_codec = "iso2022_jp"
-    tried: list[str] = []
-    for label in (declared_codec, *extra, "utf-8", "cp1252"):
-        codec = codec_for(label)
-        if codec is None or codec in tried:
-            continue
-        tried.append(codec)
-        try:
-            return data.decode(codec)
-        except (UnicodeDecodeError, LookupError):
-            continue
-    return data.decode("latin-1")
+    # Only the 7-bit encodings (ISO-2022-*, UTF-7) change ASCII bytes; a wrong one is not worth keeping.
+    return _strict(data, declared_codec) or data.decode("ascii")
+
+
+def _strict(data: bytes, codec: str | None) -> str | None:
+    if codec is None:
+        return None
+    if codec == "cp1252":
+        return _windows_1252(data)
+    try:
+        return data.decode(codec)
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+_C1_ESCAPED = re.compile("[\udc80-\udc9f]")
+
+
+def _windows_1252(data: bytes) -> str:
+    # As browsers read "iso-8859-1" and "windows-1252" (WHATWG): the five bytes cp1252 leaves
+    # undefined are the C1 controls of latin-1, so the decode never fails.
+    text = data.decode("cp1252", errors="surrogateescape")
+    return _C1_ESCAPED.sub(lambda match: chr(ord(match.group()) - 0xDC00), text)
+
+
+# charset-normalizer's own threshold: a text whose mess ratio passes it is not the right reading.
+_MESS_LIMIT = 0.2
+# Mojibake is spread through a text: its first characters tell as well as all of them.
+_MESS_SAMPLE = 8192
+
+
+def looks_wrong(text: str) -> bool:
+    """True when a decoded text reads as mojibake (accents in runs, controls, mixed scripts)."""
+    sample = text[:_MESS_SAMPLE]
+    return not sample.isascii() and mess_ratio(sample, _MESS_LIMIT) >= _MESS_LIMIT
+
+
+# UTF-16 and -32 decode most even-length byte strings; undeclared, mail is never in them.
+_NEVER_DETECTED = ["utf_16", "utf_16_be", "utf_16_le", "utf_32", "utf_32_be", "utf_32_le"]
+# Below this many bytes a single-byte charset found by the detector is a coin toss ("Café" reads
+# as cp1006 as well as cp1252); a multi-byte one is evidence at any length.
+_MIN_SINGLE_BYTE_EVIDENCE = 200
+_JAPANESE = ("cp932", "euc_jp")
+
+
+def detect_charset(data: bytes) -> str | None:
+    """The codec charset-normalizer finds for bytes of unknown charset, or None when unsure."""
+    if data.isascii():
+        return None
+    best = from_bytes(data, cp_exclusion=_NEVER_DETECTED).best()
+    if best is None:
+        return None
+    codec = codec_for(best.encoding)
+    if codec is None:
+        return None
+    text = str(best)
+    # Short Japanese is often read as Chinese (EUC-JP and GB2312 share their byte ranges), but
+    # kana are written only in Japanese: the reading with the most of them is the Japanese one.
+    for japanese in _JAPANESE:
+        reading = _strict(data, japanese)
+        if reading is not None and _kana(reading) > _kana(text) and not looks_wrong(reading):
+            codec, text = japanese, reading
+    if not is_multi_byte_encoding(codec) and len(data) < _MIN_SINGLE_BYTE_EVIDENCE:
+        return None
+    return None if looks_wrong(text) or _half_width_kana(text) > _kana(text) else codec
+
+
+def _kana(text: str) -> int:
+    return sum(1 for char in text if "\u3041" <= char <= "\u30fe")
+
+
+def _half_width_kana(text: str) -> int:
+    # What Latin accents read as Shift_JIS become ("µs" is "ｵs"); Japanese mail hardly uses them.
+    return sum(1 for char in text if "\uff61" <= char <= "\uff9f")
 
 
 def is_permissive(label: str) -> bool:
@@ -86,6 +183,17 @@ def is_permissive(label: str) -> bool:
 def has_surrogates(text: str) -> bool:
     """True when text carries raw 8-bit bytes that the email package kept as surrogate escapes."""
     return any("\udc80" <= char <= "\udcff" for char in text)
+
+
+def without_surrogates(text: str) -> str:
+    """Text that encodes as UTF-8: surrogate-escaped bytes read as UTF-8, anything left as U+FFFD."""
+    if not any("\ud800" <= char <= "\udfff" for char in text):
+        return text
+    try:
+        data = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a lone surrogate that is no escaped byte (a broken UTF-7 word)
+        data = text.encode("utf-8", "surrogatepass")
+    return data.decode("utf-8", "replace")
 
 
 def undo_surrogates(text: str, guesses: Iterable[str] = ()) -> str:

@@ -2,33 +2,54 @@
 
 from __future__ import annotations
 
+import dataclasses
 import email.policy
 from email.message import Message
 from email.parser import BytesParser
-from typing import Any
+from typing import Any, TypeVar
 
 from .auth import authentication_results
 from .body import collect, iter_parts, param
-from .charsets import is_permissive
+from .charsets import detect_charset, has_surrogates, is_permissive, without_surrogates
 from .detect import find_ticket_references, judge
 from .headers import POLICY_ERRORS, Headers, prepare
 from .limits import MailLimits, check_limits
 from .model import ParsedMail
 from .trim import trim_reply
 
+T = TypeVar("T")
+
 # Charsets declared anywhere in the mail are the best guess for raw 8-bit headers; looking at
 # more parts than this buys nothing.
 _MAX_GUESS_PARTS = 200
 
 
-def _charset_guesses(message: Message) -> tuple[str, ...]:
+def _charset_guesses(message: Message, items: list[tuple[str, str]]) -> tuple[str, ...]:
     guesses: list[str] = []
     for part in iter_parts(message, _MAX_GUESS_PARTS):
         charset = param(part, "charset")
         # Single-byte charsets decode anything, so they would hide a better multi-byte guess.
         if charset and not is_permissive(charset) and charset.lower() not in guesses:
             guesses.append(charset.lower())
+    # Then what the raw 8-bit header text of the whole mail reads as: one mailer wrote all of it
+    # in one charset, and a subject alone is often too short for the detector.
+    detected = detect_charset(_raw_header_bytes(items))
+    if detected is not None and detected not in guesses:
+        guesses.append(detected)
     return tuple(guesses)
+
+
+def _raw_header_bytes(items: list[tuple[str, str]]) -> bytes:
+    values = [value.encode("utf-8", "surrogateescape") for _, value in items if has_surrogates(value)]
+    return b"\n".join(value for value in values if not _is_utf8(value))
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _unique(values: list[str]) -> list[str]:
@@ -75,8 +96,9 @@ def parse_message(raw: bytes, *, limits: MailLimits | None = None, authserv_id: 
     if limits is not None:
         check_limits(data, limits)
     message = _read(data)
-    guesses = _charset_guesses(message)
-    headers = Headers([(str(name), str(value)) for name, value in message.raw_items()], guesses)
+    items = [(str(name), str(value)) for name, value in message.raw_items()]
+    guesses = _charset_guesses(message, items)
+    headers = Headers(items, guesses)
     found = collect(message, guesses)
 
     from_email, from_name = _sender(headers)
@@ -87,7 +109,7 @@ def parse_message(raw: bytes, *, limits: MailLimits | None = None, authserv_id: 
     verdict = judge(headers, from_email, subject, found.report_types, found.part_types)
     reply_to = headers.addresses("reply-to")
     message_ids = headers.ids("message-id")
-    return ParsedMail(
+    mail = ParsedMail(
         from_email=from_email,
         from_name=from_name,
         to=_unique([address for _, address in headers.addresses("to")]),
@@ -108,6 +130,20 @@ def parse_message(raw: bytes, *, limits: MailLimits | None = None, authserv_id: 
         ticket_references=find_ticket_references(subject),
         authentication=authentication_results(headers.all("authentication-results"), authserv_id),
     )
+    return _scrubbed(mail)
+
+
+def _scrubbed(value: T) -> T:
+    """Every text of the result without surrogates: bytes no charset explained (kept by the email
+    package as surrogate escapes) become U+FFFD, so the result can be stored and printed as UTF-8."""
+    if isinstance(value, str):
+        return without_surrogates(value)  # type: ignore[return-value]
+    if isinstance(value, list):
+        return [_scrubbed(item) for item in value]  # type: ignore[return-value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {f.name: _scrubbed(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
+        return dataclasses.replace(value, **changes)  # type: ignore[return-value]
+    return value
 
 
 def parsed_to_json(mail: ParsedMail) -> dict[str, Any]:
