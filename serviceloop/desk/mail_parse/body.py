@@ -272,7 +272,9 @@ def _generated_filename(part: Message, ctype: str, walk: _Walk) -> str:
     extension = _extension(ctype)
     stem = safe_filename(stem)
     if not stem:
-        stem = f"attachment-{walk.next_number()}"
+        # Named after what it is, numbered in the mail's order: "image-2.png", "attachment-1.pdf".
+        kind = "image" if ctype.startswith("image/") else "attachment"
+        stem = f"{kind}-{walk.next_number()}"
     if stem.lower().endswith(extension):
         return stem
     return safe_filename(stem + extension)

@@ -185,6 +185,9 @@ POLICY_ERRORS = (HeaderParseError, ValueError, IndexError, AttributeError, TypeE
 
 
 def _addresses(value: str, guesses: tuple[str, ...]) -> list[tuple[str, str]]:
+    bare = _bare_mailboxes(value, guesses)
+    if bare:
+        return bare
     pairs: list[tuple[str, str]] = []
     try:
         header = email.policy.default.header_factory("to", value)
@@ -197,6 +200,64 @@ def _addresses(value: str, guesses: tuple[str, ...]) -> list[tuple[str, str]]:
         pairs = email.utils.getaddresses([value])
         valid = [(decode_words(name, guesses), addr) for name, addr in pairs if _valid_address(addr)]
     return [(" ".join(name.split()).strip("\"' "), addr.lower()) for name, addr in valid]
+
+
+# An address written without angle brackets: no quotes, brackets or separators in it.
+_BARE_ADDRESS = re.compile(r"[^\s\"<>()\[\],;:@]+@[^\s\"<>()\[\],;:@]+\.[^\s\"<>()\[\],;:@]*[^\s\"<>()\[\],;:@.]")
+_QUOTED_LOCAL_PART = re.compile(r'"\s*@')
+_GROUP_NAME = re.compile(r'^\s*[^"(:,]*:\s*')
+
+
+def _bare_mailboxes(value: str, guesses: tuple[str, ...]) -> list[tuple[str, str]]:
+    """Mailboxes written without angle brackets, as some mailers do: "Ben Yilmaz ben@acme.example",
+    '"Ben" ben@acme.example', "ben@acme.example (Ben Yilmaz)". RFC 5322 parsers read the words
+    before the address as part of it ('"ben yilmaz ben"@acme.example'), so these are read here.
+
+    Empty for a value with angle brackets or a quoted local part: the email package reads those.
+    """
+    if "<" in value or _QUOTED_LOCAL_PART.search(value):
+        return []
+    value = _GROUP_NAME.sub("", value, count=1).rstrip("; ")
+    found: list[tuple[str, str]] = []
+    pending = ""  # "Yilmaz, Ben ben@…": words without an address belong to the next mailbox's name
+    for piece in _split_outside_quotes(value):
+        addresses = _BARE_ADDRESS.findall(piece)
+        if len(addresses) != 1:
+            if addresses:
+                return []  # "a@x b@y": no telling which words go with which address
+            pending = f"{pending}, {piece}" if pending.strip() else piece
+            continue
+        address = addresses[0]
+        words = piece.replace(address, " ", 1)
+        name = _display_words(f"{pending}, {words}" if pending.strip() and words.strip() else pending + words)
+        found.append((decode_words(name, guesses), address.lower()))
+        pending = ""
+    return [(" ".join(name.split()), address) for name, address in found if _valid_address(address)]
+
+
+def _display_words(text: str) -> str:
+    # A comment in parentheses is the display name of old mailers ("ben@x (Ben Yilmaz)").
+    text = text.replace("(", " ").replace(")", " ")
+    name = " ".join(word.strip("\"'") for word in text.split() if word.strip("\"'")).strip(", ")
+    return name if any(char.isalnum() for char in name) else ""
+
+
+def _split_outside_quotes(value: str) -> list[str]:
+    pieces, current, quoted, depth = [], [], False, 0
+    for char in value:
+        if char == '"' and depth == 0:
+            quoted = not quoted
+        elif char == "(" and not quoted:
+            depth += 1
+        elif char == ")" and not quoted and depth:
+            depth -= 1
+        elif char == "," and not quoted and depth == 0:
+            pieces.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    pieces.append("".join(current))
+    return [piece for piece in pieces if piece.strip()]
 
 
 _ID = re.compile(r"<([^<>\s]+)>")

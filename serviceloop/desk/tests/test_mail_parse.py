@@ -107,6 +107,31 @@ def test_display_name_with_encoded_comma_stays_one_address() -> None:
     assert (mail.from_email, mail.from_name) == ("bernd@example.com", "Müller, Bernd")
 
 
+@pytest.mark.parametrize(
+    "sender",
+    [
+        "Ben Yilmaz ben@acme.example",
+        '"Ben Yilmaz" ben@acme.example',
+        "ben@acme.example (Ben Yilmaz)",
+        "Ben Yilmaz BEN@Acme.Example",
+        "=?utf-8?Q?Ben_Yilmaz?= ben@acme.example",
+    ],
+)
+def test_address_after_a_display_name_without_angle_brackets_is_the_sender(sender: str) -> None:
+    mail = parse_message(raw_mail().replace(b"From: " + ALICE.encode(), b"From: " + sender.encode()))
+    assert (mail.from_email, mail.from_name) == ("ben@acme.example", "Ben Yilmaz")
+
+
+def test_bare_mailboxes_in_a_list_keep_their_own_names() -> None:
+    raw = raw_mail(headers="Cc: Yilmaz, Ben ben@acme.example, ann@acme.example (Ann Lee)\n")
+    assert parse_message(raw).cc == ["ben@acme.example", "ann@acme.example"]
+
+
+def test_quoted_local_part_is_still_one_address() -> None:
+    mail = parse_message(raw_mail().replace(b"From: " + ALICE.encode(), b'From: "power quadrant"@example.com'))
+    assert mail.from_email == '"power quadrant"@example.com'
+
+
 def test_addresses_are_lower_cased_and_listed() -> None:
     raw = raw_mail(headers="Cc: Bob <BOB@example.com>, carol@example.com\nReply-To: <Alice@Home.example>\n")
     mail = parse_message(raw)
@@ -181,6 +206,25 @@ def test_attachment_without_name_gets_a_generated_name() -> None:
     assert parse_message(raw).attachments[0].filename == "attachment-1.pdf"
 
 
+def test_unnamed_parts_are_kept_with_names_from_their_type_and_inline_text_stays_the_body() -> None:
+    raw = multipart(
+        "Content-Type: text/plain\n\nThe invoice and a photo.",
+        "Content-Type: application/pdf\nContent-Disposition: attachment\n\n%PDF-1.4",
+        "Content-Type: image/png\nContent-Transfer-Encoding: base64\n\n" + base64.b64encode(b"\x89PNG").decode(),
+        'Content-Type: image/jpeg\nContent-Disposition: attachment; filename=""\n\nJFIF',
+        "Content-Type: text/plain\nContent-Disposition: attachment\n\nE42 at 09:12",
+        "Content-Type: text/plain\nContent-Disposition: inline\n\nSent from the third floor.",
+    )
+    mail = parse_message(raw)
+    assert [(a.filename, a.content_type, a.inline) for a in mail.attachments] == [
+        ("attachment-1.pdf", "application/pdf", False),
+        ("image-2.png", "image/png", False),
+        ("image-3.jpg", "image/jpeg", False),
+        ("attachment-4.txt", "text/plain", False),
+    ]
+    assert mail.full_text == "The invoice and a photo.\n\nSent from the third floor."
+
+
 def test_inline_image_with_content_id_is_an_inline_attachment() -> None:
     raw = multipart(
         'Content-Type: text/html; charset=utf-8\n\n<p>Screenshot: <img src="cid:shot@x"></p>',
@@ -190,7 +234,7 @@ def test_inline_image_with_content_id_is_an_inline_attachment() -> None:
     )
     [image] = parse_message(raw).attachments
     assert (image.filename, image.content_id, image.inline, image.content) == (
-        "attachment-1.png",
+        "image-1.png",
         "shot@x",
         True,
         b"\x89PNG",
