@@ -86,11 +86,12 @@ def test_a_shift_jis_subject_in_a_latin1_mail_opens_a_ticket_with_the_japanese_s
 
 def test_bytes_no_charset_explains_are_stored_as_replacement_characters(carol_person: Person) -> None:
     # On PostgreSQL a surrogate left in the text would make the insert fail; every field is UTF-8.
-    result = receive(
-        mail(b"Carol Customer <carol@acme.example>", subject=b"E42 \xff\xfe\xfd", body=b"Paper \x80\xff jam\r\n")
-    )
+    raw = mail(b"Carol Customer <carol@acme.example>", subject=b"E42 \xff\xfe\xfd", body=b"Paper \x80\xff jam\r\n")
+    raw = raw.replace(b"Message-ID: <rw-", b"Message-ID: <\xff\xfe-")
+    result = receive(raw)
     assert result.outcome == "created"
     ticket = Ticket.objects.get()
-    ticket.subject.encode("utf-8")
-    ticket.messages.get().body.encode("utf-8")
-    assert ticket.subject.startswith("E42 ")
+    message = ticket.messages.get()
+    for text in (ticket.subject, message.body, message.email_message_id or ""):
+        text.encode("utf-8")
+    assert ticket.subject.startswith("E42 ") and message.email_message_id.startswith("\ufffd")
