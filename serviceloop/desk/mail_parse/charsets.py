@@ -67,7 +67,7 @@ def decode_bytes(data: bytes, declared: str | None = None, extra: Iterable[str] 
     UTF-8 that decodes is evidence enough, but a single-byte one decodes anything, so its text must
     also not look like mojibake (charset-normalizer's mess measure). Otherwise: UTF-8, the guesses
     (charsets declared elsewhere in the mail), windows-1252, then the detector; failing all, the
-    declared charset's text if it decoded at all, else the bytes with errors replaced.
+    declared charset's text if it decoded at all, else the bytes with the broken ones replaced.
     """
     declared_codec = codec_for(declared)
     if data.isascii():
@@ -82,17 +82,17 @@ def decode_bytes(data: bytes, declared: str | None = None, extra: Iterable[str] 
         text = _strict(data, codec)
         if text is not None and (codec == "utf-8" or not looks_wrong(text)):
             return text
-    western = _strict(data, "cp1252")
-    if declared_text is None and western is not None and not looks_wrong(western):
+    western = _windows_1252(data)
+    if declared_text is None and not looks_wrong(western):
         return western
     detected = detect_charset(data)
     if detected is not None:
         return data.decode(detected)
     if declared_text is not None:
         return declared_text
-    if western is not None:
-        return western
-    return data.decode(declared_codec if declared_codec not in (None, "ascii") else "utf-8", errors="replace")
+    # Mostly text of the declared charset (or UTF-8) with a few broken bytes: those become U+FFFD.
+    fallback = declared_codec if declared_codec is not None and declared_codec != "ascii" else "utf-8"
+    return data.decode(fallback, errors="replace")
 
 
 def _decode_7bit(data: bytes, declared_codec: str | None) -> str:

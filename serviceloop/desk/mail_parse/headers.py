@@ -243,7 +243,9 @@ def _display_words(text: str) -> str:
 
 
 def _split_outside_quotes(value: str) -> list[str]:
-    pieces, current, quoted, depth = [], [], False, 0
+    pieces: list[str] = []
+    current: list[str] = []
+    quoted, depth = False, 0
     for char in value:
         if char == '"' and depth == 0:
             quoted = not quoted

@@ -113,3 +113,9 @@ def test_bytes_that_are_no_text_in_any_charset_become_replacement_characters_not
     for value in (parsed.subject, parsed.full_text, parsed.message_id or "", parsed.body_text):
         value.encode("utf-8")  # strict: a lone surrogate would raise here
     assert parsed.subject.startswith("ok ")
+
+
+def test_utf8_with_one_broken_byte_keeps_its_text_and_marks_only_that_byte() -> None:
+    body = GERMAN_BODY.encode("utf-8").replace("März".encode(), b"M\xc3rz")
+    raw = mail(b"Rechnung", body, content_type=b"text/plain; charset=utf-8")
+    assert parse_message(raw).full_text == GERMAN_BODY.replace("März", "M\ufffdrz")
