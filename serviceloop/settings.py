@@ -7,11 +7,11 @@ default (no variable set) runs on SQLite and an embedded Celery broker inside th
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
 import dj_database_url
 
+from serviceloop.core.data_dir import data_dir, secret_key_in
 from serviceloop.core.storage_settings import media_storage
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -32,21 +32,16 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
-DATA_DIR = Path(env("SERVICELOOP_DATA_DIR", str(Path.cwd() / "var"))).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# Read, never created here: the commands that need it create it (core/data_dir.py), so that a
+# command that only reads, run from another folder, leaves no ./var behind.
+DATA_DIR = data_dir()
 
 
 def _secret_key() -> str:
     # The embedded default keeps a generated key in the data directory so sessions and signed
-    # survey links survive restarts; production passes SERVICELOOP_SECRET_KEY.
-    configured = env("SERVICELOOP_SECRET_KEY")
-    if configured:
-        return configured
-    key_file = DATA_DIR / "secret_key"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(50))
-        key_file.chmod(0o600)
-    return key_file.read_text().strip()
+    # survey links survive restarts; production passes SERVICELOOP_SECRET_KEY. Without either (a
+    # command that prepared no data directory) the key is empty, and Django refuses to sign with it.
+    return env("SERVICELOOP_SECRET_KEY") or secret_key_in(DATA_DIR)
 
 
 SECRET_KEY = _secret_key()
@@ -158,7 +153,6 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env("SERVICELOOP_MEDIA_ROOT", str(DATA_DIR / "media")))
 MEDIA_URL = "/media/"

@@ -10,8 +10,14 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def setup_django() -> None:
+def setup_django(*, data_dir: bool = True) -> None:
+    """Django set up for a command; `data_dir=False` for a command that only reads, which then
+    creates no data directory (and has no generated secret key)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "serviceloop.settings")
+    if data_dir:
+        from serviceloop.core.data_dir import data_dir_prepare
+
+        data_dir_prepare()
     import django
 
     django.setup()

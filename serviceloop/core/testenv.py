@@ -14,3 +14,8 @@ os.environ.setdefault("SERVICELOOP_SECRET_KEY", "test-secret-key-not-for-product
 os.environ["SERVICELOOP_SITE_URL"] = "http://testserver"
 # Playwright's sync API runs an event loop in the test thread; Django would refuse ORM calls there.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+# As every command that runs the product does before reading the settings (static folder included).
+from serviceloop.core.data_dir import data_dir_prepare
+
+data_dir_prepare()
