@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 
@@ -17,7 +18,9 @@ def register(sub: Any) -> None:
         description=(
             "Reads one raw RFC 5322 message from FILE (or standard input with -) and prints, as JSON, "
             "sender, recipients, subject, ids, whether it is an auto-reply or bounce and why, the ticket "
-            "it would thread to, the stored body text and each attachment. Exits 2 on input that is not a mail."
+            "it would thread to, the stored body text and each attachment, always as UTF-8. Needs no database: "
+            "without one (a fresh install) it says that the ticket was not looked up. Exits 2 on input that is "
+            "not a mail."
         ),
     )
     parse.add_argument("file", metavar="FILE|-")
@@ -39,7 +42,8 @@ def cmd_mail_parse(args: argparse.Namespace) -> int:
     except OSError as error:
         print(f"serviceloop mail parse: cannot read {args.file}: {error.strerror or error}", file=sys.stderr)
         return 2
-    setup_django()
+    # Only reads: no data directory is created, so that it works on a fresh install and from any folder.
+    setup_django(data_dir=False)
     from django.conf import settings
 
     from serviceloop.desk.mail_parse import MailLimitError, MailParseError, parse_message, parsed_to_json
@@ -57,6 +61,45 @@ def cmd_mail_parse(args: argparse.Namespace) -> int:
         print(f"serviceloop mail parse: {args.file} is not a mail: {error}", file=sys.stderr)
         return 2
     out = parsed_to_json(mail)
-    out.update(mail_preview(mail))
-    print(json.dumps(out, indent=2, ensure_ascii=False))
+    missing = _no_database()
+    out.update(mail_preview(mail, look_up_thread=missing is None))
+    out["threading_note"] = None
+    if missing is not None:
+        note = f"Threading (which ticket a reply belongs to) was not looked up: {missing}"
+        out["threading_note"] = note
+        print(f"serviceloop mail parse: {note}", file=sys.stderr)
+    _print_utf8(json.dumps(out, indent=2, ensure_ascii=False))
     return 0
+
+
+def _no_database() -> str | None:
+    """Why there is no database to look threads up in, or None when there is one with the desk's tables."""
+    from django.db import DatabaseError, connection
+
+    from serviceloop.desk.models import Message
+
+    if connection.vendor == "sqlite":
+        # Connecting would create an empty database file (and fail where its folder is missing).
+        name = Path(str(connection.settings_dict["NAME"]))
+        if not name.is_file():
+            return f"there is no database yet ({name} does not exist; 'serviceloop migrate' creates it)."
+    try:
+        tables = connection.introspection.table_names()
+    except DatabaseError as error:
+        return f"the database cannot be reached ({' '.join(str(error).split())})."
+    if Message._meta.db_table not in tables:
+        return "the database has no tables yet ('serviceloop migrate' creates them)."
+    return None
+
+
+def _print_utf8(text: str) -> None:
+    # UTF-8 whatever the terminal's locale says (LANG=C, a pipe on Windows): the parse holds no
+    # surrogates, and "replace" keeps that true should one slip through.
+    data = (text + "\n").encode("utf-8", "replace")
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:
+        sys.stdout.write(data.decode("utf-8"))
+        return
+    sys.stdout.flush()
+    buffer.write(data)
+    buffer.flush()

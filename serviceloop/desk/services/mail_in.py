@@ -506,9 +506,12 @@ def mail_discard(*, inbound: InboundMail, by: User) -> InboundMail:
     return log
 
 
-def mail_preview(mail: ParsedMail) -> dict[str, object]:
-    """What applying the mail would do, computed without writing: the ticket it threads to and the stored body."""
-    thread = mail_thread(mail)
+def mail_preview(mail: ParsedMail, *, look_up_thread: bool = True) -> dict[str, object]:
+    """What applying the mail would do, computed without writing: the ticket it threads to and the stored body.
+
+    `look_up_thread=False` where there is no database to look the ticket up in (a fresh install).
+    """
+    thread = mail_thread(mail) if look_up_thread else None
     _kept, notes = _attachments(mail)
     return {
         "would_thread_to": thread.ticket.reference if thread is not None else None,
