@@ -67,7 +67,8 @@ def decode_bytes(data: bytes, declared: str | None = None, extra: Iterable[str] 
     UTF-8 that decodes is evidence enough, but a single-byte one decodes anything, so its text must
     also not look like mojibake (charset-normalizer's mess measure). Otherwise: UTF-8, the guesses
     (charsets declared elsewhere in the mail), windows-1252, then the detector; failing all, the
-    declared charset's text if it decoded at all, else the bytes with the broken ones replaced.
+    declared charset's text if it decoded at all, else the declared charset (or UTF-8) with the
+    broken bytes replaced when they are few, else windows-1252.
     """
     declared_codec = codec_for(declared)
     if data.isascii():
@@ -91,8 +92,12 @@ def decode_bytes(data: bytes, declared: str | None = None, extra: Iterable[str] 
     if declared_text is not None:
         return declared_text
     # Mostly text of the declared charset (or UTF-8) with a few broken bytes: those become U+FFFD.
+    # Otherwise windows-1252, which reads every byte: short accented text often looks odd to the
+    # mess measure ("ÄÖÜ"), and is still far likelier Western than anything else.
     fallback = declared_codec if declared_codec is not None and declared_codec != "ascii" else "utf-8"
-    return data.decode(fallback, errors="replace")
+    replaced = data.decode(fallback, errors="replace")
+    broken = replaced.count("\ufffd")
+    return replaced if sum(1 for char in replaced if char > "\x7f") > 2 * broken else western
 
 
 def _decode_7bit(data: bytes, declared_codec: str | None) -> str:

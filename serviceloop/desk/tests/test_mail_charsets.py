@@ -119,3 +119,10 @@ def test_utf8_with_one_broken_byte_keeps_its_text_and_marks_only_that_byte() -> 
     body = GERMAN_BODY.encode("utf-8").replace("März".encode(), b"M\xc3rz")
     raw = mail(b"Rechnung", body, content_type=b"text/plain; charset=utf-8")
     assert parse_message(raw).full_text == GERMAN_BODY.replace("März", "M\ufffdrz")
+
+
+@pytest.mark.parametrize("text", ["ÄÖÜ", "“Drucker” – ‘kaputt’ …", "ÀÉÎÕÜ"])
+def test_short_western_text_that_the_mess_measure_doubts_is_still_read_as_windows_1252(text: str) -> None:
+    raw = mail(text.encode("cp1252"), text.encode("cp1252"), content_type=b"text/plain; charset=utf-8")
+    parsed = parse_message(raw)
+    assert (parsed.subject, parsed.full_text) == (text, text)
