@@ -86,9 +86,10 @@ def decode_bytes(data: bytes, declared: str | None = None, extra: Iterable[str] 
     western = _windows_1252(data)
     if declared_text is None and not looks_wrong(western):
         return western
-    detected = detect_charset(data)
+    # The detector reads samples of a long text; its codec must read all of it.
+    detected = _strict(data, detect_charset(data))
     if detected is not None:
-        return data.decode(detected)
+        return detected
     if declared_text is not None:
         return declared_text
     # Mostly text of the declared charset (or UTF-8) with a few broken bytes: those become U+FFFD.
@@ -170,13 +171,17 @@ def detect_charset(data: bytes) -> str | None:
     return None if looks_wrong(text) or _half_width_kana(text) > _kana(text) else codec
 
 
+_KANA = re.compile("[\u3041-\u30fe]")
+# What Latin accents read as Shift_JIS become ("µs" is "ｵs"); Japanese mail hardly uses them.
+_HALF_WIDTH_KANA = re.compile("[\uff61-\uff9f]")
+
+
 def _kana(text: str) -> int:
-    return sum(1 for char in text if "\u3041" <= char <= "\u30fe")
+    return len(_KANA.findall(text))
 
 
 def _half_width_kana(text: str) -> int:
-    # What Latin accents read as Shift_JIS become ("µs" is "ｵs"); Japanese mail hardly uses them.
-    return sum(1 for char in text if "\uff61" <= char <= "\uff9f")
+    return len(_HALF_WIDTH_KANA.findall(text))
 
 
 def is_permissive(label: str) -> bool:
@@ -190,9 +195,12 @@ def has_surrogates(text: str) -> bool:
     return any("\udc80" <= char <= "\udcff" for char in text)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def without_surrogates(text: str) -> str:
     """Text that encodes as UTF-8: surrogate-escaped bytes read as UTF-8, anything left as U+FFFD."""
-    if not any("\ud800" <= char <= "\udfff" for char in text):
+    if _SURROGATE.search(text) is None:
         return text
     try:
         data = text.encode("utf-8", "surrogateescape")
