@@ -291,7 +291,10 @@ def test_a_reply_stays_on_its_ticket_whatever_address_it_was_sent_to(
 def test_mail_from_a_route_address_is_a_loop_and_ignored(carol_person: Person, payroll: Service) -> None:
     route(payroll, address="payroll@desk.example")
     result = mail_receive(raw=raw_mail(sender="payroll@desk.example"), source="webhook")
-    assert (result.outcome, result.reason) == ("ignored", "loop: the mail comes from one of the desk's route addresses.")
+    assert (result.outcome, result.reason) == (
+        "ignored",
+        "loop: the mail comes from one of the desk's route addresses.",
+    )
     assert not Ticket.objects.exists()
 
 
