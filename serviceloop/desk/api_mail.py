@@ -17,7 +17,7 @@ from serviceloop.accounts.models import User
 from serviceloop.core.errors import InvalidInput, NotAllowed
 from serviceloop.core.pagination import LimitOffset
 from serviceloop.core.ratelimit import by_ip, rate_limit
-from serviceloop.core.schemas import ErrorOut
+from serviceloop.core.schemas import ErrorOut, Integer, Omittable, Text
 from serviceloop.desk import queries
 from serviceloop.desk.models import InboundMail, MailRoute
 from serviceloop.desk.services.mail_in import MailTooLarge, mail_discard, mail_release, mail_store
@@ -204,33 +204,33 @@ class RouteOut(Schema):
 
 
 PublicId = Annotated[str, Field(min_length=1, max_length=24)]
-Keyword = Annotated[str, Field(min_length=1, max_length=100)]
+Keyword = Annotated[Text, Field(min_length=1, max_length=100)]
 
 
 class RouteIn(Schema):
     service: PublicId
     offering: PublicId | None = None
-    address: Annotated[str, Field(max_length=254)] = Field(
+    address: Annotated[Text, Field(max_length=254)] = Field(
         "", description="An address route: mail sent to it (stored lower-case; one route per address)"
     )
     keywords: Annotated[list[Keyword], Field(max_length=50)] = Field(
         [], description="A rule: any of these words or phrases at the start of a word of the subject or body"
     )
     sender_organisation: PublicId | None = Field(None, description="A rule: mail from people of this organisation")
-    position: Annotated[int, Field(ge=0, le=1_000_000)] = Field(100, description="Rules are tried lowest first")
+    position: Annotated[Integer, Field(ge=0, le=1_000_000)] = Field(100, description="Rules are tried lowest first")
     is_active: bool = True
-    note: Annotated[str, Field(max_length=200)] = ""
+    note: Annotated[Text, Field(max_length=200)] = ""
 
 
 class RoutePatch(Schema):
-    service: PublicId | None = None
-    offering: PublicId | None = None
-    address: Annotated[str, Field(max_length=254)] | None = None
-    keywords: Annotated[list[Keyword], Field(max_length=50)] | None = None
-    sender_organisation: PublicId | None = None
-    position: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
-    is_active: bool | None = None
-    note: Annotated[str, Field(max_length=200)] | None = None
+    service: PublicId = Omittable()
+    offering: PublicId | None = Field(None, description="null: no offering of its own")
+    address: Annotated[Text, Field(max_length=254)] = Omittable()
+    keywords: Annotated[list[Keyword], Field(max_length=50)] = Omittable()
+    sender_organisation: PublicId | None = Field(None, description="null: mail from any organisation")
+    position: Annotated[Integer, Field(ge=0, le=1_000_000)] = Omittable()
+    is_active: bool = Omittable()
+    note: Annotated[Text, Field(max_length=200)] = Omittable()
 
 
 def _manager(request: HttpRequest) -> User:

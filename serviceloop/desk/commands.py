@@ -57,6 +57,6 @@ def cmd_mail_parse(args: argparse.Namespace) -> int:
         print(f"serviceloop mail parse: {args.file} is not a mail: {error}", file=sys.stderr)
         return 2
     out = parsed_to_json(mail)
-    out.update(mail_preview(mail))
+    out.update(mail_preview(mail, raw))
     print(json.dumps(out, indent=2, ensure_ascii=False))
     return 0

@@ -503,12 +503,19 @@ def mail_discard(*, inbound: InboundMail, by: User) -> InboundMail:
     return log
 
 
-def mail_preview(mail: ParsedMail) -> dict[str, object]:
-    """What applying the mail would do, computed without writing: the ticket it threads to and the stored body."""
+def mail_preview(mail: ParsedMail, raw: bytes = b"") -> dict[str, object]:
+    """What applying the mail would do, computed without writing: the ticket it threads to, or the
+    route a new ticket would take, and the stored body."""
     thread = mail_thread(mail)
     _kept, notes = _attachments(mail)
+    route = None
+    if thread is None and mail.from_email:
+        requester = _requester_for(mail)
+        if requester.organisation_id is not None:
+            route = mail_route_choose(mail=mail, organisation_id=requester.organisation_id, raw=raw).explanation
     return {
         "would_thread_to": thread.ticket.reference if thread is not None else None,
         "threaded_by": thread.via if thread is not None else None,
+        "would_route_to": route,
         "stored_body": _body(mail, notes),
     }
