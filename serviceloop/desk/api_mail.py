@@ -178,18 +178,28 @@ def inbound_discard(request: HttpRequest, public_id: str) -> Any:
 # ---------------------------------------------------------------- routes
 
 
-class RefOut(Schema):
+class RouteServiceOut(Schema):
+    public_id: str
+    name: str
+
+
+class RouteOfferingOut(Schema):
+    public_id: str
+    name: str
+
+
+class RouteOrganisationOut(Schema):
     public_id: str
     name: str
 
 
 class RouteOut(Schema):
     id: str
-    service: RefOut
-    offering: RefOut | None
+    service: RouteServiceOut
+    offering: RouteOfferingOut | None
     address: str
     keywords: list[str]
-    sender_organisation: RefOut | None
+    sender_organisation: RouteOrganisationOut | None
     position: int
     is_active: bool
     note: str

@@ -130,7 +130,9 @@ class PriorityForm(forms.Form):
 class MoveForm(forms.Form):
     """Move a ticket: the choices are the offerings its organisation consumes, so every one is allowed."""
 
-    offering = OfferingChoiceField(queryset=Offering.objects.none(), label="Move to", empty_label=None)
+    offering = OfferingChoiceField(
+        queryset=Offering.objects.none(), label="Move to", empty_label="— choose a service and offering —"
+    )
     note = forms.CharField(max_length=500, required=False, label="Why", help_text="Kept in the ticket's history")
 
     def __init__(self, *args: Any, offerings: list[Offering], **kwargs: Any) -> None:

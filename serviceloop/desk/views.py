@@ -360,8 +360,7 @@ def _staff_ticket_context(request: HttpRequest, ticket: Ticket, **forms: Any) ->
         "status_form": forms.get("status_form") or StatusForm(initial={"status": ticket.status}),
         "priority_form": forms.get("priority_form")
         or PriorityForm(initial={"impact": ticket.impact, "urgency": ticket.urgency}),
-        "move_form": forms.get("move_form")
-        or MoveForm(offerings=queries.move_choices(ticket=ticket), initial={"offering": ticket.offering_id}),
+        "move_form": forms.get("move_form") or MoveForm(offerings=queries.move_choices(ticket=ticket)),
     }
 
 
