@@ -385,18 +385,8 @@ def _place(ticket: Ticket) -> str:
     return f"{service} — {ticket.offering.name}" if ticket.offering is not None else service
 
 
-def ticket_move(
-    *, ticket: Ticket, by: User, service: Service, offering: Offering | None = None, note: str = ""
-) -> Ticket:
-    """Move a ticket to another service (or offering) its organisation consumes.
-
-    The SLA targets become those of the new place, counted from the opening as a priority change
-    does; warnings and breaches already recorded stay in the history.
-    """
-    _require_staff(by, "move tickets between services")
-    note = (note or "").replace("\x00", "").strip()
-    if len(note) > 500:
-        raise InvalidInput("note_too_long", "The reason for the move has at most 500 characters.", field="note")
+def _move_target(ticket: Ticket, service: Service, offering: Offering | None) -> Offering | None:
+    """The offering a move lands on, checked: of the service, consumed by the ticket's organisation."""
     if offering is not None and offering.service_id != service.pk:
         raise InvalidInput("offering_not_of_service", "That offering belongs to another service.", field="offering")
     consumed = [o for o in services_consumed_by(ticket.organisation_id) if o.service_id == service.pk]
@@ -411,8 +401,23 @@ def ticket_move(
         raise InvalidInput(
             "offering_not_consumed", f"{organisation} does not consume {offering.name}.", field="offering"
         )
-    if offering is None and len(consumed) == 1:
-        offering = consumed[0]
+    # One offering of the service in use: its SLA targets apply (as when a ticket is opened).
+    return consumed[0] if offering is None and len(consumed) == 1 else offering
+
+
+def ticket_move(
+    *, ticket: Ticket, by: User, service: Service, offering: Offering | None = None, note: str = ""
+) -> Ticket:
+    """Move a ticket to another service (or offering) its organisation consumes.
+
+    The SLA targets become those of the new place, counted from the opening as a priority change
+    does; warnings and breaches already recorded stay in the history.
+    """
+    _require_staff(by, "move tickets between services")
+    note = (note or "").replace("\x00", "").strip()
+    if len(note) > 500:
+        raise InvalidInput("note_too_long", "The reason for the move has at most 500 characters.", field="note")
+    offering = _move_target(ticket, service, offering)
     with transaction.atomic():
         ticket = _lock(ticket)
         if ticket.status == Status.CLOSED:
@@ -423,14 +428,12 @@ def ticket_move(
         old_target_id = ticket.sla_target_id
         ticket.service, ticket.offering = service, offering
         target = sla_target_for(service_id=service.pk, offering_id=ticket.offering_id, priority=ticket.priority)
-        retargeted = (target.pk if target else None) != old_target_id
-        if retargeted:
+        if (target.pk if target else None) != old_target_id:
             # Only a new target moves the instants: the same target keeps the time it stood still.
             sla_start(ticket)
-        ticket.save()
-        if retargeted:
-            targets = "SLA targets now those of " + (_place(ticket) if ticket.sla_target_id else "nobody (no target)")
+            targets = f"SLA targets now those of {_place(ticket)}" if target else "no SLA target here"
             note = f"{note} · {targets}" if note else targets
+        ticket.save()
         _record(
             ticket,
             TicketEvent.Kind.MOVED,

@@ -119,6 +119,18 @@ def test_the_sla_targets_become_those_of_the_new_service(
     assert "SLA targets now those of Parcel delivery — Next-day parcels" in ticket.events.get(kind="moved").note
 
 
+def test_a_service_without_targets_leaves_the_ticket_without_clocks(
+    alex: User, carol_person: Person, acme: Organisation, payroll_run: Offering, next_day: Offering
+) -> None:
+    make_target(payroll_run.service)
+    ticket = _make_ticket(carol_person, payroll_run.service, offering=payroll_run)
+    assert ticket.resolution_due_at is not None
+    move_api(alex, ticket, service=next_day.service.public_id, offering=next_day.public_id)
+    ticket.refresh_from_db()
+    assert (ticket.sla_target, ticket.resolution_due_at, ticket.first_response_due_at) == (None, None, None)
+    assert ticket.events.get(kind="moved").note == "no SLA target here"
+
+
 def test_an_offering_with_a_target_of_its_own_gets_its_target(
     alex: User, ticket: Ticket, next_day: Offering, same_day: Offering
 ) -> None:
