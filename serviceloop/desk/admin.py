@@ -1,9 +1,14 @@
+from typing import Any
+
+from django import forms
 from django.contrib import admin
 
+from serviceloop.core.errors import DomainError
 from serviceloop.desk.models import (
     BusinessCalendar,
     Holiday,
     InboundMail,
+    MailRoute,
     OrganisationMailPolicy,
     PriorityRule,
     SlaEvent,
@@ -11,6 +16,7 @@ from serviceloop.desk.models import (
     Team,
     Ticket,
 )
+from serviceloop.desk.services.mail_routes import normalise_address, normalise_keywords
 
 
 class HolidayInline(admin.TabularInline):
@@ -62,7 +68,7 @@ class InboundMailAdmin(admin.ModelAdmin):
     list_filter = ("outcome", "source", "auth_dmarc")
     search_fields = ("from_email", "subject", "email_message_id", "public_id")
     raw_id_fields = ("ticket", "message", "reviewed_by")
-    readonly_fields = ("auth_results", "auth_dmarc", "auth_dkim", "auth_spf", "processed_at", "reviewed_at")
+    readonly_fields = ("route", "auth_results", "auth_dmarc", "auth_dkim", "auth_spf", "processed_at", "reviewed_at")
 
 
 @admin.register(OrganisationMailPolicy)
@@ -73,3 +79,51 @@ class OrganisationMailPolicyAdmin(admin.ModelAdmin):
     list_filter = ("require_dmarc_pass",)
     search_fields = ("organisation__name", "organisation__domain")
     raw_id_fields = ("organisation",)
+
+
+class MailRouteAdminForm(forms.ModelForm):
+    """Addresses are kept lower-case, keywords tidy; a duplicate address is a field error (the constraint)."""
+
+    class Meta:
+        model = MailRoute
+        fields = (
+            "service",
+            "offering",
+            "address",
+            "keywords",
+            "sender_organisation",
+            "position",
+            "is_active",
+            "note",
+        )
+
+    def clean_address(self) -> str:
+        try:
+            return normalise_address(self.cleaned_data.get("address") or "")
+        except DomainError as error:
+            raise forms.ValidationError(error.message) from None
+
+    def clean_keywords(self) -> str:
+        try:
+            return normalise_keywords(self.cleaned_data.get("keywords") or "")
+        except DomainError as error:
+            raise forms.ValidationError(error.message) from None
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        offering, service = data.get("offering"), data.get("service")
+        if offering is not None and service is not None and offering.service_id != service.pk:
+            self.add_error("offering", "That offering belongs to another service.")
+        return data
+
+
+@admin.register(MailRoute)
+class MailRouteAdmin(admin.ModelAdmin):
+    """Where new mail tickets go (docs/email.md, "Routing"); the staff page at /desk/mail-routes/ does the same."""
+
+    form = MailRouteAdminForm
+    list_display = ("address", "keywords", "sender_organisation", "position", "service", "offering", "is_active")
+    list_filter = ("is_active", "service")
+    search_fields = ("address", "keywords", "service__name", "note")
+    raw_id_fields = ("sender_organisation",)
+    ordering = ("position", "address")

@@ -28,6 +28,7 @@ from serviceloop.desk.services import (
     ticket_clocks,
     ticket_close,
     ticket_create,
+    ticket_move,
     ticket_reopen,
     ticket_reply,
     ticket_resolve,
@@ -238,6 +239,14 @@ class AssignIn(Schema):
 class PriorityIn(Schema):
     impact: LevelName
     urgency: LevelName
+
+
+class MoveIn(Schema):
+    service: PublicId = Field(..., description="The service to move the ticket to: one its organisation consumes")
+    offering: PublicId | None = Field(
+        None, description="An offering of that service the organisation consumes; empty: its only one, if it has one"
+    )
+    note: Annotated[str, Field(max_length=500)] = Field("", description="Why it moves (kept in the history)")
 
 
 class ResolveIn(Schema):
@@ -452,6 +461,25 @@ def assign(request: HttpRequest, public_id: str, body: AssignIn) -> object:
 def priority_set(request: HttpRequest, public_id: str, body: PriorityIn) -> object:
     ticket = queries.ticket_for(viewer=_user(request), public_id=public_id)
     ticket_set_priority(ticket=ticket, by=_user(request), impact=body.impact, urgency=body.urgency)
+    return _detail(_reload(request, ticket))
+
+
+@router.post(
+    "/tickets/{public_id}/move",
+    response=WORKFLOW,
+    summary="Move to another service or offering the ticket's organisation consumes (staff)",
+    description=(
+        "Recorded in the ticket's history and as the event `ticket.moved`; the SLA targets become those "
+        "of the new service or offering. 404 for a service or offering that does not exist, 422 for one the "
+        "organisation does not consume, 409 for a closed ticket."
+    ),
+)
+def move(request: HttpRequest, public_id: str, body: MoveIn) -> object:
+    ticket = queries.ticket_for(viewer=_user(request), public_id=public_id)
+    require_staff(request.user)
+    service = queries.service_for(body.service)
+    offering = queries.offering_for(body.offering) if body.offering else None
+    ticket_move(ticket=ticket, by=_user(request), service=service, offering=offering, note=body.note)
     return _detail(_reload(request, ticket))
 
 

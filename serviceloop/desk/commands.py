@@ -62,7 +62,7 @@ def cmd_mail_parse(args: argparse.Namespace) -> int:
         return 2
     out = parsed_to_json(mail)
     missing = _no_database()
-    out.update(mail_preview(mail, look_up_thread=missing is None))
+    out.update(mail_preview(mail, raw, look_up_thread=missing is None))
     out["threading_note"] = None
     if missing is not None:
         note = f"Threading (which ticket a reply belongs to) was not looked up: {missing}"

@@ -15,9 +15,11 @@ from serviceloop.catalogue.models import Service
 from serviceloop.core.demo import DemoContext
 from serviceloop.core.models import Event
 from serviceloop.desk.business_time import Calendar, add_business_seconds, business_seconds_between
+from serviceloop.desk.mail_out import mail_domain
 from serviceloop.desk.models import (
     BusinessCalendar,
     Holiday,
+    MailRoute,
     Message,
     SlaEvent,
     SlaTarget,
@@ -353,6 +355,7 @@ def load(ctx: DemoContext) -> None:
     agents: list[User] = staff.get("agent", []) + staff.get("service_manager", [])[:1]
     calendars = _calendars(ctx)
     targets = _targets(services, calendars)
+    _mail_routes(services)
     teams = _teams(agents)
     by_org: dict[int, list[Person]] = {}
     for person in people:
@@ -369,6 +372,42 @@ def load(ctx: DemoContext) -> None:
     _save(built)
     ctx.objects["tickets"] = built.tickets
     ctx.objects["sla_calendars"] = list(calendars.values())
+
+
+# Mail to these addresses (at the desk's own domain) opens its ticket on the service of that slug.
+MAIL_ADDRESSES = {
+    "payroll": "payroll",
+    "parcels": "parcel-delivery",
+    "rides": "ride-booking",
+    "laptops": "laptop-provisioning",
+    "vpn": "vpn-remote-access",
+    "email": "email-collaboration",
+    "it": "service-desk",
+}
+# Mail to the shared desk address: the first rule whose keyword it names (position, keywords, slug).
+MAIL_RULES = [
+    (10, "payslip, salary, payroll, tax code, expenses", "payroll"),
+    (20, "parcel, courier, tracking number, delivery", "parcel-delivery"),
+    (30, "ride, driver, pick-up, airport", "ride-booking"),
+    (40, "vpn, remote access", "vpn-remote-access"),
+    (50, "laptop, docking station", "laptop-provisioning"),
+]
+
+
+def _mail_routes(services: list[Service]) -> None:
+    by_slug = {service.slug: service for service in services}
+    domain = mail_domain()
+    rows = [
+        MailRoute(service=by_slug[slug], address=f"{local}@{domain}", note="demo")
+        for local, slug in MAIL_ADDRESSES.items()
+        if slug in by_slug
+    ]
+    rows += [
+        MailRoute(service=by_slug[slug], keywords=keywords, position=position, note="demo")
+        for position, keywords, slug in MAIL_RULES
+        if slug in by_slug
+    ]
+    MailRoute.objects.bulk_create(rows)
 
 
 def _save(built: Built) -> None:

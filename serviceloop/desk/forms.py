@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 
-from serviceloop.accounts.models import User
+from serviceloop.accounts.models import Organisation, User
 from serviceloop.catalogue.models import Offering, Service
 from serviceloop.desk.models import Team, Ticket
 from serviceloop.relationships.models import Person
@@ -125,6 +125,72 @@ class StatusForm(forms.Form):
 class PriorityForm(forms.Form):
     impact = forms.ChoiceField(choices=Ticket.Level.choices)
     urgency = forms.ChoiceField(choices=Ticket.Level.choices)
+
+
+class MoveForm(forms.Form):
+    """Move a ticket: the choices are the offerings its organisation consumes, so every one is allowed."""
+
+    offering = OfferingChoiceField(
+        queryset=Offering.objects.none(), label="Move to", empty_label="— choose a service and offering —"
+    )
+    note = forms.CharField(max_length=500, required=False, label="Why", help_text="Kept in the ticket's history")
+
+    def __init__(self, *args: Any, offerings: list[Offering], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["offering"]
+        assert isinstance(field, forms.ModelChoiceField)  # nosec B101  # narrows the type for mypy; declared above
+        field.queryset = (
+            Offering.objects.filter(pk__in=[o.pk for o in offerings])
+            .select_related("service")
+            .order_by("service__name", "name")
+        )
+
+
+class MailRouteForm(forms.Form):
+    """A mail route: an address, or a rule (keywords and/or the sender's organisation)."""
+
+    service = forms.ModelChoiceField(queryset=Service.objects.none(), empty_label=None)
+    offering = OfferingChoiceField(
+        queryset=Offering.objects.none(),
+        required=False,
+        empty_label="— the organisation's offering of the service —",
+        help_text="Only when the sender's organisation consumes it; else the service alone.",
+    )
+    address = forms.CharField(
+        max_length=254,
+        required=False,
+        label="Address",
+        help_text="Mail sent to this address (e.g. payroll@desk.example) opens its ticket here. Leave empty for a rule.",
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+    keywords = forms.CharField(
+        max_length=500,
+        required=False,
+        label="Keywords (a rule)",
+        help_text="Comma-separated; any one at the start of a word of the subject or body matches (payslip, salary).",
+    )
+    sender_organisation = forms.ModelChoiceField(
+        queryset=Organisation.objects.none(),
+        required=False,
+        empty_label="— any organisation —",
+        label="Sender's organisation (a rule)",
+    )
+    position = forms.IntegerField(
+        min_value=0, max_value=1_000_000, initial=100, help_text="Rules are tried from the lowest position up."
+    )
+    is_active = forms.BooleanField(required=False, initial=True, label="Active")
+    note = forms.CharField(max_length=200, required=False, label="Note for colleagues")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, queryset in (
+            ("service", Service.objects.exclude(lifecycle=Service.Lifecycle.RETIRED).order_by("name")),
+            ("offering", Offering.objects.select_related("service").order_by("service__name", "name")),
+            ("sender_organisation", Organisation.objects.order_by("name")),
+        ):
+            field = self.fields[name]
+            assert isinstance(field, forms.ModelChoiceField)  # nosec B101  # narrows the type for mypy; declared above
+            field.queryset = queryset
 
 
 class BulkForm(forms.Form):

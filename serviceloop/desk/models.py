@@ -8,6 +8,7 @@ from pathlib import PurePath
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.text import get_valid_filename
 
 from serviceloop.accounts.models import Organisation
@@ -258,6 +259,8 @@ class TicketEvent(BaseModel):
         CLOSED = "closed", "Closed"
         CLOCK_PAUSED = "clock_paused", "SLA clock paused"
         CLOCK_RESUMED = "clock_resumed", "SLA clock resumed"
+        ROUTED = "routed", "Routed"
+        MOVED = "moved", "Moved"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -440,6 +443,8 @@ class InboundMail(BaseModel):
     message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_mails")
     received_at = models.DateTimeField(db_index=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # Which route chose the service of the ticket it opened, and the routes passed over and why.
+    route = models.CharField(max_length=500, blank=True)
     # The receiving server's trusted Authentication-Results (mail_parse/auth.py): the header and its verdicts.
     auth_results = models.CharField(max_length=1000, blank=True)
     auth_dmarc = models.CharField(max_length=20, blank=True)
@@ -502,3 +507,77 @@ class AcknowledgementCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.address} {self.window_start:%Y-%m-%d %H}:00 ×{self.count}"
+
+
+class MailRoute(BaseModel):
+    """Where new mail tickets go: mail sent to one of the desk's addresses, or mail that names some
+    words or comes from an organisation, opens its ticket on this service.
+
+    Two kinds of row: an address route (`address` set, nothing else to match), tried first, and a
+    rule (`keywords` and/or `sender_organisation`), tried in `position` order after the addresses.
+    Kept by the desk beside `catalogue.Service` (a lower floor that knows nothing of mail).
+    """
+
+    public_id = public_id_field()
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="mail_routes")
+    # Empty: the ticket gets the organisation's offering of the service when it consumes just one.
+    offering = models.ForeignKey(Offering, null=True, blank=True, on_delete=models.CASCADE, related_name="mail_routes")
+    # Lower-case, one address per route, unique among routes ("payroll@desk.example").
+    address = models.EmailField(max_length=254, blank=True)
+    # Comma-separated words or phrases; any one found at the start of a word of the subject or body matches.
+    keywords = models.CharField(max_length=500, blank=True)
+    sender_organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.CASCADE, related_name="mail_routes"
+    )
+    # Rules are tried from the lowest position up (ties: the oldest first).
+    position = models.PositiveIntegerField(default=100)
+    is_active = models.BooleanField(default=True)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            # Also the index through which each inbound mail's recipients are looked up.
+            models.UniqueConstraint(
+                fields=["address"],
+                condition=~Q(address=""),
+                name="desk_mailroute_address_unique",
+                violation_error_message="Another route already has this address.",
+            ),
+            models.CheckConstraint(
+                condition=Q(address=Lower("address")),
+                name="desk_mailroute_address_lower_case",
+                violation_error_message="Route addresses are stored in lower case.",
+            ),
+            models.CheckConstraint(
+                condition=Q(address="") | (Q(keywords="") & Q(sender_organisation__isnull=True)),
+                name="desk_mailroute_address_or_rule",
+                violation_error_message="A route matches an address or a rule (keywords, sender organisation), not both.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(address="") | ~Q(keywords="") | Q(sender_organisation__isnull=False),
+                name="desk_mailroute_matches_something",
+                violation_error_message="A route needs an address, keywords or a sender organisation.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.address or self.rule_shown} → {self.service}"
+
+    @property
+    def is_address(self) -> bool:
+        return bool(self.address)
+
+    @property
+    def keyword_list(self) -> list[str]:
+        return [word.strip().lower() for word in self.keywords.split(",") if word.strip()]
+
+    @property
+    def rule_shown(self) -> str:
+        """The rule in words: "keywords payslip, salary · from Acme Logistics"."""
+        parts = []
+        if self.keyword_list:
+            parts.append("keywords " + ", ".join(self.keyword_list))
+        if self.sender_organisation_id is not None:
+            parts.append(f"from {self.sender_organisation}")
+        return " · ".join(parts)

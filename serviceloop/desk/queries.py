@@ -12,14 +12,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from serviceloop.accounts.models import User
+from serviceloop.accounts.models import Organisation, User
+from serviceloop.catalogue.models import Offering, Service
 from serviceloop.core.visibility import is_staff_viewer, require_staff, restrict_to_organisation
-from serviceloop.desk.models import Attachment, InboundMail, Message, SlaEvent, Team, Ticket, TicketEvent
+from serviceloop.desk.models import Attachment, InboundMail, MailRoute, Message, SlaEvent, Team, Ticket, TicketEvent
 from serviceloop.desk.search import search_filter
 from serviceloop.desk.services.sla import breaching_soon_window
+from serviceloop.desk.services.tickets import services_consumed_by
 from serviceloop.relationships.models import Relationship, RelationshipRole
 
 QUEUES = {
@@ -212,6 +214,36 @@ def team_for(public_id: str) -> Team:
 
 def agent_for(public_id: str) -> User:
     return get_object_or_404(agents(), public_id=_id(public_id))
+
+
+def service_for(public_id: str) -> Service:
+    return get_object_or_404(Service, public_id=_id(public_id))
+
+
+def offering_for(public_id: str) -> Offering:
+    return get_object_or_404(Offering.objects.select_related("service"), public_id=_id(public_id))
+
+
+def organisation_for(public_id: str) -> Organisation:
+    return get_object_or_404(Organisation, public_id=_id(public_id))
+
+
+def move_choices(*, ticket: Ticket) -> list[Offering]:
+    """Where a ticket may move: the offerings its organisation consumes (with their services)."""
+    return services_consumed_by(ticket.organisation_id)
+
+
+def mail_routes(*, viewer: User) -> QuerySet[MailRoute]:
+    """Every mail route for staff: address routes first (by address), then the rules in the order tried."""
+    require_staff(viewer)
+    rows = MailRoute.objects.select_related("service", "offering", "sender_organisation")
+    return rows.annotate(is_rule=ExpressionWrapper(Q(address=""), output_field=BooleanField())).order_by(
+        "is_rule", "position", "address", "pk"
+    )
+
+
+def mail_route_for(*, viewer: User, public_id: str) -> MailRoute:
+    return get_object_or_404(mail_routes(viewer=viewer), public_id=_id(public_id))
 
 
 def inbound_mails(*, viewer: User, outcome: str = "") -> QuerySet[InboundMail]:

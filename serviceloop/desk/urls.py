@@ -19,4 +19,8 @@ urlpatterns = [
     path("tickets/<str:public_id>/assign/", views.ticket_assign_view, name="ticket_assign"),
     path("tickets/<str:public_id>/status/", views.ticket_status_view, name="ticket_status"),
     path("tickets/<str:public_id>/priority/", views.ticket_priority_view, name="ticket_priority"),
+    path("tickets/<str:public_id>/move/", views.ticket_move_view, name="ticket_move"),
+    path("mail-routes/", views.mail_routes, name="mail_routes"),
+    path("mail-routes/<str:public_id>/", views.mail_route_edit, name="mail_route_edit"),
+    path("mail-routes/<str:public_id>/delete/", views.mail_route_delete_view, name="mail_route_delete"),
 ]

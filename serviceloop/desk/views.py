@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from serviceloop.accounts.models import User
 from serviceloop.core import clock
-from serviceloop.core.access import staff_required
+from serviceloop.core.access import manager_required, staff_required
 from serviceloop.core.errors import DomainError
 from serviceloop.core.pagination import paginate
 from serviceloop.desk import queries
@@ -24,6 +25,8 @@ from serviceloop.desk.business_time import format_duration, time_left_words
 from serviceloop.desk.forms import (
     AssignForm,
     BulkForm,
+    MailRouteForm,
+    MoveForm,
     NewTicketForm,
     PriorityForm,
     ReplyForm,
@@ -31,7 +34,7 @@ from serviceloop.desk.forms import (
     StaffReplyForm,
     StatusForm,
 )
-from serviceloop.desk.models import Ticket
+from serviceloop.desk.models import MailRoute, Ticket
 from serviceloop.desk.services import (
     NewAttachment,
     person_for_user,
@@ -39,6 +42,7 @@ from serviceloop.desk.services import (
     ticket_assign,
     ticket_clocks,
     ticket_create,
+    ticket_move,
     ticket_reopen,
     ticket_reply,
     ticket_set_priority,
@@ -46,6 +50,7 @@ from serviceloop.desk.services import (
     tickets_bulk_assign,
     tickets_bulk_set_status,
 )
+from serviceloop.desk.services.mail_routes import RouteFields, mail_route_create, mail_route_delete, mail_route_update
 from serviceloop.desk.services.tickets import reopen_window
 from serviceloop.relationships.models import Person
 
@@ -355,6 +360,7 @@ def _staff_ticket_context(request: HttpRequest, ticket: Ticket, **forms: Any) ->
         "status_form": forms.get("status_form") or StatusForm(initial={"status": ticket.status}),
         "priority_form": forms.get("priority_form")
         or PriorityForm(initial={"impact": ticket.impact, "urgency": ticket.urgency}),
+        "move_form": forms.get("move_form") or MoveForm(offerings=queries.move_choices(ticket=ticket)),
     }
 
 
@@ -430,3 +436,111 @@ def ticket_priority_view(request: HttpRequest, public_id: str) -> HttpResponse:
         return ticket_set_priority(ticket=item, by=_user(request), impact=data["impact"], urgency=data["urgency"])
 
     return _staff_action(request, public_id, PriorityForm, "priority_form", act, "Priority re-assessed.")
+
+
+@staff_required
+@require_POST
+def ticket_move_view(request: HttpRequest, public_id: str) -> HttpResponse:
+    item = queries.ticket_for(viewer=_user(request), public_id=public_id)
+    form = MoveForm(request.POST, offerings=queries.move_choices(ticket=item))
+    if form.is_valid():
+        offering = form.cleaned_data["offering"]
+        try:
+            moved = ticket_move(
+                ticket=item,
+                by=_user(request),
+                service=offering.service,
+                offering=offering,
+                note=form.cleaned_data["note"],
+            )
+        except DomainError as error:
+            _show_error(form, error)
+        else:
+            messages.success(request, f"{moved.reference} is now on {moved.service.name} — {offering.name}.")
+            return redirect("desk:ticket", public_id=item.public_id)
+    item = queries.ticket_for(viewer=_user(request), public_id=public_id)
+    return render(request, "desk/ticket.html", _staff_ticket_context(request, item, move_form=form), status=422)
+
+
+# ---------------------------------------------------------------- mail routes
+
+
+def _route_fields(form: MailRouteForm) -> RouteFields:
+    data = form.cleaned_data
+    return RouteFields(
+        service=data["service"],
+        offering=data["offering"],
+        address=data["address"],
+        keywords=data["keywords"],
+        sender_organisation=data["sender_organisation"],
+        position=data["position"],
+        is_active=data["is_active"],
+        note=data["note"],
+    )
+
+
+def _route_initial(route: MailRoute) -> dict[str, Any]:
+    return {
+        "service": route.service_id,
+        "offering": route.offering_id,
+        "address": route.address,
+        "keywords": route.keywords,
+        "sender_organisation": route.sender_organisation_id,
+        "position": route.position,
+        "is_active": route.is_active,
+        "note": route.note,
+    }
+
+
+@staff_required
+def mail_routes(request: HttpRequest) -> HttpResponse:
+    """Every route, addresses first, then the rules in the order tried; managers add one below."""
+    user = _user(request)
+    form = MailRouteForm(request.POST or None, initial={"position": 100, "is_active": True})
+    if request.method == "POST":
+        if not user.can_manage_services:
+            raise PermissionDenied("Only administrators and service managers may change mail routes.")
+        if form.is_valid():
+            try:
+                route = mail_route_create(by=user, data=_route_fields(form))
+            except DomainError as error:
+                _show_error(form, error)
+            else:
+                messages.success(request, f"Route added: {route}.")
+                return redirect("desk:mail_routes")
+    page = paginate(request, queries.mail_routes(viewer=user))
+    status = 422 if request.method == "POST" else 200
+    return render(
+        request,
+        "desk/mail_routes.html",
+        {"page_obj": page, "form": form, "can_manage": user.can_manage_services},
+        status=status,
+    )
+
+
+@manager_required
+def mail_route_edit(request: HttpRequest, public_id: str) -> HttpResponse:
+    user = _user(request)
+    route = queries.mail_route_for(viewer=user, public_id=public_id)
+    form = MailRouteForm(request.POST or None, initial=_route_initial(route))
+    if request.method == "POST" and form.is_valid():
+        try:
+            route = mail_route_update(route=route, by=user, data=_route_fields(form))
+        except DomainError as error:
+            _show_error(form, error)
+        else:
+            messages.success(request, f"Route changed: {route}.")
+            return redirect("desk:mail_routes")
+    status = 422 if request.method == "POST" else 200
+    return render(request, "desk/mail_route_edit.html", {"route": route, "form": form}, status=status)
+
+
+@manager_required
+@require_POST
+def mail_route_delete_view(request: HttpRequest, public_id: str) -> HttpResponse:
+    user = _user(request)
+    route = queries.mail_route_for(viewer=user, public_id=public_id)
+    shown = str(route)
+    mail_route_delete(route=route, by=user)
+    messages.success(request, f"Route deleted: {shown}.")
+    return redirect("desk:mail_routes")

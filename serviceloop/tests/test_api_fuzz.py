@@ -91,11 +91,13 @@ PATH_RESOURCES = {
     "/api/feedback/responses/{public_id}": "Response",
     "/api/feedback/services/{public_id}": "Service",
     "/api/desk/mail/inbound/{public_id}": "Inbound",
+    "/api/desk/mail/routes/{public_id}": "Route",
 }
 # Body fields that name another object by its public id.
 REFERENCE_FIELDS = {
     "service_manager": "User",
     "organisation": "Organisation",
+    "sender_organisation": "Organisation",
     "offering": "Offering",
     "person": "Person",
     "requester": "Person",
@@ -118,6 +120,9 @@ SCHEMA_RESOURCES = {
     "OrganisationRefOut": "Organisation",
     "InboundDetailOut": "Inbound",
     "ActiveTokenOut": "Token",
+    "RouteServiceOut": "Service",
+    "RouteOfferingOut": "Offering",
+    "RouteOrganisationOut": "Organisation",
 }
 # Operations that remove what later operations need: they run after all the others.
 LAST = ("DELETE", "POST /api/accounts/tokens/{public_id}/revoke")

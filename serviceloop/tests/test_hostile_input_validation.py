@@ -26,6 +26,7 @@ from serviceloop.catalogue.models import Service, ValueItem
 from serviceloop.catalogue.services import component_create
 from serviceloop.catalogue.tests.factories import make_offering, make_value_item
 from serviceloop.core import clock
+from serviceloop.desk.models import MailRoute
 from serviceloop.feedback.models import Post, Response
 from serviceloop.feedback.services.surveys import survey_create
 from serviceloop.feedback.tests.factories_channels import make_service, ndjson, run_command, sign
@@ -387,6 +388,8 @@ def test_a_chunked_body_past_the_body_limit_answers_413_and_stores_nothing(
 NULL_CLEARS = {
     ("/api/catalogue/value-items/{public_id}", "estimate"),
     ("/api/relationships/people/{public_id}", "user"),
+    ("/api/desk/mail/routes/{public_id}", "offering"),
+    ("/api/desk/mail/routes/{public_id}", "sender_organisation"),
 }
 
 
@@ -411,6 +414,7 @@ def _patch_targets(sam: User, org_a: Organisation) -> dict[str, str]:
     person = person_create(by=sam, organisation=org_a, email="pat@acme.example")
     relationship = relationship_create(by=sam, organisation=org_a, offering=offering, started_on=date(2025, 1, 1))
     survey = survey_create(service=offering.service, name="After a ticket", by=sam)
+    route = MailRoute.objects.create(service=offering.service, address="route@desk.example")
     return {
         "/api/catalogue/services/{public_id}": offering.service.public_id,
         "/api/catalogue/offerings/{public_id}": offering.public_id,
@@ -420,6 +424,7 @@ def _patch_targets(sam: User, org_a: Organisation) -> dict[str, str]:
         "/api/relationships/people/{public_id}": person.public_id,
         "/api/relationships/relationships/{public_id}": relationship.public_id,
         "/api/feedback/surveys/{public_id}": survey.public_id,
+        "/api/desk/mail/routes/{public_id}": route.public_id,
     }
 
 

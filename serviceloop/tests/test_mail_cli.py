@@ -64,6 +64,22 @@ def test_parse_reads_standard_input_and_reports_an_auto_reply(monkeypatch: pytes
     assert out["would_thread_to"] is None
 
 
+def test_parse_says_which_route_a_new_mail_would_take_without_writing(
+    carol_person: Person, tmp_path: Path, capsys: Any
+) -> None:
+    from serviceloop.desk.models import MailRoute
+
+    service = Service.objects.get()
+    MailRoute.objects.create(service=service, address="email@desk.example")
+    path = tmp_path / "new.eml"
+    path.write_bytes(raw_mail(to="x@acme.example", headers={"Delivered-To": "email@desk.example"}))
+    before = _counts()
+    assert main(["mail", "parse", str(path)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert _counts() == before
+    assert out["would_route_to"] == f"address email@desk.example → {service.name}"
+
+
 def test_parse_exits_2_with_a_clear_message_on_input_that_is_not_a_mail(tmp_path: Path, capsys: Any) -> None:
     path = tmp_path / "photo.jpg"
     path.write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x00\x00")

@@ -7,7 +7,9 @@ within the configured limits and applies it (`mail_process`). Threading, in orde
 References against the Message-IDs stored on messages (and our own ids, which carry the ticket
 reference), then the reference in the subject. A ticket is only ever joined by a participant of it
 (mail_senders.py); a mail that claims a ticket from anybody else is held for review or becomes a new
-ticket of the sender's own organisation, by SERVICELOOP_MAIL_NONPARTICIPANT. Every mail keeps its
+ticket of the sender's own organisation, by SERVICELOOP_MAIL_NONPARTICIPANT. A new ticket's service
+is chosen by the mail routes (mail_routes.py): the address it was sent to, then the rules, then the
+default; the row and the ticket's history say which route chose it. Every mail keeps its
 InboundMail row saying what happened and why; auto-replies, bounces and loops are recorded and never
 answered. The same mail delivered twice, even at the same moment, is applied once: the second
 delivery is logged as a duplicate (the unique Message-ID on messages decides the race).
@@ -21,7 +23,6 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from serviceloop.accounts.models import Organisation, User
-from serviceloop.catalogue.models import Service
 from serviceloop.core import clock
 from serviceloop.core.errors import ConflictError, DomainError, InvalidInput, NotAllowed
 from serviceloop.core.events import event_record
@@ -37,6 +38,7 @@ from serviceloop.desk.mail_parse import (
 )
 from serviceloop.desk.models import InboundMail, Message, Ticket
 from serviceloop.desk.services.attachments import MAX_PER_MESSAGE, NewAttachment, attachments_validate
+from serviceloop.desk.services.mail_routes import desk_addresses, mail_route_choose
 from serviceloop.desk.services.mail_senders import (
     Participant,
     authentication_refusal,
@@ -45,7 +47,7 @@ from serviceloop.desk.services.mail_senders import (
     person_of_organisation,
     staff_refusal,
 )
-from serviceloop.desk.services.tickets import services_consumed_by, ticket_create, ticket_reply
+from serviceloop.desk.services.tickets import ticket_create, ticket_reply
 from serviceloop.relationships.models import Person
 
 Outcome = InboundMail.Outcome
@@ -269,17 +271,6 @@ def _requester_for(mail: ParsedMail) -> Requester:
     return Requester(person=None, organisation_id=organisation.pk)
 
 
-def _default_service(organisation_id: int) -> Service | None:
-    """The configured default service if the organisation consumes it, else its first live service."""
-    consumed = [o.service for o in services_consumed_by(organisation_id) if o.service.lifecycle == "live"]
-    slug = settings.SERVICELOOP_MAIL_DEFAULT_SERVICE
-    if slug:
-        for service in consumed:
-            if service.slug == slug:
-                return service
-    return consumed[0] if consumed else None
-
-
 def _attachments(mail: ParsedMail) -> tuple[list[NewAttachment], list[str]]:
     """The files the desk accepts; the others are dropped, each with a note for the message."""
     kept: list[NewAttachment] = []
@@ -347,6 +338,8 @@ def _machine_or_duplicate(mail: ParsedMail, log: InboundMail) -> MailResult | No
         return _finish(log, Outcome.REJECTED, "no_sender: the mail names no sender.")
     if mail.from_email.lower() == desk_address().lower():
         return _finish(log, Outcome.IGNORED, "loop: the mail comes from the desk's own address.")
+    if mail.from_email.strip().lower() in desk_addresses():
+        return _finish(log, Outcome.IGNORED, "loop: the mail comes from one of the desk's route addresses.")
     seen = _message_with_id(mail.message_id)
     if seen is not None:
         return _finish(log, Outcome.IGNORED, DUPLICATE, ticket=seen.ticket)
@@ -424,8 +417,9 @@ def _new_ticket(mail: ParsedMail, *, log: InboundMail, follow_up: str, released_
         refusal = authentication_refusal(mail, organisation_id=requester.organisation_id)
         if refusal:
             return _finish(log, Outcome.HELD, refusal)
-    service = _default_service(requester.organisation_id)
-    if service is None:
+    routing = mail_route_choose(mail=mail, organisation_id=requester.organisation_id, raw=bytes(log.raw or b""))
+    log.route = routing.explanation
+    if routing.service is None:
         organisation = Organisation.objects.get(pk=requester.organisation_id)
         return _finish(
             log, Outcome.REJECTED, f"no_service: {organisation} consumes no live service to open a ticket on."
@@ -440,7 +434,8 @@ def _new_ticket(mail: ParsedMail, *, log: InboundMail, follow_up: str, released_
     try:
         ticket = ticket_create(
             requester=person,
-            service=service,
+            service=routing.service,
+            offering=routing.offering,
             type=Ticket.Type.INCIDENT,
             subject=(mail.subject.strip() or "(no subject)")[:300],
             body=body,
@@ -448,10 +443,12 @@ def _new_ticket(mail: ParsedMail, *, log: InboundMail, follow_up: str, released_
             by=None,
             attachments=attachments,
             email_message_id=mail.message_id,
+            routed=routing.explanation,
         )
     except DomainError as error:
         # The same new mail delivered twice at once: by the time this one checked, the other had
         # committed the Message-ID. A duplicate (ignored), as when it is seen first, not a refusal.
+        log.route = ""
         seen = _message_with_id(mail.message_id)
         if seen is not None:
             return _finish(log, Outcome.IGNORED, DUPLICATE, ticket=seen.ticket)
@@ -506,15 +503,22 @@ def mail_discard(*, inbound: InboundMail, by: User) -> InboundMail:
     return log
 
 
-def mail_preview(mail: ParsedMail, *, look_up_thread: bool = True) -> dict[str, object]:
-    """What applying the mail would do, computed without writing: the ticket it threads to and the stored body.
+def mail_preview(mail: ParsedMail, raw: bytes = b"", *, look_up_thread: bool = True) -> dict[str, object]:
+    """What applying the mail would do, computed without writing: the ticket it threads to, or the
+    route a new ticket would take, and the stored body.
 
-    `look_up_thread=False` where there is no database to look the ticket up in (a fresh install).
+    `look_up_thread=False` where there is no database to look the ticket or the route up in (a fresh install).
     """
     thread = mail_thread(mail) if look_up_thread else None
     _kept, notes = _attachments(mail)
+    route = None
+    if look_up_thread and thread is None and mail.from_email:
+        requester = _requester_for(mail)
+        if requester.organisation_id is not None:
+            route = mail_route_choose(mail=mail, organisation_id=requester.organisation_id, raw=raw).explanation
     return {
         "would_thread_to": thread.ticket.reference if thread is not None else None,
         "threaded_by": thread.via if thread is not None else None,
+        "would_route_to": route,
         "stored_body": _body(mail, notes),
     }

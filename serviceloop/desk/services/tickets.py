@@ -18,7 +18,7 @@ from serviceloop.core.storage import files_removed_on_rollback
 from serviceloop.desk.models import Message, Team, Ticket, TicketEvent, TicketSequence
 from serviceloop.desk.search import search_reindex
 from serviceloop.desk.services.attachments import NewAttachment, attachments_store, attachments_validate
-from serviceloop.desk.services.sla import priority_for, sla_resume, sla_start, sla_stop
+from serviceloop.desk.services.sla import priority_for, sla_resume, sla_start, sla_stop, sla_target_for
 from serviceloop.relationships.models import Person, Relationship
 
 Status = Ticket.Status
@@ -223,8 +223,12 @@ def ticket_create(
     urgency: str | None = None,
     email_message_id: str | None = None,
     body_html: str = "",
+    routed: str = "",
 ) -> Ticket:
-    """Open a ticket for a person: priority from the matrix, SLA clocks started, first message recorded."""
+    """Open a ticket for a person: priority from the matrix, SLA clocks started, first message recorded.
+
+    `routed`: why a mail ticket is on its service (mail_routes.py), kept in the ticket's history.
+    """
     if type not in Ticket.Type.values:
         raise InvalidInput("unknown_type", f"Type must be one of: {', '.join(Ticket.Type.values)}.", field="type")
     if channel not in Ticket.Channel.values:
@@ -263,6 +267,8 @@ def ticket_create(
         ticket.save()
         author_user = by if by is not None and not by.is_staff_member else None
         _record(ticket, TicketEvent.Kind.CREATED, by=by, by_person=requester, at=now, to_value=ticket.priority)
+        if routed:
+            _record(ticket, TicketEvent.Kind.ROUTED, at=now, to_value=_place(ticket), note=routed)
         message = Message.objects.create(
             ticket=ticket,
             kind=Message.Kind.PUBLIC,
@@ -371,6 +377,84 @@ def ticket_reply(
 
 
 # ---------------------------------------------------------------- workflow
+
+
+def _place(ticket: Ticket) -> str:
+    """Where a ticket is, in words: "Payroll — Monthly payroll run", or the service alone."""
+    service = ticket.service.name
+    return f"{service} — {ticket.offering.name}" if ticket.offering is not None else service
+
+
+def _move_target(ticket: Ticket, service: Service, offering: Offering | None) -> Offering | None:
+    """The offering a move lands on, checked: of the service, consumed by the ticket's organisation."""
+    if offering is not None and offering.service_id != service.pk:
+        raise InvalidInput("offering_not_of_service", "That offering belongs to another service.", field="offering")
+    consumed = [o for o in services_consumed_by(ticket.organisation_id) if o.service_id == service.pk]
+    organisation = ticket.organisation
+    if not consumed:
+        raise InvalidInput(
+            "service_not_consumed",
+            f"{organisation} does not consume {service.name}; move the ticket to a service it consumes.",
+            field="service",
+        )
+    if offering is not None and offering not in consumed:
+        raise InvalidInput(
+            "offering_not_consumed", f"{organisation} does not consume {offering.name}.", field="offering"
+        )
+    # One offering of the service in use: its SLA targets apply (as when a ticket is opened).
+    return consumed[0] if offering is None and len(consumed) == 1 else offering
+
+
+def ticket_move(
+    *, ticket: Ticket, by: User, service: Service, offering: Offering | None = None, note: str = ""
+) -> Ticket:
+    """Move a ticket to another service (or offering) its organisation consumes.
+
+    The SLA targets become those of the new place, counted from the opening as a priority change
+    does; warnings and breaches already recorded stay in the history.
+    """
+    _require_staff(by, "move tickets between services")
+    note = (note or "").replace("\x00", "").strip()
+    if len(note) > 500:
+        raise InvalidInput("note_too_long", "The reason for the move has at most 500 characters.", field="note")
+    offering = _move_target(ticket, service, offering)
+    with transaction.atomic():
+        ticket = _lock(ticket)
+        if ticket.status == Status.CLOSED:
+            raise ConflictError("ticket_closed", f"{ticket.reference} is closed and stays where it is.")
+        if ticket.service_id == service.pk and ticket.offering_id == (offering.pk if offering else None):
+            return ticket
+        previous, previous_service_id, previous_offering_id = _place(ticket), ticket.service_id, ticket.offering_id
+        old_target_id = ticket.sla_target_id
+        ticket.service, ticket.offering = service, offering
+        target = sla_target_for(service_id=service.pk, offering_id=ticket.offering_id, priority=ticket.priority)
+        if (target.pk if target else None) != old_target_id:
+            # Only a new target moves the instants: the same target keeps the time it stood still.
+            sla_start(ticket)
+            targets = f"SLA targets now those of {_place(ticket)}" if target else "no SLA target here"
+            note = f"{note} · {targets}" if note else targets
+        ticket.save()
+        _record(
+            ticket,
+            TicketEvent.Kind.MOVED,
+            by=by,
+            at=clock.now(),
+            from_value=previous,
+            to_value=_place(ticket),
+            note=note,
+        )
+        search_reindex(ticket_ids=[ticket.pk])
+        event_record(
+            "ticket.moved",
+            subject=ticket,
+            by=by,
+            ticket_id=ticket.pk,
+            from_service_id=previous_service_id,
+            from_offering_id=previous_offering_id,
+            service_id=service.pk,
+            offering_id=offering.pk if offering else None,
+        )
+    return ticket
 
 
 def ticket_set_status(*, ticket: Ticket, status: str, by: User, resolution: str = "") -> Ticket:

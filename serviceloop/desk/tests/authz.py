@@ -7,6 +7,7 @@
 - `world.ticket_resolved_a`: a resolved ticket of the same organisation (for reopen rows)
 - `world.attachment_a`: a file on the opening message of `world.ticket_a`
 - `world.team`: the "Service desk" team
+- `world.mail_route`: an address route to `world.service`
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from serviceloop.catalogue.models import Offering, Service
 from serviceloop.core import clock
 from serviceloop.core.authz_matrix import (
     ANY_USER_API,
+    MANAGER_PAGE,
     ORG_A_API,
     SIGN_IN,
     STAFF_API,
@@ -28,7 +30,7 @@ from serviceloop.core.authz_matrix import (
     staff_post,
     to,
 )
-from serviceloop.desk.models import InboundMail, Team, Ticket
+from serviceloop.desk.models import InboundMail, MailRoute, Team, Ticket
 from serviceloop.desk.services import NewAttachment, ticket_create, ticket_resolve
 from serviceloop.relationships.models import Person, Relationship, RelationshipRole
 
@@ -100,6 +102,7 @@ def build(world: World) -> None:
         by=agent,
     )
     world.ticket_resolved_a = ticket_resolve(ticket=resolved, by=agent, resolution="Sent the guide.")
+    world.mail_route = MailRoute.objects.create(service=world.service, address="email@desk.example")
 
 
 def _ticket(w: World) -> dict[str, str]:
@@ -174,6 +177,30 @@ PAGES = [
         method="POST",
         data=lambda w: {"impact": "high", "urgency": "high"},
     ),
+    Page(
+        "desk:ticket_move", STAFF_POST_PAGE, kwargs=_ticket, method="POST", data=lambda w: {"offering": w.offering.pk}
+    ),
+    Page("desk:mail_routes", STAFF_PAGE),
+    Page(
+        "desk:mail_routes",
+        expect(anonymous=SIGN_IN, customer_a=403, agent=403, manager=to("desk:mail_routes")),
+        method="POST",
+        data=lambda w: {"service": w.service.pk, "keywords": "mailbox", "position": 10, "is_active": "on"},
+    ),
+    Page("desk:mail_route_edit", MANAGER_PAGE, kwargs=lambda w: {"public_id": w.mail_route.public_id}),
+    Page(
+        "desk:mail_route_edit",
+        expect(anonymous=SIGN_IN, customer_a=403, agent=403, manager=to("desk:mail_routes")),
+        kwargs=lambda w: {"public_id": w.mail_route.public_id},
+        method="POST",
+        data=lambda w: {"service": w.service.pk, "address": "mail@desk.example", "position": 100},
+    ),
+    Page(
+        "desk:mail_route_delete",
+        expect(anonymous=SIGN_IN, customer_a=403, agent=403, manager=to("desk:mail_routes")),
+        kwargs=lambda w: {"public_id": w.mail_route.public_id},
+        method="POST",
+    ),
 ]
 
 T = "/api/desk/tickets/{public_id}"
@@ -210,6 +237,7 @@ ENDPOINTS = [
     Endpoint("POST", T + "/resolve", STAFF_ON_ORG_A_API, params=_ticket, body=lambda w: {"resolution": "Fixed"}),
     Endpoint("POST", T + "/reopen", ORG_A_API, params=_resolved, body=lambda w: {"reason": "Still broken"}),
     Endpoint("POST", T + "/close", STAFF_ON_ORG_A_API, params=_ticket, body=lambda w: {}),
+    Endpoint("POST", T + "/move", STAFF_ON_ORG_A_API, params=_ticket, body=lambda w: {"service": w.service.public_id}),
     Endpoint(
         "POST",
         "/api/desk/bulk",
@@ -254,4 +282,30 @@ ENDPOINTS += [
     Endpoint("GET", "/api/desk/mail/inbound/{public_id}", STAFF_ON_MAIL_API, params=_held),
     Endpoint("POST", "/api/desk/mail/inbound/{public_id}/release", STAFF_ON_MAIL_API, params=_held),
     Endpoint("POST", "/api/desk/mail/inbound/{public_id}/discard", STAFF_ON_MAIL_API, params=_held),
+]
+
+
+def _route(w: World) -> dict[str, str]:
+    return {"public_id": w.mail_route.public_id}
+
+
+MANAGER_ON_MAIL_API = expect(anonymous=401, customer_a=403, agent=403, manager=200)
+ENDPOINTS += [
+    Endpoint("GET", "/api/desk/mail/routes", STAFF_ON_MAIL_API),
+    Endpoint(
+        "POST",
+        "/api/desk/mail/routes",
+        expect(anonymous=401, customer_a=403, agent=403, manager=201),
+        body=lambda w: {"service": w.service.public_id, "keywords": ["mailbox"]},
+    ),
+    Endpoint("GET", "/api/desk/mail/routes/{public_id}", STAFF_ON_MAIL_API, params=_route),
+    Endpoint(
+        "PATCH", "/api/desk/mail/routes/{public_id}", MANAGER_ON_MAIL_API, params=_route, body=lambda w: {"note": "x"}
+    ),
+    Endpoint(
+        "DELETE",
+        "/api/desk/mail/routes/{public_id}",
+        expect(anonymous=401, customer_a=403, agent=403, manager=204),
+        params=_route,
+    ),
 ]

@@ -47,3 +47,32 @@ def test_demo_history_is_in_the_event_log_and_owes_nobody_anything(db: Any) -> N
     # Historical events are complete: loading the demo mails nobody and leaves the sweep nothing to do.
     assert not Event.objects.filter(completed_at__isnull=True).exists()
     assert not EventDelivery.objects.exists() and not OutgoingMail.objects.exists()
+
+
+def test_demo_mail_to_the_payroll_address_lands_on_payroll(db: Any) -> None:
+    from serviceloop.desk.mail_out import mail_domain
+    from serviceloop.desk.models import MailRoute
+    from serviceloop.desk.services.mail_in import mail_receive
+    from serviceloop.desk.tests.mail_factories import raw_mail
+    from serviceloop.relationships.models import Person, Relationship
+
+    ctx = DemoContext(seed=7, now=timezone.now().replace(microsecond=0))
+    for module in (accounts_demo, catalogue_demo, relationships_demo, desk_demo):
+        module.load(ctx)
+    assert MailRoute.objects.filter(address=f"payroll@{mail_domain()}", service__slug="payroll").exists()
+    consumers = Relationship.objects.filter(status="active", offering__service__slug="payroll").values(
+        "organisation_id"
+    )
+    person = Person.objects.filter(organisation_id__in=consumers).exclude(email="").order_by("pk").first()
+    assert person is not None
+    shared = mail_receive(
+        raw=raw_mail(sender=person.email, to=f"desk@{mail_domain()}", subject="My payslip is wrong"),
+        source="webhook",
+    )
+    addressed = mail_receive(
+        raw=raw_mail(sender=person.email, to=f"payroll@{mail_domain()}", subject="A question"), source="webhook"
+    )
+    assert shared.ticket is not None and shared.ticket.service.slug == "payroll"
+    assert shared.log.route.startswith("rule 10 (keyword “payslip”)")
+    assert addressed.ticket is not None and addressed.ticket.service.slug == "payroll"
+    assert addressed.log.route == f"address payroll@{mail_domain()} → Payroll"
