@@ -6,6 +6,7 @@ The demo is built once for the module (in a transaction rolled back at the end);
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
@@ -130,3 +131,37 @@ def test_matched_posts_have_exactly_the_services_the_matcher_finds(demo: DemoCon
     # Part of the inbox was already triaged by a person: one dismissed, one assigned by hand.
     assert Post.objects.filter(triaged_by__isnull=False, dismissed_at__isnull=False).count() == 1
     assert Post.objects.filter(triaged_by__isnull=False, matched=True).count() == 1
+
+
+def test_the_feedback_pages_of_the_demo_show_its_channels_and_posts(demo: DemoContext, db: Any) -> None:
+    from django.test import Client
+    from django.urls import reverse
+    from django.utils.html import escape
+
+    from serviceloop.accounts.models import User
+    from serviceloop.catalogue.models import Service
+    from serviceloop.feedback.demo_comments import COMMENTS, TRANSPORT
+    from serviceloop.feedback.models import Post, WidgetSite
+
+    client = Client()
+    client.force_login(User.objects.get(email="manager@serviceloop.demo"))
+    rides = Service.objects.get(slug="ride-booking")
+
+    def page(name: str, *args: str) -> str:
+        answer = client.get(reverse(f"feedback:{name}", args=args))
+        assert answer.status_code == 200, name
+        return answer.content.decode()
+
+    home = page("home")
+    totals = dict(re.findall(r'<td class="num" data-channel="([^"]+)">(\d+)</td>', home))
+    assert all(int(totals[label]) > 0 for label in ("Email", "Widget", "QR code", "Ingest")), totals
+    inbox = page("posts_inbox")
+    waiting = Post.objects.filter(matched=False, dismissed_at__isnull=True)
+    assert waiting.exists() and all(post.handle_shown in inbox for post in waiting)
+    widgets = page("widget_sites")
+    assert all(site.name in widgets for site in WidgetSite.objects.all())
+    posts = page("service_posts", rides.public_id)
+    assert "ridesbydemo" in posts and rides.posts.exists()
+    stream = page("service_stream", rides.public_id)
+    transport = [text for texts in COMMENTS[TRANSPORT].values() for text in texts]
+    assert any(escape(text) in stream for text in transport)
