@@ -165,7 +165,7 @@ def _qr_pages(ctx: DemoContext, by_domain: dict[str, Service], worse: Any, dated
             client = qr_client_key(
                 address=f"203.0.113.{number % 250 + 1}",
                 user_agent=f"Mozilla/5.0 (demo phone {number})",
-                page=f"/feedback/q/{service.public_id}/",
+                page=service.public_id,  # as the page names itself (views.channels._qr_client)
             )
             response = qr_response_record(
                 service=service,
