@@ -6,8 +6,8 @@ import importlib
 
 from django.apps import apps
 from django.db import transaction
-from django.utils import timezone
 
+from serviceloop.core import clock
 from serviceloop.core.demo import DemoContext
 
 # Kept for printing after a later start, without re-reading the data set.
@@ -21,7 +21,7 @@ def demo_is_loaded() -> bool:
 
 
 def load_demo(*, seed: int = 42, progress: bool = False) -> DemoContext:
-    now = timezone.now().replace(microsecond=0)
+    now = clock.now().replace(microsecond=0)
     ctx = DemoContext(seed=seed, now=now, progress=progress)
     with transaction.atomic():
         for config in apps.get_app_configs():

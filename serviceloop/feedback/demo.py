@@ -1,19 +1,25 @@
 """Demo feedback: a survey per service, invitations after resolved tickets (throttled like the real thing),
-about a third answered, with scores, lost time, drivers and comments; one service clearly worse."""
+about a third answered, with scores, lost time, drivers and comments that fit the service; one service
+clearly worse. Then the other channels (`demo_channels`): widget sites, QR pages, ingest, social posts.
+
+Nothing is dated after the demo's `now`: an invitation is sent, clicked and answered before it.
+"""
 
 from __future__ import annotations
 
-import csv
 from collections import defaultdict
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
+from serviceloop.catalogue.models import Service
 from serviceloop.core.demo import DemoContext
+from serviceloop.feedback import demo_channels
+from serviceloop.feedback.demo_comments import COMMENTS, domain_of
 from serviceloop.feedback.models import (
     LOST_TIME_MINUTES,
     Channel,
     Invitation,
+    LinkClick,
     LostTime,
     Response,
     SuppressedInvitation,
@@ -44,35 +50,14 @@ LOST_FOR_BAND = {
         (LostTime.GT1DAY, 1),
     ],
 }
-FALLBACK_COMMENTS = {
-    "positive": [
-        "Fixed quickly, thank you!",
-        "Very helpful agent, explained everything clearly.",
-        "Great support, the issue was solved the same day.",
-        "Friendly and knowledgeable, much appreciated.",
-    ],
-    "neutral": ["It was fine in the end.", "Took a while but it works now.", "OK, nothing special."],
-    "negative": [
-        "The outage lasted 4 hours and nobody told us anything.",
-        "Slow response, we were waiting for days.",
-        "Ticket closed but the problem is still there.",
-        "Nobody called back and the system kept crashing.",
-    ],
-}
-DATA = Path(__file__).parent / "data" / "labelled_feedback.csv"
+# The earliest an invitation is answered after it was sent, and the latest the demo lets it wait.
+ANSWER_AFTER = timedelta(minutes=5)
+ANSWER_WITHIN = timedelta(hours=30)
 
 
-def _comments() -> dict[str, list[str]]:
-    """Labelled real-world-like comments when the data set is there, else a small built-in list."""
-    if not DATA.exists():
-        return FALLBACK_COMMENTS
-    pools: dict[str, list[str]] = defaultdict(list)
-    with DATA.open(newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            text, label = (row.get("text") or "").strip(), (row.get("label") or "").strip()
-            if text and label in FALLBACK_COMMENTS:
-                pools[label].append(text)
-    return {label: pools.get(label) or FALLBACK_COMMENTS[label] for label in FALLBACK_COMMENTS}
+def comment_for(rng: Any, service: Any, band: str) -> str:
+    """A comment that fits the service (its domain's pool) and the score's band."""
+    return str(rng.choice(COMMENTS[domain_of(service.slug, service.name)][band]))
 
 
 def _weighted(rng: Any, pairs: list[tuple[Any, int]]) -> Any:
@@ -83,8 +68,8 @@ def load(ctx: DemoContext) -> None:
     tickets = ctx.objects.get("tickets")
     if not tickets:
         return  # the desk demo did not run: nothing to survey
-    rng = ctx.rng
-    services = sorted({t.service for t in tickets}, key=lambda s: s.name)
+    # By id, not `ticket.service`: that would read the service of each of the thousands of tickets.
+    services = sorted(Service.objects.filter(pk__in={t.service_id for t in tickets}), key=lambda s: s.name)
     worse = services[len(services) // 2] if services else None
     versions = {}
     for service in services:
@@ -92,7 +77,47 @@ def load(ctx: DemoContext) -> None:
             service=service, name=f"{service.name} — after a ticket", by=None
         )
         versions[service.pk] = survey_current_version(survey)
-    comments = _comments()
+    invitations, suppressed = _invitations(ctx, tickets, versions)
+    answered = [inv for inv in invitations if ctx.rng.random() < RESPONSE_RATE and inv.sent_at + ANSWER_AFTER < ctx.now]
+    for invitation in answered:
+        # Answered within 30 hours, never after the demo's now (a recent invitation waits less).
+        latest = min(invitation.sent_at + ANSWER_WITHIN, ctx.now)
+        seconds = (latest - invitation.sent_at - ANSWER_AFTER).total_seconds()
+        invitation.responded_at = (
+            invitation.sent_at + ANSWER_AFTER + timedelta(seconds=int(ctx.rng.uniform(0, seconds)))
+        )
+        invitation.first_clicked_at = invitation.responded_at
+    Invitation.objects.bulk_create(invitations, batch_size=1000)
+    SuppressedInvitation.objects.bulk_create(suppressed, batch_size=1000)
+    by_id = {service.pk: service for service in services}
+    responses = [_response(ctx, invitation, worse, by_id[invitation.service_id]) for invitation in answered]
+    Response.objects.bulk_create(responses, batch_size=1000)
+    # Each emailed answer was a click on a score button of the email, counted after the scanner window.
+    LinkClick.objects.bulk_create(
+        [
+            LinkClick(
+                invitation=response.invitation,
+                score=response.happiness,
+                clicked_at=response.responded_at,
+                state=LinkClick.State.COUNTED,
+                created_at=response.responded_at,
+            )
+            for response in responses
+            if response.happiness is not None
+        ],
+        batch_size=1000,
+    )
+    ctx.objects["feedback_invitations"] = invitations
+    ctx.objects["feedback_responses"] = responses
+    ctx.objects["feedback_worse"] = worse
+    demo_channels.load(ctx)
+
+
+def _invitations(
+    ctx: DemoContext, tickets: list[Any], versions: dict[int, Any]
+) -> tuple[list[Invitation], list[SuppressedInvitation]]:
+    """The invitation of each resolved ticket as the trigger would have decided it when the ticket was resolved."""
+    rng = ctx.rng
     policy = Policy()
     history: dict[int, list[PastInvitation]] = defaultdict(list)
     logins = set(Person.objects.filter(user__isnull=False).values_list("pk", flat=True))
@@ -100,46 +125,31 @@ def load(ctx: DemoContext) -> None:
     invitations: list[Invitation] = []
     suppressed: list[SuppressedInvitation] = []
     for ticket in sorted((t for t in tickets if t.resolved_at), key=lambda t: t.resolved_at):
-        common = {"person_id": ticket.requester_id, "organisation_id": ticket.organisation_id, "ticket": ticket}
-        if ticket.is_duplicate or ticket.closed_automatically:
-            suppressed.append(
-                SuppressedInvitation(
-                    **common,
-                    service_id=ticket.service_id,
-                    trigger=Trigger.TICKET_RESOLVED,
-                    reason=SuppressedInvitation.Reason.DUPLICATE,
-                    detail="The ticket is a duplicate or was closed automatically.",
-                    created_at=ticket.resolved_at,
-                )
-            )
-            continue
+        common = {
+            "person_id": ticket.requester_id,
+            "organisation_id": ticket.organisation_id,
+            "ticket": ticket,
+            "service_id": ticket.service_id,
+            "trigger": Trigger.TICKET_RESOLVED,
+        }
         sent_at = ticket.resolved_at + timedelta(minutes=rng.randint(1, 20))
-        if ticket.requester_id in logins and sent_at > quiet_since:
+        if sent_at > ctx.now:
+            continue  # resolved minutes ago: the invitation is still on its way
+        # A ticket closed automatically was closed after its reopen window, long after the survey went
+        # out; only a duplicate is never surveyed.
+        reason: str
+        if ticket.is_duplicate:
+            reason, detail = SuppressedInvitation.Reason.DUPLICATE, "The ticket is a duplicate."
+        elif ticket.requester_id in logins and sent_at > quiet_since:
             # The printed demo customers must be able to receive a survey when they try the loop
             # (resolve a ticket of theirs): the demo leaves their last month uninvited, as sampled out.
-            suppressed.append(
-                SuppressedInvitation(
-                    **common,
-                    service_id=ticket.service_id,
-                    trigger=Trigger.TICKET_RESOLVED,
-                    reason=SuppressedInvitation.Reason.SAMPLED_OUT,
-                    detail="Demo: left uninvited so that this demo login can receive a survey.",
-                    created_at=sent_at,
-                )
-            )
-            continue
-        decision = decide(kind=TRANSACTIONAL, now=sent_at, recent=history[ticket.requester_id], policy=policy)
-        if not decision.allowed:
-            suppressed.append(
-                SuppressedInvitation(
-                    **common,
-                    service_id=ticket.service_id,
-                    trigger=Trigger.TICKET_RESOLVED,
-                    reason=decision.reason or "throttled",
-                    detail=decision.detail,
-                    created_at=sent_at,
-                )
-            )
+            reason = SuppressedInvitation.Reason.SAMPLED_OUT
+            detail = "Demo: left uninvited so that this demo login can receive a survey."
+        else:
+            decision = decide(kind=TRANSACTIONAL, now=sent_at, recent=history[ticket.requester_id], policy=policy)
+            reason, detail = ("", "") if decision.allowed else (decision.reason or "throttled", decision.detail)
+        if reason:
+            suppressed.append(SuppressedInvitation(**common, reason=reason, detail=detail, created_at=sent_at))
             continue
         history[ticket.requester_id].append(PastInvitation(TRANSACTIONAL, sent_at))
         invitations.append(
@@ -147,29 +157,16 @@ def load(ctx: DemoContext) -> None:
                 **common,
                 survey_version=versions[ticket.service_id],
                 kind=SurveyKind.TRANSACTIONAL,
-                service_id=ticket.service_id,
                 offering_id=ticket.offering_id,
-                trigger=Trigger.TICKET_RESOLVED,
                 sent_at=sent_at,
                 expires_at=sent_at + timedelta(days=14),
                 created_at=sent_at,
             )
         )
-    answered = [
-        inv for inv in invitations if rng.random() < RESPONSE_RATE and inv.sent_at + timedelta(hours=2) < ctx.now
-    ]
-    for invitation in answered:
-        invitation.responded_at = invitation.sent_at + timedelta(minutes=rng.randint(5, 60 * 30))
-        invitation.first_clicked_at = invitation.responded_at
-    Invitation.objects.bulk_create(invitations, batch_size=1000)
-    SuppressedInvitation.objects.bulk_create(suppressed, batch_size=1000)
-    responses = [_response(ctx, invitation, worse, comments) for invitation in answered]
-    Response.objects.bulk_create(responses, batch_size=1000)
-    ctx.objects["feedback_invitations"] = invitations
-    ctx.objects["feedback_responses"] = responses
+    return invitations, suppressed
 
 
-def _response(ctx: DemoContext, invitation: Invitation, worse: Any, comments: dict[str, list[str]]) -> Response:
+def _response(ctx: DemoContext, invitation: Invitation, worse: Any, service: Any) -> Response:
     rng = ctx.rng
     weights = POOR if worse is not None and invitation.service_id == worse.pk else GOOD
     happiness = rng.choices(range(11), weights=weights)[0]
@@ -177,7 +174,7 @@ def _response(ctx: DemoContext, invitation: Invitation, worse: Any, comments: di
     bucket = _weighted(rng, LOST_FOR_BAND[band]) if rng.random() < 0.7 else None
     offered = drivers_offered("happiness", happiness)
     drivers = rng.sample([d.value for d in offered], k=rng.choice((0, 1, 1, 2))) if rng.random() < 0.6 else []
-    comment = rng.choice(comments[band]) if rng.random() < COMMENT_RATE else ""
+    comment = comment_for(rng, service, band) if rng.random() < COMMENT_RATE else ""
     sentiment = score_sentiment(comment, DEFAULT_THRESHOLDS)
     assert invitation.responded_at is not None  # nosec B101  # narrows for mypy; demo data sets it above
     return Response(

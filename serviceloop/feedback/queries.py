@@ -121,12 +121,25 @@ def service_for_feedback(*, viewer: object, public_id: str) -> Service:
 
 
 def services_with_feedback(*, viewer: object) -> QuerySet[Service]:
-    """Every service with its response and active-survey counts, for the feedback overview."""
+    """Every service with its response and active-survey counts, and its responses per channel
+    (`channel_email`, `channel_widget`, …), for the feedback overview."""
     require_staff(viewer)
+    per_channel = {
+        f"channel_{channel}": Count("responses", filter=Q(responses__channel=channel), distinct=True)
+        for channel in Channel.values
+    }
     return Service.objects.annotate(
         response_count=Count("responses", distinct=True),
         survey_count=Count("surveys", filter=Q(surveys__is_active=True), distinct=True),
+        **per_channel,
     ).order_by("name")
+
+
+def responses_by_channel(*, viewer: object) -> list[tuple[str, int]]:
+    """(channel label, responses) for every channel, in the order the overview shows them, none left out."""
+    require_staff(viewer)
+    counts = dict(Response.objects.values_list("channel").annotate(n=Count("pk")).order_by())
+    return [(str(label), counts.get(value, 0)) for value, label in Channel.choices]
 
 
 def surveys_visible(*, viewer: object, service: str | None = None, kind: str | None = None) -> QuerySet[Survey]:

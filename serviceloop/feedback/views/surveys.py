@@ -25,7 +25,7 @@ from serviceloop.core.pagination import paginate
 from serviceloop.core.ratelimit import by_ip, client_ip, rate_limit
 from serviceloop.feedback import links
 from serviceloop.feedback.forms import FollowUpForm, StreamFilterForm, SurveyForm
-from serviceloop.feedback.models import Invitation, Response, SentimentLabel, SurveyVersion
+from serviceloop.feedback.models import Channel, Invitation, Response, SentimentLabel, SurveyVersion
 from serviceloop.feedback.queries import (
     LinkAnswer,
     LinkRefused,
@@ -34,6 +34,7 @@ from serviceloop.feedback.queries import (
     invitation_rates,
     link_answer_shown,
     response_stream,
+    responses_by_channel,
     service_for_feedback,
     services_with_feedback,
     survey_for,
@@ -277,8 +278,13 @@ def survey_opt_out(request: HttpRequest, token: str) -> HttpResponse:
 
 @staff_page
 def home(request: HttpRequest) -> HttpResponse:
-    services = services_with_feedback(viewer=request.user)
-    return render(request, "feedback/home.html", {"page_obj": paginate(request, services)})
+    page_obj = paginate(request, services_with_feedback(viewer=request.user))
+    rows = [(service, [getattr(service, f"channel_{value}") for value in Channel.values]) for service in page_obj]
+    return render(
+        request,
+        "feedback/home.html",
+        {"page_obj": page_obj, "rows": rows, "channels": responses_by_channel(viewer=request.user)},
+    )
 
 
 @staff_page
