@@ -1,4 +1,8 @@
+from typing import Any
+
 from django.contrib import admin
+from django.db import transaction
+from django.http import HttpRequest
 
 from serviceloop.desk.models import (
     BusinessCalendar,
@@ -11,6 +15,7 @@ from serviceloop.desk.models import (
     Team,
     Ticket,
 )
+from serviceloop.desk.search import search_reindex
 
 
 class HolidayInline(admin.TabularInline):
@@ -47,6 +52,12 @@ class TicketAdmin(admin.ModelAdmin):
     list_filter = ("status", "priority", "type")
     search_fields = ("reference", "subject")
     raw_id_fields = ("requester", "assignee", "service", "offering", "organisation", "sla_target")
+
+    def save_model(self, request: HttpRequest, obj: Ticket, form: Any, change: bool) -> None:
+        # A ticket moved to another requester or organisation (or retitled) here is found by its new ones.
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            search_reindex(ticket_ids=[obj.pk])
 
 
 @admin.register(SlaEvent)
