@@ -298,3 +298,29 @@ def test_a_ticket_moved_in_the_admin_is_found_by_its_new_requester(
     TicketAdmin(Ticket, admin_site=None).save_model(None, ben_ticket, form=None, change=True)  # type: ignore[arg-type]
     assert api_refs(alex, "Borealis") == ["SL-104001"]
     assert api_refs(alex, "Ben Yilmaz") == []
+
+
+def _admin_post(ada: User, url: str, **changes: Any) -> None:
+    client = client_for(ada)
+    form = client.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None}
+    data.update(changes)
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+
+
+def test_a_requester_renamed_in_the_admin_is_found_by_the_new_name(
+    ada: User, alex: User, ben: Person, ben_ticket: Ticket
+) -> None:
+    _admin_post(ada, reverse("admin:relationships_person_change", args=[ben.pk]), name="Ben Kaya")
+    assert Event.objects.get(name="person.updated").data["changed"] == ["name"]
+    _deliver("person.updated")
+    assert api_refs(alex, "Ben Kaya") == ["SL-104001"]
+
+
+def test_an_organisation_renamed_in_the_admin_is_found_by_its_new_name(
+    ada: User, alex: User, org_a: Organisation, ben_ticket: Ticket
+) -> None:
+    _admin_post(ada, reverse("admin:accounts_organisation_change", args=[org_a.pk]), name="Zephyr Freight")
+    _deliver("organisation.updated")
+    assert api_refs(alex, "Zephyr") == ["SL-104001"]
