@@ -21,6 +21,7 @@ people B, internal notes C, replies D; bm25 on SQLite), the newest first on a ti
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -264,8 +265,10 @@ def _sqlite(
     # bm25 is lower for a better match: negated, so that a higher rank is better on both vendors.
     # Column weights: public text (subject and replies), internal notes (0 for customers), people.
     weights = "1.0, 0.5, 2.0" if staff else "1.0, 0.0, 2.0"
+    # (Before 3.35 the hint is a syntax error: the answer is the same, only slower.)
+    materialized = "MATERIALIZED" if sqlite3.sqlite_version_info >= (3, 35, 0) else ""
     rank = RawSQL(  # nosec B611  # constants; the query a parameter
-        "coalesce((WITH found AS MATERIALIZED ("  # nosec B608  # constants
+        f"coalesce((WITH found AS {materialized} ("  # nosec B608  # constants
         f"SELECT rowid AS id, -bm25(desk_ticket_fts, {weights}) AS score FROM desk_ticket_fts "
         f'WHERE desk_ticket_fts MATCH %s) SELECT score FROM found WHERE found.id = "{table}"."id"), 0)',
         [query],
