@@ -8,6 +8,7 @@ from django.http import HttpRequest
 
 from serviceloop.accounts.models import ApiToken, Organisation, User
 from serviceloop.accounts.services import password_changed, user_deactivated, user_role_changed
+from serviceloop.core.events import event_record
 
 
 @admin.register(Organisation)
@@ -15,6 +16,19 @@ class OrganisationAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "domain", "created_at"]
     search_fields = ["name", "slug", "domain"]
     prepopulated_fields = {"slug": ("name",)}
+
+    def save_model(self, request: HttpRequest, obj: Organisation, form: Any, change: bool) -> None:
+        # An operator's edit is recorded like the service's, so higher floors follow it (the desk's search).
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            if change and form.changed_data:
+                event_record(
+                    "organisation.updated",
+                    subject=obj,
+                    by=request.user,
+                    organisation_id=obj.pk,
+                    changed=sorted(form.changed_data),
+                )
 
 
 @admin.register(User)

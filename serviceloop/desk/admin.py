@@ -2,6 +2,8 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.db import transaction
+from django.http import HttpRequest
 
 from serviceloop.core.errors import DomainError
 from serviceloop.desk.models import (
@@ -16,6 +18,7 @@ from serviceloop.desk.models import (
     Team,
     Ticket,
 )
+from serviceloop.desk.search import search_reindex
 from serviceloop.desk.services.mail_routes import normalise_address, normalise_keywords
 
 
@@ -53,6 +56,12 @@ class TicketAdmin(admin.ModelAdmin):
     list_filter = ("status", "priority", "type")
     search_fields = ("reference", "subject")
     raw_id_fields = ("requester", "assignee", "service", "offering", "organisation", "sla_target")
+
+    def save_model(self, request: HttpRequest, obj: Ticket, form: Any, change: bool) -> None:
+        # A ticket moved to another requester or organisation (or retitled) here is found by its new ones.
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            search_reindex(ticket_ids=[obj.pk])
 
 
 @admin.register(SlaEvent)

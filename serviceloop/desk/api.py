@@ -283,8 +283,23 @@ class QueueQuery(Schema):
     assignee: Annotated[str, Field(max_length=24)] = Field("", description='A staff public id, or "me"')
     priority: PriorityName | None = None
     type: TypeName | None = None
-    q: Annotated[str, Field(max_length=200)] = Field("", description="Words in the subject or conversation")
-    sort: Literal["due", "newest", "oldest", "priority"] = "due"
+    q: Annotated[str, Field(max_length=200)] = Field(
+        "",
+        description=(
+            "Search: a ticket reference (SL-104001, sl-104001 or 104001: that ticket first), the requester's "
+            "email (exact, or part of it: acme.example) or name (Ben Yilmaz; words may be prefixes: Ben Yil), "
+            "the organisation's name, or words of the subject and conversation (internal notes for staff "
+            "only). Every word must match. Ranked when no sort is given: the reference, then the requester "
+            "with that exact email, then requester or organisation matches, then text rank, newest first."
+        ),
+    )
+    sort: Literal["relevance", "due", "newest", "oldest", "priority"] | None = Field(
+        None,
+        description=(
+            "relevance: best match first (the default when q is given); due: time left (the default "
+            "without q); newest; oldest; priority. An explicit sort applies to search results too."
+        ),
+    )
 
 
 def _attachments(items: list[AttachmentIn]) -> list[NewAttachment]:
@@ -333,6 +348,7 @@ def ticket_list(request: HttpRequest, filters: Query[QueueQuery]) -> object:
     data["status"] = data["status"] or ""
     data["priority"] = data["priority"] or ""
     data["type"] = data["type"] or ""
+    data["sort"] = data["sort"] or ""
     return queries.ticket_queue(viewer=_user(request), filters=queries.QueueFilter(**data), now=clock.now())
 
 

@@ -172,6 +172,9 @@ class Ticket(BaseModel):
     RUNNING = (Status.NEW, Status.OPEN, Status.WAITING_THIRD_PARTY)
     ACTIVE = (Status.NEW, Status.OPEN, Status.WAITING_CUSTOMER, Status.WAITING_THIRD_PARTY)
 
+    # References are this prefix and six or more digits; search accepts them with or without it.
+    REFERENCE_PREFIX = "SL-"
+
     public_id = public_id_field()
     # Shown to people and in mail subjects as [SL-104233]; unique, never used in URLs.
     reference = models.CharField(max_length=20, unique=True)

@@ -19,7 +19,7 @@ from serviceloop.accounts.models import Organisation, User
 from serviceloop.catalogue.models import Offering, Service
 from serviceloop.core.visibility import is_staff_viewer, require_staff, restrict_to_organisation
 from serviceloop.desk.models import Attachment, InboundMail, MailRoute, Message, SlaEvent, Team, Ticket, TicketEvent
-from serviceloop.desk.search import search_filter
+from serviceloop.desk.search import SEARCH_ORDERING, search_filter
 from serviceloop.desk.services.sla import breaching_soon_window
 from serviceloop.desk.services.tickets import services_consumed_by
 from serviceloop.relationships.models import Relationship, RelationshipRole
@@ -33,7 +33,9 @@ QUEUES = {
     "resolved": "Resolved",
     "all": "All",
 }
+# No sort chosen (""): the best match first when searching, else the time left.
 SORTS = {
+    "relevance": "Best match",
     "due": "Time left",
     "newest": "Newest",
     "oldest": "Oldest",
@@ -88,7 +90,7 @@ class QueueFilter:
     priority: str = ""
     type: str = ""
     q: str = ""
-    sort: str = "due"
+    sort: str = ""  # one of SORTS; "" = best match when searching, else time left
 
 
 def ticket_queue(*, viewer: User, filters: QueueFilter, now: datetime) -> QuerySet[Ticket]:
@@ -129,10 +131,17 @@ def ticket_queue(*, viewer: User, filters: QueueFilter, now: datetime) -> QueryS
         tickets = tickets.filter(type=filters.type)
     if filters.q:
         tickets = search_filter(tickets, filters.q, staff=is_staff_viewer(viewer))
-    return _list_related(tickets).order_by(*_ordering(filters.sort))
+    return _list_related(tickets).order_by(*_ordering(filters.sort, searched=_searched(tickets)))
 
 
-def _ordering(sort: str) -> list[Any]:
+def _searched(tickets: QuerySet[Ticket]) -> bool:
+    # search_filter annotates the tickets it matched; text with nothing to search for leaves them be.
+    return "search_tier" in tickets.query.annotations
+
+
+def _ordering(sort: str, *, searched: bool = False) -> list[Any]:
+    if sort in ("relevance", "") and searched:
+        return SEARCH_ORDERING
     if sort == "newest":
         return ["-opened_at", "-pk"]
     if sort == "oldest":
@@ -156,7 +165,8 @@ def portal_tickets(*, viewer: User, status: str = "", q: str = "") -> QuerySet[T
         tickets = tickets.filter(status=status)
     if q:
         tickets = search_filter(tickets, q, staff=False)
-    return _list_related(tickets).order_by("-opened_at", "-pk")
+    # Searching: the best match first (as the queue); else the newest first.
+    return _list_related(tickets).order_by(*(SEARCH_ORDERING if _searched(tickets) else ["-opened_at", "-pk"]))
 
 
 def messages_of(*, ticket: Ticket, viewer: User) -> QuerySet[Message]:

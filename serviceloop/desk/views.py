@@ -224,7 +224,7 @@ def attachment(request: HttpRequest, public_id: str) -> FileResponse:
 def _queue_filters(request: HttpRequest) -> queries.QueueFilter:
     get = request.GET
     queue = get.get("queue", "open")
-    sort = get.get("sort", "due")
+    sort = get.get("sort", "")
     return queries.QueueFilter(
         queue=queue if queue in queries.QUEUES else "open",
         status=get.get("status", "") if get.get("status", "") in Ticket.Status.values else "",
@@ -233,7 +233,7 @@ def _queue_filters(request: HttpRequest) -> queries.QueueFilter:
         requester=get.get("requester", "")[:24],
         priority=get.get("priority", "") if get.get("priority", "") in Ticket.Priority.values else "",
         q=get.get("q", "")[:200],
-        sort=sort if sort in queries.SORTS else "due",
+        sort=sort if sort in queries.SORTS else "",
     )
 
 
@@ -275,6 +275,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "filters": filters,
             "queues": queries.QUEUES,
+            "queue_label": queries.QUEUES[filters.queue],
             "sorts": queries.SORTS,
             "services": Service.objects.only("public_id", "name").order_by("name"),
             "organisations": Organisation.objects.only("public_id", "name").order_by("name"),

@@ -1,5 +1,10 @@
-from django.contrib import admin
+from typing import Any
 
+from django.contrib import admin
+from django.db import transaction
+from django.http import HttpRequest
+
+from serviceloop.core.events import event_record
 from serviceloop.relationships.models import Person, Relationship, RelationshipEvent, RelationshipRole
 
 
@@ -10,6 +15,15 @@ class PersonAdmin(admin.ModelAdmin):
     search_fields = ["name", "email"]
     list_select_related = ["organisation"]
     raw_id_fields = ["user"]
+
+    def save_model(self, request: HttpRequest, obj: Person, form: Any, change: bool) -> None:
+        # An operator's edit is recorded like the service's, so the desk's search follows a new name or email.
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            if change and form.changed_data:
+                event_record(
+                    "person.updated", subject=obj, by=request.user, person_id=obj.pk, changed=sorted(form.changed_data)
+                )
 
 
 class RoleInline(admin.TabularInline):

@@ -53,7 +53,7 @@ def references_allocate(count: int = 1) -> list[str]:
         except IntegrityError:
             TicketSequence.objects.filter(name="ticket").update(value=F("value") + count)
     last = TicketSequence.objects.get(name="ticket").value
-    return [f"SL-{number:06d}" for number in range(last - count + 1, last + 1)]
+    return [f"{Ticket.REFERENCE_PREFIX}{number:06d}" for number in range(last - count + 1, last + 1)]
 
 
 def _record(
