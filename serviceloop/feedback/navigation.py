@@ -1,4 +1,4 @@
-from serviceloop.core.links import ObjectLink, ObjectPanel
+from serviceloop.core.links import MailPart, ObjectLink, ObjectPanel
 from serviceloop.core.navigation import NavItem
 
 ITEMS = [NavItem("Feedback", "feedback:home", audience="staff", order=400)]
@@ -12,3 +12,6 @@ OBJECT_LINKS = [
 
 # Feedback's block on the ticket page: was a survey invitation sent for it, and what came of it.
 OBJECT_PANELS = [ObjectPanel("desk.ticket", "serviceloop.feedback.panels.ticket_survey")]
+
+# Feedback's part of the desk's resolution notice: the survey's one-click buttons (one mail, not two).
+MAIL_PARTS = [MailPart("desk.ticket_resolved", "serviceloop.feedback.mail_parts.resolution_survey")]
