@@ -8,6 +8,12 @@ route (path arguments or query parameters, from the object's attributes) and the
 A panel (`OBJECT_PANELS`) is a small block a higher app renders on a lower app's page — on the ticket
 page, feedback says whether a survey invitation went out or why not: it names a function
 `(obj, user) -> str` (safe HTML, "" for nothing), rendered by `{% object_panels ticket %}`.
+
+A mail part (`MAIL_PARTS`) is the same for a lower app's outgoing mail: the desk's resolution notice
+asks `mail_parts("desk.ticket_resolved", ticket)` and carries what each higher app adds (feedback's
+survey buttons), so the requester gets one mail, not one per app. A part's function runs inside the
+transaction that queues the mail, so whatever it records (an invitation) commits with that mail or
+not at all, and a retried delivery neither mails nor records twice.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.urls import NoReverseMatch, reverse
-from django.utils.html import format_html_join
+from django.utils.html import conditional_escape, format_html_join
 from django.utils.module_loading import import_string
 from django.utils.safestring import SafeString
 
@@ -45,6 +51,22 @@ class ObjectPanel:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class MailPart:
+    mail: str  # which mail of a lower app, e.g. "desk.ticket_resolved"
+    render: str  # dotted path of a function (obj) -> MailBlock | None; it may write (the mail's transaction)
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class MailBlock:
+    """What a higher app adds to a lower app's mail: a plain-text and an HTML block, and headers."""
+
+    text: str
+    html: str  # safe HTML (a rendered template); anything else is escaped
+    headers: dict[str, str] = field(default_factory=dict)
+
+
 @cache
 def _all_links() -> tuple[ObjectLink, ...]:
     # Static configuration read once per process, like the navigation.
@@ -64,6 +86,28 @@ def _all_panels() -> tuple[ObjectPanel, ...]:
             key=lambda panel: panel.order,
         )
     )
+
+
+@cache
+def _all_mail_parts() -> tuple[MailPart, ...]:
+    return tuple(
+        sorted(
+            (part for part in declared("MAIL_PARTS") if isinstance(part, MailPart)),
+            key=lambda part: part.order,
+        )
+    )
+
+
+def mail_parts(mail: str, obj: Any) -> list[MailBlock]:
+    """What higher apps add to the mail `mail` about `obj`; call it inside the transaction that queues it."""
+    blocks = []
+    for part in _all_mail_parts():
+        if part.mail != mail:
+            continue
+        block = import_string(part.render)(obj)
+        if block is not None:
+            blocks.append(MailBlock(text=block.text, html=conditional_escape(block.html), headers=dict(block.headers)))
+    return blocks
 
 
 def object_panels(obj: Any, user: Any) -> SafeString:

@@ -6,6 +6,11 @@ about a message carries `<SL-104233.<message public id>@desk-domain>` as its Mes
 the Message, so a reply's In-Reply-To finds it. Mail about a state change has
 `<SL-104233.e<event id>-<random>@desk-domain>`: not stored, but inbound mail recognises our own ids
 by their shape (`reference_in_our_id`) and threads by the reference in them.
+
+One mail on resolution: the resolution notice carries what higher apps add to it (`core.links`
+MAIL_PARTS for "desk.ticket_resolved"; feedback adds the survey's one-click buttons), in the same
+transaction that queues it. Feedback's own subscriber of `ticket.resolved` invites alone only when
+`resolution_notice_due` says no notice goes out.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from serviceloop.core import clock
+from serviceloop.core.links import MailBlock, mail_parts
 from serviceloop.core.mail import OutboundEmail, email_queue
 from serviceloop.desk.models import AcknowledgementCount, Message, Ticket, TicketEvent
 
@@ -119,22 +125,50 @@ def _threading(ticket: Ticket, own_id: str) -> dict[str, str]:
     }
 
 
-def _send(ticket: Ticket, *, kind: str, own_id: str, context: dict[str, Any]) -> bool:
-    requester = ticket.requester
-    to = (requester.email or "").strip()
+def _recipient(ticket: Ticket) -> str | None:
+    """The requester's address when the desk mails them at all, else None."""
+    to = (ticket.requester.email or "").strip()
     if not settings.SERVICELOOP_MAIL_NOTIFY or not to or to.lower() == desk_address().lower():
+        return None
+    return to
+
+
+def _send(
+    ticket: Ticket,
+    *,
+    kind: str,
+    own_id: str,
+    context: dict[str, Any],
+    parts: list[MailBlock] | None = None,
+) -> bool:
+    requester = ticket.requester
+    to = _recipient(ticket)
+    if to is None:
         return False
     if kind == "created" and not acknowledgement_allowed(to):
         logger.info("acknowledgement of %s to %s not sent: the hourly limit is reached", ticket.reference, to)
         return False
-    context = {"ticket": ticket, "requester": requester, "url": _portal_url(ticket), "kind": kind, **context}
+    parts = parts or []
+    context = {
+        "ticket": ticket,
+        "requester": requester,
+        "url": _portal_url(ticket),
+        "kind": kind,
+        "parts": parts,
+        **context,
+    }
+    headers: dict[str, str] = {}
+    for part in parts:
+        headers.update(part.headers)
+    # The ticket's threading wins over anything a part sets: the answer must come back to the ticket.
+    headers.update(_threading(ticket, own_id))
     email_queue(
         OutboundEmail(
             to=[to],
             subject=acknowledgement_subject(ticket) if kind == "created" else subject_for(ticket),
             text=render_to_string("desk/email/notification.txt", context),
             html=render_to_string("desk/email/notification.html", context),
-            headers=_threading(ticket, own_id),
+            headers=headers,
             reply_to=[desk_address()],
         )
     )
@@ -183,13 +217,34 @@ def notify_event(event_id: int) -> bool:
         return False
     own_id = f"{ticket.reference}.e{event.pk}-{secrets.token_hex(4)}@{mail_domain()}"
     if event.kind == TicketEvent.Kind.RESOLVED:
-        return _send(ticket, kind="resolved", own_id=own_id, context={"resolution": event.note or ticket.resolution})
+        # Higher apps add their part (feedback: the survey, recorded as an invitation here, in this
+        # subscriber's transaction), so the requester gets one mail that says both.
+        return _send(
+            ticket,
+            kind="resolved",
+            own_id=own_id,
+            context={"resolution": event.note or ticket.resolution},
+            # Asked only when the notice goes out: a part may record what the mail then carries.
+            parts=mail_parts("desk.ticket_resolved", ticket) if _recipient(ticket) else [],
+        )
     return _send(
         ticket,
         kind="status",
         own_id=own_id,
         context={"new_status": Status(event.to_value).label, "old_status": Status(event.from_value).label},
     )
+
+
+def resolution_notice_due(*, event_id: int | None) -> bool:
+    """Whether the requester is mailed the resolution recorded as TicketEvent `event_id` (and so the
+    notice carries the higher apps' parts). False for an unknown event: nothing can carry them."""
+    if event_id is None:
+        return False
+    event = TicketEvent.objects.filter(pk=event_id, kind=TicketEvent.Kind.RESOLVED).first()
+    if event is None or not event_is_notified(event):
+        return False
+    ticket = _ticket(event.ticket_id)
+    return ticket is not None and _recipient(ticket) is not None
 
 
 def event_is_notified(event: TicketEvent) -> bool:

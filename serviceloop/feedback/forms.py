@@ -6,6 +6,7 @@ from django import forms
 
 from serviceloop.accounts.models import Organisation
 from serviceloop.catalogue.models import Offering, Service
+from serviceloop.core.forms import BoundedDateField
 from serviceloop.feedback.models import (
     SCORE_KINDS,
     Channel,
@@ -13,10 +14,11 @@ from serviceloop.feedback.models import (
     LostTime,
     QuestionKind,
     SentimentLabel,
+    SuppressedInvitation,
     SurveyKind,
     SurveyVersion,
 )
-from serviceloop.feedback.queries import PERIODS
+from serviceloop.feedback.queries import PERIODS, SuppressedFilters
 from serviceloop.feedback.questions import DEFAULT_TEXT, drivers_offered, drivers_question
 
 
@@ -139,3 +141,51 @@ class StreamFilterForm(forms.Form):
     period = forms.ChoiceField(
         choices=[("", "All time"), *[(key, f"Last {days} days") for key, days in PERIODS.items()]], required=False
     )
+
+
+class SuppressedFilterForm(forms.Form):
+    """The suppressed-invitation log's filters: shape only; a filter that does not parse shows its error."""
+
+    q = forms.CharField(label="Person", required=False, max_length=200)
+    reason = forms.ChoiceField(choices=[("", "Any reason"), *SuppressedInvitation.Reason.choices], required=False)
+    service = forms.ModelChoiceField(
+        queryset=Service.objects.order_by("name"), to_field_name="public_id", required=False, empty_label="Any service"
+    )
+    organisation = forms.ModelChoiceField(
+        queryset=Organisation.objects.order_by("name"),
+        to_field_name="public_id",
+        required=False,
+        empty_label="Any organisation",
+    )
+    since = BoundedDateField(label="From", required=False)
+    until = BoundedDateField(label="To", required=False)
+    # Set by links from a person's page and a ticket's panel; no field of their own on the page.
+    person = forms.CharField(required=False, max_length=24, widget=forms.HiddenInput)
+    ticket = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["q"].widget.attrs.update({"type": "search", "placeholder": "Name or email"})
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and until < since:
+            self.add_error("until", "The end date is before the start date.")
+            cleaned.pop("until", None)
+        return cleaned
+
+    def filters(self) -> SuppressedFilters:
+        """The filters that parsed; one bad field does not throw the others away."""
+        data = getattr(self, "cleaned_data", {})
+        service, organisation = data.get("service"), data.get("organisation")
+        return SuppressedFilters(
+            reason=data.get("reason") or None,
+            service=service.public_id if service else None,
+            organisation=organisation.public_id if organisation else None,
+            person=data.get("person") or None,
+            ticket=data.get("ticket") or None,
+            since=data.get("since"),
+            until=data.get("until"),
+            q=(data.get("q") or "").replace("\x00", "").strip(),
+        )

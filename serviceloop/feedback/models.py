@@ -339,6 +339,8 @@ class SuppressedInvitation(BaseModel):
         indexes = [
             # The suppressed-invitation list and the response-rate footnote per service.
             models.Index(fields=["service", "-created_at"], name="feedback_sup_service_idx"),
+            # The suppressed-invitation page filtered by a reason (its cards link there).
+            models.Index(fields=["reason", "-created_at"], name="feedback_sup_reason_idx"),
         ]
 
     def __str__(self) -> str:

@@ -160,20 +160,96 @@ def survey_for(*, viewer: object, public_id: str) -> Survey:
     return survey
 
 
-def suppressed_visible(
-    *, viewer: object, service: str | None = None, reason: str | None = None
+@dataclass(frozen=True)
+class SuppressedFilters:
+    """The suppressed-invitation log's filters; every one optional (public ids, a ticket reference)."""
+
+    reason: str | None = None
+    service: str | None = None
+    organisation: str | None = None
+    person: str | None = None
+    ticket: str | None = None  # the ticket's public id or its reference (SL-104233)
+    since: date | None = None
+    until: date | None = None
+    q: str = ""  # part of the person's name or email
+
+
+def _suppressed_filtered(
+    rows: QuerySet[SuppressedInvitation], filters: SuppressedFilters
 ) -> QuerySet[SuppressedInvitation]:
+    if filters.service:
+        rows = rows.filter(service__public_id=filters.service)
+    if filters.organisation:
+        rows = rows.filter(organisation__public_id=filters.organisation)
+    if filters.person:
+        rows = rows.filter(person__public_id=filters.person)
+    if filters.ticket:
+        rows = rows.filter(Q(ticket__public_id=filters.ticket) | Q(ticket__reference=filters.ticket.upper()))
+    tz = timezone.get_current_timezone()
+    if filters.since:
+        rows = rows.filter(created_at__gte=datetime.combine(filters.since, time.min, tzinfo=tz))
+    if filters.until:
+        rows = rows.filter(created_at__lt=datetime.combine(filters.until + timedelta(days=1), time.min, tzinfo=tz))
+    q = filters.q.replace("\x00", "").strip()
+    if q:
+        rows = rows.filter(Q(person__name__icontains=q) | Q(person__email__icontains=q))
+    return rows
+
+
+def _check_suppressed(filters: SuppressedFilters) -> None:
+    if filters.reason and filters.reason not in SuppressedInvitation.Reason.values:
+        raise InvalidInput(
+            "invalid_filter", f"reason is one of {', '.join(SuppressedInvitation.Reason.values)}.", field="reason"
+        )
+    if filters.since and filters.until and filters.since > filters.until:
+        raise InvalidInput("invalid_period", "The period's start comes after its end.", field="since")
+
+
+def suppressed_visible(
+    *,
+    viewer: object,
+    service: str | None = None,
+    reason: str | None = None,
+    filters: SuppressedFilters | None = None,
+) -> QuerySet[SuppressedInvitation]:
+    """The suppressed-invitation log, newest first: staff only, every service (like the response stream)."""
     require_staff(viewer)
-    rows = SuppressedInvitation.objects.select_related("person", "service", "survey", "ticket", "organisation")
-    if service:
-        rows = rows.filter(service__public_id=service)
-    if reason:
-        if reason not in SuppressedInvitation.Reason.values:
-            raise InvalidInput(
-                "invalid_filter", f"reason is one of {', '.join(SuppressedInvitation.Reason.values)}.", field="reason"
-            )
-        rows = rows.filter(reason=reason)
+    filters = filters or SuppressedFilters(service=service, reason=reason)
+    _check_suppressed(filters)
+    rows = _suppressed_filtered(
+        SuppressedInvitation.objects.select_related("person", "service", "survey", "ticket", "organisation"), filters
+    )
+    if filters.reason:
+        rows = rows.filter(reason=filters.reason)
     return rows.order_by("-created_at", "-pk")
+
+
+# What each reason means, as the page's cards say it.
+REASON_WORDS = {
+    SuppressedInvitation.Reason.THROTTLED: "invited recently (throttled)",
+    SuppressedInvitation.Reason.OPTED_OUT: "opted out of surveys",
+    SuppressedInvitation.Reason.SAMPLED_OUT: "left out by the sample rate",
+    SuppressedInvitation.Reason.DUPLICATE: "ticket already surveyed, a duplicate or closed automatically",
+}
+
+
+@dataclass(frozen=True)
+class ReasonCount:
+    reason: str
+    label: str
+    count: int
+
+
+def suppressed_counts(*, viewer: object, filters: SuppressedFilters) -> list[ReasonCount]:
+    """How many invitations each reason held back, under every filter but the reason (the page's cards)."""
+    require_staff(viewer)
+    _check_suppressed(filters)
+    rows = _suppressed_filtered(SuppressedInvitation.objects.all(), filters)
+    counts = dict(rows.order_by().values_list("reason").annotate(n=Count("pk")).values_list("reason", "n"))
+    return [
+        ReasonCount(reason=value, label=REASON_WORDS[SuppressedInvitation.Reason(value)], count=counts.get(value, 0))
+        for value in SuppressedInvitation.Reason.values
+    ]
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-from serviceloop.feedback.views import channels, surveys
+from serviceloop.feedback.views import channels, invitations, surveys
 
 app_name = "feedback"
 
-urlpatterns = [*surveys.urlpatterns, *channels.urlpatterns]
+urlpatterns = [*surveys.urlpatterns, *invitations.urlpatterns, *channels.urlpatterns]

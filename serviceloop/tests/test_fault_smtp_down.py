@@ -29,8 +29,8 @@ pytestmark = pytest.mark.django_db
 STEP = timedelta(seconds=150)
 OUTAGE = timedelta(hours=3)
 MAX_GAP = timedelta(minutes=5)
-# Per ticket: the acknowledgement, the resolution notice, the survey invitation.
-MAILS_PER_TICKET = 3
+# Per ticket: the acknowledgement, the resolution notice (carrying the survey).
+MAILS_PER_TICKET = 2
 
 
 def _resolve_tickets(count: int, *, alex: Any, service: Any, org_a: Any) -> list[Ticket]:

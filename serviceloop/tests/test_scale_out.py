@@ -38,8 +38,8 @@ DATABASE_URL = os.environ.get("SERVICELOOP_TEST_DATABASE_URL", "")
 BROKER_URL = os.environ.get("SERVICELOOP_TEST_BROKER_URL", "")
 REDIS_DB = 12
 TICKETS = 6
-# Per ticket: the acknowledgement, the reply notice, the resolution notice, the survey invitation.
-MAILS = TICKETS * 4
+# Per ticket: the acknowledgement, the reply notice, the resolution notice (carrying the survey).
+MAILS = TICKETS * 3
 
 
 def _with_path(url: str, path: str) -> str:

@@ -560,8 +560,10 @@ def ticket_resolve(*, ticket: Ticket, by: User, resolution: str) -> Ticket:
             ticket.first_response_at = now
         ticket.first_contact_resolution = _first_contact(ticket)
         ticket.save()
-        _record(ticket, TicketEvent.Kind.RESOLVED, by=by, at=now, note=resolution)
-        event_record("ticket.resolved", subject=ticket, by=by, ticket_id=ticket.pk)
+        resolved = _record(ticket, TicketEvent.Kind.RESOLVED, by=by, at=now, note=resolution)
+        # The history row's id lets a subscriber ask whether the requester is told of this resolution
+        # (`mail_out.resolution_notice_due`): feedback's survey then rides in that notice.
+        event_record("ticket.resolved", subject=ticket, by=by, ticket_id=ticket.pk, event_id=resolved.pk)
     return ticket
 
 

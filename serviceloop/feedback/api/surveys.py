@@ -10,11 +10,12 @@ from ninja.pagination import paginate
 from serviceloop.accounts.models import User
 from serviceloop.catalogue.models import Offering, Service
 from serviceloop.core.pagination import LimitOffset
-from serviceloop.core.schemas import BoundedDate, ErrorOut, Integer, Omittable
+from serviceloop.core.schemas import BoundedDate, ErrorOut, Integer, Omittable, Text
 from serviceloop.core.visibility import require_staff
 from serviceloop.feedback.models import Response, SuppressedInvitation, Survey, Trigger
 from serviceloop.feedback.queries import (
     ResponseFilters,
+    SuppressedFilters,
     response_for,
     response_stream,
     service_for_feedback,
@@ -313,8 +314,13 @@ class SuppressedInvitationOut(Schema):
     trigger: str
     ticket: str | None
     reason: str
+    reason_label: str = Field(description="The reason in words, as the page shows it")
     detail: str
     created_at: datetime
+
+    @staticmethod
+    def resolve_reason_label(row: SuppressedInvitation) -> str:
+        return row.get_reason_display()
 
     @staticmethod
     def resolve_person(row: SuppressedInvitation) -> str | None:
@@ -337,18 +343,25 @@ class SuppressedInvitationOut(Schema):
         return row.ticket.reference if row.ticket else None
 
 
+class SuppressedQuery(Schema):
+    reason: Literal["throttled", "opted_out", "sampled_out", "duplicate"] | None = None
+    service: str | None = Field(None, max_length=24, description="a service's public id")
+    organisation: str | None = Field(None, max_length=24, description="an organisation's public id")
+    person: str | None = Field(None, max_length=24, description="a person's public id")
+    ticket: str | None = Field(None, max_length=40, description="a ticket's public id or reference")
+    since: BoundedDate | None = Field(None, description="from this day (inclusive, in the server's time zone)")
+    until: BoundedDate | None = Field(None, description="to this day (inclusive)")
+    q: Text = Field("", max_length=200, description="part of the person's name or email")
+
+
 @router.get(
     "/suppressed-invitations",
-    response={200: list[SuppressedInvitationOut], 401: ErrorOut, 403: ErrorOut},
-    summary="Invitations not sent, with the reason (staff)",
+    response={200: list[SuppressedInvitationOut], 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},
+    summary="Invitations not sent, with the reason, filtered as the staff page is (staff)",
 )
 @paginate(LimitOffset)
-def suppressed(
-    request: HttpRequest,
-    service: str | None = Query(None, max_length=24),  # type: ignore[type-arg]
-    reason: Literal["throttled", "opted_out", "sampled_out", "duplicate"] | None = None,
-) -> object:
-    return suppressed_visible(viewer=request.user, service=service, reason=reason)
+def suppressed(request: HttpRequest, filters: Query[SuppressedQuery]) -> object:  # type: ignore[type-arg]
+    return suppressed_visible(viewer=request.user, filters=SuppressedFilters(**filters.dict()))
 
 
 class ThrottleIO(Schema):

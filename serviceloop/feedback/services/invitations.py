@@ -99,8 +99,12 @@ def invitation_create(
     ticket: Ticket | None = None,
     relationship: Relationship | None = None,
     by: User | None = None,
+    send: bool = True,
 ) -> InvitationOutcome:
-    """Ask the throttle; invite (and queue the email) or record why not. Safe to call for any trigger."""
+    """Ask the throttle; invite (and queue the email) or record why not. Safe to call for any trigger.
+
+    `send=False`: the invitation rides in another mail (the desk's resolution notice), which the
+    caller queues in this same transaction; no mail of its own."""
     if trigger not in Trigger.values:
         raise InvalidInput("unknown_trigger", f"Trigger is one of {', '.join(Trigger.values)}.", field="trigger")
     if offering is not None and offering.service_id != service.pk:
@@ -144,12 +148,15 @@ def invitation_create(
             sent_at=now,
             expires_at=now + timedelta(days=links.link_days()),
         )
-        email_queue(invitation_email(invitation))
+        if send:
+            email_queue(invitation_email(invitation))
     return InvitationOutcome(invitation=invitation)
 
 
-def invitation_for_resolved_ticket(*, ticket_id: int) -> InvitationOutcome | None:
-    """The desk resolved a ticket: one transactional invitation per ticket, none for duplicates or auto-closed."""
+def invitation_for_resolved_ticket(*, ticket_id: int, send: bool = True) -> InvitationOutcome | None:
+    """The desk resolved a ticket: one transactional invitation per ticket, none for duplicates or auto-closed.
+
+    `send=False` when the desk's resolution notice carries the survey (`mail_parts.resolution_survey`)."""
     ticket = Ticket.objects.select_related("requester", "service", "offering").filter(pk=ticket_id).first()
     if ticket is None:
         return None
@@ -174,6 +181,7 @@ def invitation_for_resolved_ticket(*, ticket_id: int) -> InvitationOutcome | Non
             offering=ticket.offering,
             ticket=ticket,
             trigger=Trigger.TICKET_RESOLVED,
+            send=send,
         )
     except IntegrityError:
         # A concurrent resolve of the same ticket invited first (feedback_invitation_one_per_ticket).
@@ -273,19 +281,23 @@ def invitation_subject(invitation: Invitation | None, version: SurveyVersion) ->
     return f"How are we doing? {service}"
 
 
+def invitation_unsubscribe_headers(invitation: Invitation) -> dict[str, str]:
+    """List-Unsubscribe for a mail that carries the invitation: it stops survey invitations only."""
+    return {
+        "List-Unsubscribe": f"<{links.opt_out_url(invitation.public_id)}>",
+        # RFC 8058: mail clients may opt out with one POST to that address, without a page.
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+
+
 def invitation_email(invitation: Invitation) -> OutboundEmail:
     context = invitation_email_context(invitation, invitation.survey_version)
-    opt_out = links.opt_out_url(invitation.public_id)
     return OutboundEmail(
         to=[invitation.person.email],
         subject=invitation_subject(invitation, invitation.survey_version),
         text=render_to_string("feedback/email/invitation.txt", context),
         html=render_to_string("feedback/email/invitation.html", context),
-        headers={
-            "List-Unsubscribe": f"<{opt_out}>",
-            # RFC 8058: mail clients may opt out with one POST to that address, without a page.
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        },
+        headers=invitation_unsubscribe_headers(invitation),
     )
 
 

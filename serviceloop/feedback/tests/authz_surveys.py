@@ -110,6 +110,8 @@ PAGES = [
     Page("feedback:survey_opt_out", PUBLIC_PAGE, kwargs=_token, method="POST"),
     Page("feedback:home", STAFF_PAGE),
     Page("feedback:service_stream", STAFF_PAGE, kwargs=lambda w: {"public_id": w.fb_service.public_id}),
+    Page("feedback:suppressed_list", STAFF_PAGE),
+    Page("feedback:suppressed_list", STAFF_PAGE, query="reason=throttled&q=pat"),
     Page("feedback:survey_list", STAFF_PAGE),
     Page("feedback:survey_detail", STAFF_PAGE, kwargs=lambda w: {"public_id": w.fb_survey.public_id}),
     Page("feedback:survey_email_preview", STAFF_PAGE, kwargs=lambda w: {"public_id": w.fb_survey.public_id}),
