@@ -92,7 +92,13 @@ class TicketOut(Schema):
     first_response_breached: bool
     resolution_breached: bool
     clock_paused: bool
-    paused_seconds: int
+    paused_seconds: int = Field(
+        ...,
+        description="Business seconds the clocks stood still: waiting on the customer, and resolved before a reopen",
+    )
+    resolved_paused_seconds: int = Field(
+        ..., description="Of paused_seconds, the business seconds spent resolved before a reopen"
+    )
     reopen_count: int
     assignment_hops: int
     reassignment_count: int

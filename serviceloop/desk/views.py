@@ -339,13 +339,26 @@ def _clock_words(c: Any) -> str:
     return f"paused with {words}" if c.paused and c.seconds_left >= 0 else words
 
 
+def _paused_words(ticket: Ticket) -> str:
+    """The paused time in words, naming the part spent resolved before a reopen (it counts as paused)."""
+    total = format_duration(ticket.paused_seconds)
+    if not ticket.resolved_paused_seconds:
+        return f"Time paused while waiting on the customer: {total}"
+    resolved = format_duration(ticket.resolved_paused_seconds)
+    waiting_seconds = max(ticket.paused_seconds - ticket.resolved_paused_seconds, 0)
+    parts = f"{resolved} while resolved before a reopen"
+    if waiting_seconds:
+        parts = f"{format_duration(waiting_seconds)} while waiting on the customer and {parts}"
+    return f"Time paused: {total} ({parts}; time spent resolved counts as paused, not against the resolution target)"
+
+
 def _staff_ticket_context(request: HttpRequest, ticket: Ticket, **forms: Any) -> dict[str, Any]:
     now = clock.now()
     clocks = ticket_clocks(ticket, now=now)
     return {
         "ticket": ticket,
         "clocks": [{"clock": c, "left": _clock_words(c)} for c in clocks],
-        "paused": format_duration(ticket.paused_seconds),
+        "paused": _paused_words(ticket),
         "conversation": queries.messages_of(ticket=ticket, viewer=_user(request)),
         "history": queries.ticket_history(ticket=ticket),
         "sla_events": queries.sla_events_of(ticket=ticket),

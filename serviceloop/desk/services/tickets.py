@@ -18,7 +18,7 @@ from serviceloop.core.storage import files_removed_on_rollback
 from serviceloop.desk.models import Message, Team, Ticket, TicketEvent, TicketSequence
 from serviceloop.desk.search import search_reindex
 from serviceloop.desk.services.attachments import NewAttachment, attachments_store, attachments_validate
-from serviceloop.desk.services.sla import priority_for, sla_resume, sla_start, sla_stop
+from serviceloop.desk.services.sla import Pause, priority_for, sla_resume, sla_start, sla_stop
 from serviceloop.relationships.models import Person, Relationship
 
 Status = Ticket.Status
@@ -137,17 +137,26 @@ def _set_status(
         if status == Status.WAITING_CUSTOMER:
             _record(ticket, TicketEvent.Kind.CLOCK_PAUSED, by=by, by_person=by_person, at=at)
     elif running and not was_running:
-        paused = sla_resume(ticket, at=at, was_waiting_on_customer=previous == Status.WAITING_CUSTOMER)
-        if previous == Status.WAITING_CUSTOMER:
+        # A reopen: the time spent resolved counts as paused, not against the resolution target.
+        resolved_since = ticket.resolved_at if previous == Status.RESOLVED else None
+        pause = sla_resume(ticket, at=at, resolved_since=resolved_since)
+        if previous == Status.WAITING_CUSTOMER or pause.resolved_seconds:
             _record(
                 ticket,
                 TicketEvent.Kind.CLOCK_RESUMED,
                 by=by,
                 by_person=by_person,
                 at=at,
-                note=f"paused for {int(paused)} business seconds",
+                note=_pause_note(pause),
             )
     _record(ticket, TicketEvent.Kind.STATUS, by=by, by_person=by_person, at=at, from_value=previous, to_value=status)
+
+
+def _pause_note(pause: Pause) -> str:
+    note = f"paused for {pause.seconds} business seconds"
+    if pause.resolved_seconds:
+        note += f", {pause.resolved_seconds} of them resolved before the reopen"
+    return note
 
 
 def _record_message(message: Message) -> None:
