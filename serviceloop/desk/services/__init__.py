@@ -15,6 +15,7 @@ from serviceloop.desk.services.tickets import (
     ticket_set_priority,
     ticket_set_status,
     tickets_bulk_assign,
+    tickets_bulk_resolve,
     tickets_bulk_set_status,
     tickets_close_resolved,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "ticket_set_priority",
     "ticket_set_status",
     "tickets_bulk_assign",
+    "tickets_bulk_resolve",
     "tickets_bulk_set_status",
     "tickets_close_resolved",
 ]
