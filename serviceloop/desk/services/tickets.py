@@ -591,7 +591,7 @@ def tickets_bulk_assign(
 
 
 def tickets_bulk_set_status(*, tickets: Sequence[Ticket], by: User, status: str, resolution: str = "") -> list[Ticket]:
-    """All or nothing: one ticket that cannot move refuses the whole batch, naming it."""
+    """All or nothing: a ticket that cannot move refuses the whole batch; the message names each one."""
     _require_staff(by, "change a ticket's state")
     if status == Status.RESOLVED:
         return tickets_bulk_resolve(tickets=tickets, by=by, resolution=resolution)
@@ -641,8 +641,7 @@ def _refusal(refused: list[tuple[Ticket, ConflictError]], *, total: int, done: s
     ]
     more = f" (and {len(refused) - 10} more)" if len(refused) > 10 else ""
     codes = {error.code for _, error in refused}
+    summary = f"None of the {total} tickets was {done}." if total > 1 else f"The ticket was not {done}."
     return ConflictError(
-        codes.pop() if len(codes) == 1 else "bulk_refused",
-        f"None of the {total} tickets was {done}. {' '.join(shown)}{more}",
-        field="tickets",
+        codes.pop() if len(codes) == 1 else "bulk_refused", f"{summary} {' '.join(shown)}{more}", field="tickets"
     )
