@@ -35,6 +35,7 @@ from serviceloop.desk.services import (
     ticket_set_priority,
     ticket_set_status,
     tickets_bulk_assign,
+    tickets_bulk_resolve,
     tickets_bulk_set_status,
 )
 from serviceloop.relationships.models import Person
@@ -93,7 +94,13 @@ class TicketOut(Schema):
     first_response_breached: bool
     resolution_breached: bool
     clock_paused: bool
-    paused_seconds: int
+    paused_seconds: int = Field(
+        ...,
+        description="Business seconds the clocks stood still: waiting on the customer, and resolved before a reopen",
+    )
+    resolved_paused_seconds: int = Field(
+        ..., description="Of paused_seconds, the business seconds spent resolved before a reopen"
+    )
     reopen_count: int
     assignment_hops: int
     reassignment_count: int
@@ -263,11 +270,13 @@ class CloseIn(Schema):
 
 class BulkIn(Schema):
     tickets: Annotated[list[PublicId], Field(min_length=1, max_length=100)]
-    action: Literal["assign", "status"]
+    action: Literal["assign", "status", "resolve"]
     assignee: PublicId | None = None
     team: PublicId | None = None
     status: StatusName | None = None
-    resolution: Annotated[str, Field(max_length=100_000)] = ""
+    resolution: Annotated[str, Field(max_length=100_000)] = Field(
+        "", description="Required to resolve (action resolve, or status resolved): each requester's resolution notice"
+    )
 
 
 class BulkOut(Schema):
@@ -280,7 +289,9 @@ class QueueQuery(Schema):
     service: Annotated[str, Field(max_length=24)] = ""
     organisation: Annotated[str, Field(max_length=24)] = ""
     requester: Annotated[str, Field(max_length=24)] = Field("", description="A person's public id")
-    assignee: Annotated[str, Field(max_length=24)] = Field("", description='A staff public id, or "me"')
+    assignee: Annotated[str, Field(max_length=24)] = Field(
+        "", description='"me", "unassigned" (no agent; a team may be set), or a staff member\'s public id'
+    )
     priority: PriorityName | None = None
     type: TypeName | None = None
     q: Annotated[str, Field(max_length=200)] = Field(
@@ -345,6 +356,12 @@ def _reload(request: HttpRequest, ticket: Ticket) -> Ticket:
 @paginate(LimitOffset)
 def ticket_list(request: HttpRequest, filters: Query[QueueQuery]) -> object:
     data = filters.dict()
+    if data["assignee"] not in ("", "me", "unassigned") and not queries.staff_member_exists(data["assignee"]):
+        raise InvalidInput(
+            "unknown_assignee",
+            'No staff member has this public id; give "me", "unassigned" or an agent\'s public id.',
+            field="assignee",
+        )
     data["status"] = data["status"] or ""
     data["priority"] = data["priority"] or ""
     data["type"] = data["type"] or ""
@@ -525,7 +542,7 @@ def close(request: HttpRequest, public_id: str, body: CloseIn) -> object:
 @router.post(
     "/bulk",
     response={200: BulkOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
-    summary="Assign or change the state of many tickets at once (staff; all or nothing)",
+    summary="Assign, change the state of, or resolve many tickets at once (staff; all or nothing)",
 )
 def bulk(request: HttpRequest, body: BulkIn) -> object:
     user = _user(request)
@@ -539,6 +556,8 @@ def bulk(request: HttpRequest, body: BulkIn) -> object:
         assignee = queries.agent_for(body.assignee) if body.assignee else None
         team = queries.team_for(body.team) if body.team else None
         tickets_bulk_assign(tickets=tickets, by=user, assignee=assignee, team=team)
+    elif body.action == "resolve":
+        tickets_bulk_resolve(tickets=tickets, by=user, resolution=body.resolution)
     else:
         if body.status is None:
             raise InvalidInput("status_required", "Choose the state to move the tickets to.", field="status")

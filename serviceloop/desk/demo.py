@@ -287,6 +287,9 @@ class _Simulator:
                 ticket.reopen_count = 1
                 # The clock stood still while the ticket was resolved: instants still ahead move later.
                 still = business_seconds_between(calendar, resolved_at, reopened)
+                # ...and counts as paused time, as a reopen does (sla_resume).
+                ticket.paused_seconds += max(int(still), 0)
+                ticket.resolved_paused_seconds = max(int(still), 0)
                 for name in ("resolution_due_at", "resolution_warn_at"):
                     instant = getattr(ticket, name)
                     if instant is not None and instant > resolved_at and still > 0:

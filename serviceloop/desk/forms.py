@@ -194,10 +194,19 @@ class MailRouteForm(forms.Form):
 
 
 class BulkForm(forms.Form):
-    action = forms.ChoiceField(choices=[("assign", "Assign"), ("status", "Change state")])
+    action = forms.ChoiceField(choices=[("assign", "Assign"), ("status", "Change state"), ("resolve", "Resolve")])
     assignee = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="— nobody —")
     team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False, empty_label="— no team —")
-    status = forms.ChoiceField(choices=[("", "—"), *Ticket.Status.choices], required=False)
+    # Resolving has an action of its own, with the resolution text it needs.
+    status = forms.ChoiceField(
+        choices=[("", "—"), *(c for c in Ticket.Status.choices if c[0] != Ticket.Status.RESOLVED)], required=False
+    )
+    resolution = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2, "aria-describedby": "resolution-help"}),
+        required=False,
+        max_length=100_000,
+        help_text="Sent to each requester with the resolution notice.",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -217,8 +217,14 @@ class Ticket(BaseModel):
     resolution_warn_at = models.DateTimeField(null=True, blank=True)
     # Set while the clock stands still (waiting on the customer, resolved, closed).
     clock_stopped_at = models.DateTimeField(null=True, blank=True)
-    # Business seconds spent waiting on the customer, excluded from the clocks (shown on the ticket).
+    # Business seconds the clock stood still and then ran again, excluded from the clocks (shown on the
+    # ticket): waiting on the customer, and the time spent resolved before a reopen. Due instants computed
+    # again (a priority change) count from the opening time plus this.
     paused_seconds = models.PositiveIntegerField(default=0)
+    # Of paused_seconds: the part spent resolved before a reopen (the ticket page names it).
+    resolved_paused_seconds = models.PositiveIntegerField(default=0)
+    # Of paused_seconds: the part before the first response, the only part that moves the first-response clock.
+    first_response_paused_seconds = models.PositiveIntegerField(default=0)
     first_response_breached = models.BooleanField(default=False)
     resolution_breached = models.BooleanField(default=False)
 

@@ -86,7 +86,7 @@ class QueueFilter:
     service: str = ""  # public id
     organisation: str = ""  # public id
     requester: str = ""  # a person's public id
-    assignee: str = ""  # public id, or "me"
+    assignee: str = ""  # a staff member's public id, "me" or "unassigned"
     priority: str = ""
     type: str = ""
     q: str = ""
@@ -123,6 +123,8 @@ def ticket_queue(*, viewer: User, filters: QueueFilter, now: datetime) -> QueryS
         tickets = tickets.filter(requester__public_id=filters.requester)
     if filters.assignee == "me":
         tickets = tickets.filter(assignee=viewer)
+    elif filters.assignee == "unassigned":
+        tickets = tickets.filter(assignee__isnull=True)
     elif filters.assignee:
         tickets = tickets.filter(assignee__public_id=filters.assignee)
     if filters.priority:
@@ -216,6 +218,11 @@ def teams() -> QuerySet[Team]:
 
 def agents() -> QuerySet[User]:
     return User.objects.filter(is_active=True).exclude(role=User.Role.CUSTOMER).order_by("name", "email")
+
+
+def staff_member_exists(public_id: str) -> bool:
+    """A staff login with this public id, active or not (the queue's assignee filter)."""
+    return User.objects.filter(public_id=_id(public_id)).exclude(role=User.Role.CUSTOMER).exists()
 
 
 def team_for(public_id: str) -> Team:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.core.paginator import Paginator
+from django.http import FileResponse, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -48,6 +50,7 @@ from serviceloop.desk.services import (
     ticket_set_priority,
     ticket_set_status,
     tickets_bulk_assign,
+    tickets_bulk_resolve,
     tickets_bulk_set_status,
 )
 from serviceloop.desk.services.mail_routes import RouteFields, mail_route_create, mail_route_delete, mail_route_update
@@ -221,8 +224,7 @@ def attachment(request: HttpRequest, public_id: str) -> FileResponse:
 # ---------------------------------------------------------------- staff
 
 
-def _queue_filters(request: HttpRequest) -> queries.QueueFilter:
-    get = request.GET
+def _queue_filters(get: QueryDict) -> queries.QueueFilter:
     queue = get.get("queue", "open")
     sort = get.get("sort", "")
     return queries.QueueFilter(
@@ -232,6 +234,8 @@ def _queue_filters(request: HttpRequest) -> queries.QueueFilter:
         organisation=get.get("organisation", "")[:24],
         requester=get.get("requester", "")[:24],
         priority=get.get("priority", "") if get.get("priority", "") in Ticket.Priority.values else "",
+        assignee=get.get("assignee", "")[:24],
+        type=get.get("type", "") if get.get("type", "") in Ticket.Type.values else "",
         q=get.get("q", "")[:200],
         sort=sort if sort in queries.SORTS else "",
     )
@@ -258,13 +262,27 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def queue(request: HttpRequest) -> HttpResponse:
+    return _queue_page(request, request.GET)
+
+
+def _queue_page(
+    request: HttpRequest,
+    get: QueryDict,
+    *,
+    bulk_form: BulkForm | None = None,
+    selected: Sequence[str] = (),
+    status: int = 200,
+) -> HttpResponse:
+    """The queue for the query string `get`; after a refused bulk action, with its form and selection kept."""
     from serviceloop.accounts.models import Organisation
     from serviceloop.catalogue.models import Service
 
-    filters = _queue_filters(request)
+    filters = _queue_filters(get)
     now = clock.now()
-    page = paginate(request, queries.ticket_queue(viewer=_user(request), filters=filters, now=now))
-    rows = [{"ticket": t, "left": _time_left(t, now)} for t in page.object_list]
+    rows_of = queries.ticket_queue(viewer=_user(request), filters=filters, now=now)
+    page = Paginator(rows_of, settings.SERVICELOOP_PAGE_SIZE).get_page(get.get("page"))
+    rows = [{"ticket": t, "left": _time_left(t, now), "selected": t.public_id in selected} for t in page.object_list]
+    shown = {row["ticket"].public_id for row in rows}
     params = {k: v for k, v in filters.__dict__.items() if v}
     requester = Person.objects.filter(public_id=filters.requester).first() if filters.requester else None
     return render(
@@ -281,12 +299,19 @@ def queue(request: HttpRequest) -> HttpResponse:
             "organisations": Organisation.objects.only("public_id", "name").order_by("name"),
             "statuses": Ticket.Status.choices,
             "priorities": Ticket.Priority.choices,
-            "bulk_form": BulkForm(),
+            "types": Ticket.Type.choices,
+            "agents": queries.agents().only("public_id", "name", "email"),
+            "bulk_form": bulk_form or BulkForm(),
+            # Selected tickets of other pages stay selected when a refused bulk action shows this one again.
+            "selected_elsewhere": [public_id for public_id in selected if public_id not in shown],
             "query": urlencode(params),
+            "back": urlencode({**params, "page": page.number} if page.number > 1 else params),
+            "narrowed": any(v for k, v in params.items() if k not in ("queue", "sort")),
             "queue_query": urlencode({k: v for k, v in params.items() if k != "queue"}),
             "requester": requester,
             "without_requester": urlencode({k: v for k, v in params.items() if k != "requester"}),
         },
+        status=status,
     )
 
 
@@ -308,32 +333,43 @@ def _time_left(ticket: Ticket, now: Any) -> dict[str, Any] | None:
 @staff_required
 @require_POST
 def bulk(request: HttpRequest) -> HttpResponse:
+    """Assign, change the state of, or resolve the selected tickets: all or none. A refusal shows the
+    queue again with the selection and the form kept, the message next to its field."""
     user = _user(request)
     ids = request.POST.getlist("tickets")[:100]
     form = BulkForm(request.POST)
     back = request.POST.get("next", "")
-    target = f"{redirect('desk:queue').url}?{back}" if back and "//" not in back else redirect("desk:queue").url
+    back = back if "//" not in back else ""
+    target = f"{redirect('desk:queue').url}?{back}" if back else redirect("desk:queue").url
     if not ids:
         messages.error(request, "Select at least one ticket (x selects the current row).")
         return redirect(target)
-    if not form.is_valid():
-        messages.error(request, "Choose what to do with the selected tickets.")
-        return redirect(target)
-    tickets = list(queries.tickets_visible(viewer=user).filter(public_id__in=ids))
-    try:
-        if form.cleaned_data["action"] == "assign":
-            tickets_bulk_assign(
-                tickets=tickets, by=user, assignee=form.cleaned_data["assignee"], team=form.cleaned_data["team"]
-            )
+    if form.is_valid():
+        tickets = list(queries.tickets_visible(viewer=user).filter(public_id__in=ids))
+        try:
+            _bulk_apply(tickets, form, by=user)
+        except DomainError as error:
+            _show_error(form, error)
         else:
-            if not form.cleaned_data["status"]:
-                raise DomainError("status_required", "Choose the state to move the tickets to.")
-            tickets_bulk_set_status(tickets=tickets, by=user, status=form.cleaned_data["status"])
-    except DomainError as error:
-        messages.error(request, error.message)
+            messages.success(request, f"{len(tickets)} ticket(s) {_bulk_done(form)}.")
+            return redirect(target)
+    return _queue_page(request, QueryDict(back), bulk_form=form, selected=ids, status=422)
+
+
+def _bulk_apply(tickets: list[Ticket], form: BulkForm, *, by: User) -> None:
+    data = form.cleaned_data
+    if data["action"] == "assign":
+        tickets_bulk_assign(tickets=tickets, by=by, assignee=data["assignee"], team=data["team"])
+    elif data["action"] == "resolve":
+        tickets_bulk_resolve(tickets=tickets, by=by, resolution=data["resolution"])
     else:
-        messages.success(request, f"{len(tickets)} ticket(s) updated.")
-    return redirect(target)
+        if not data["status"]:
+            raise DomainError("status_required", "Choose the state to move the tickets to.", field="status")
+        tickets_bulk_set_status(tickets=tickets, by=by, status=data["status"])
+
+
+def _bulk_done(form: BulkForm) -> str:
+    return {"assign": "assigned", "resolve": "resolved"}.get(form.cleaned_data["action"], "updated")
 
 
 def _clock_words(c: Any) -> str:
@@ -345,13 +381,26 @@ def _clock_words(c: Any) -> str:
     return f"paused with {words}" if c.paused and c.seconds_left >= 0 else words
 
 
+def _paused_words(ticket: Ticket) -> str:
+    """The paused time in words, naming the part spent resolved before a reopen (it counts as paused)."""
+    total = format_duration(ticket.paused_seconds)
+    if not ticket.resolved_paused_seconds:
+        return f"Time paused while waiting on the customer: {total}"
+    resolved = format_duration(ticket.resolved_paused_seconds)
+    waiting_seconds = max(ticket.paused_seconds - ticket.resolved_paused_seconds, 0)
+    parts = f"{resolved} while resolved before a reopen"
+    if waiting_seconds:
+        parts = f"{format_duration(waiting_seconds)} while waiting on the customer and {parts}"
+    return f"Time paused: {total} ({parts}; time spent resolved counts as paused, not against the resolution target)"
+
+
 def _staff_ticket_context(request: HttpRequest, ticket: Ticket, **forms: Any) -> dict[str, Any]:
     now = clock.now()
     clocks = ticket_clocks(ticket, now=now)
     return {
         "ticket": ticket,
         "clocks": [{"clock": c, "left": _clock_words(c)} for c in clocks],
-        "paused": format_duration(ticket.paused_seconds),
+        "paused": _paused_words(ticket),
         "conversation": queries.messages_of(ticket=ticket, viewer=_user(request)),
         "history": queries.ticket_history(ticket=ticket),
         "sla_events": queries.sla_events_of(ticket=ticket),

@@ -68,7 +68,7 @@ def _run(statements_by_vendor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("desk", "0006_mail_routes")]
+    dependencies = [("desk", "0007_sla_resolved_pause")]
 
     operations = [
         migrations.RunPython(

@@ -16,6 +16,7 @@ from serviceloop.desk.services.tickets import (
     ticket_set_priority,
     ticket_set_status,
     tickets_bulk_assign,
+    tickets_bulk_resolve,
     tickets_bulk_set_status,
     tickets_close_resolved,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "ticket_set_priority",
     "ticket_set_status",
     "tickets_bulk_assign",
+    "tickets_bulk_resolve",
     "tickets_bulk_set_status",
     "tickets_close_resolved",
 ]

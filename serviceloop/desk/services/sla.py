@@ -2,8 +2,10 @@
 
 A ticket's due and warning instants are computed once from its opening time; whenever the clock
 stands still (waiting on the customer, resolved) and starts again, every instant still ahead moves
-later by the business time that passed. A warning or breach happened at its instant if the clock
-was running then: the task records it with that instant, whenever the task happens to run.
+later by the business time that passed, and that time is kept as paused time (`paused_seconds`),
+so instants computed again from the opening time (a priority change) keep it too. A warning or
+breach happened at its instant if the clock was running then: the task records it with that
+instant, whenever the task happens to run.
 """
 
 from __future__ import annotations
@@ -131,15 +133,17 @@ def sla_start(ticket: Ticket) -> None:
         ticket.resolution_due_at = ticket.resolution_warn_at = None
         return
     calendar = calendar_of(target.calendar)
-    # Time the clock already stood still (a priority change on a paused or reopened ticket).
-    offset = ticket.paused_seconds
+    # Time the clock already stood still (a priority change on a paused or reopened ticket): all of it
+    # for the resolution clock, the part before the first response for the first-response clock.
+    resolution_offset = ticket.paused_seconds
+    first_offset = ticket.first_response_paused_seconds
     share = target.warning_percent / 100
     start = ticket.opened_at
     first, resolution = target.first_response_minutes * 60, target.resolution_minutes * 60
-    ticket.first_response_due_at = add_business_seconds(calendar, start, first + offset)
-    ticket.first_response_warn_at = add_business_seconds(calendar, start, first * share + offset)
-    ticket.resolution_due_at = add_business_seconds(calendar, start, resolution + offset)
-    ticket.resolution_warn_at = add_business_seconds(calendar, start, resolution * share + offset)
+    ticket.first_response_due_at = add_business_seconds(calendar, start, first + first_offset)
+    ticket.first_response_warn_at = add_business_seconds(calendar, start, first * share + first_offset)
+    ticket.resolution_due_at = add_business_seconds(calendar, start, resolution + resolution_offset)
+    ticket.resolution_warn_at = add_business_seconds(calendar, start, resolution * share + resolution_offset)
 
 
 def sla_stop(ticket: Ticket, *, at: datetime) -> None:
@@ -147,27 +151,53 @@ def sla_stop(ticket: Ticket, *, at: datetime) -> None:
         ticket.clock_stopped_at = at
 
 
-def sla_resume(ticket: Ticket, *, at: datetime, was_waiting_on_customer: bool) -> float:
-    """Start the clock again; move the instants still ahead by the business time it stood still."""
+@dataclass(frozen=True)
+class Pause:
+    """How long the clock stood still, in business seconds, before it ran again."""
+
+    seconds: int
+    resolved_seconds: int
+
+
+def sla_resume(ticket: Ticket, *, at: datetime, resolved_since: datetime | None = None) -> Pause:
+    """Start the clock again; move the instants still ahead by the business time it stood still.
+
+    Every stop counts as paused time (`paused_seconds`): waiting on the customer, and the time a
+    ticket spent resolved before a reopen (`resolved_since`: when it was resolved), so that due
+    instants computed again later (`sla_start`, a priority change) keep it. The first-response
+    clock moves only by the part of the stop before the first response.
+    """
     stopped = ticket.clock_stopped_at
     if stopped is None:
-        return 0.0
+        return Pause(0, 0)
     ticket.clock_stopped_at = None
     if ticket.sla_target is None:
-        return 0.0
+        return Pause(0, 0)
     calendar = calendar_of(ticket.sla_target.calendar)
-    still = max(business_seconds_between(calendar, stopped, at), 0.0)
-    if was_waiting_on_customer:
-        ticket.paused_seconds += int(still)
+    still = _business_seconds(calendar, stopped, at)
     if still <= 0:
-        return still
-    for name in ("first_response_due_at", "first_response_warn_at", "resolution_due_at", "resolution_warn_at"):
+        return Pause(0, 0)
+    resolved = _business_seconds(calendar, max(stopped, resolved_since), at) if resolved_since else 0
+    answered = ticket.first_response_at
+    before_answer = still if answered is None else _business_seconds(calendar, stopped, min(answered, at))
+    ticket.paused_seconds += still
+    ticket.resolved_paused_seconds += resolved
+    ticket.first_response_paused_seconds += before_answer
+    for name, moved in (
+        ("first_response_due_at", before_answer),
+        ("first_response_warn_at", before_answer),
+        ("resolution_due_at", still),
+        ("resolution_warn_at", still),
+    ):
         instant = getattr(ticket, name)
-        if name.startswith("first_response") and ticket.first_response_at is not None:
-            continue
-        if instant is not None and instant > stopped:
-            setattr(ticket, name, add_business_seconds(calendar, instant, still))
-    return still
+        if moved > 0 and instant is not None and instant > stopped:
+            setattr(ticket, name, add_business_seconds(calendar, instant, moved))
+    return Pause(still, resolved)
+
+
+def _business_seconds(calendar: Calendar, start: datetime, end: datetime) -> int:
+    # Whole seconds: the instants move by exactly what paused_seconds adds up, so recomputing them agrees.
+    return max(int(business_seconds_between(calendar, start, end)), 0)
 
 
 def _reached(due: str, met: str | None) -> Q:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -18,7 +18,7 @@ from serviceloop.core.storage import files_removed_on_rollback
 from serviceloop.desk.models import Message, Team, Ticket, TicketEvent, TicketSequence
 from serviceloop.desk.search import search_reindex
 from serviceloop.desk.services.attachments import NewAttachment, attachments_store, attachments_validate
-from serviceloop.desk.services.sla import priority_for, sla_resume, sla_start, sla_stop, sla_target_for
+from serviceloop.desk.services.sla import Pause, priority_for, sla_resume, sla_start, sla_stop, sla_target_for
 from serviceloop.relationships.models import Person, Relationship
 
 Status = Ticket.Status
@@ -137,17 +137,26 @@ def _set_status(
         if status == Status.WAITING_CUSTOMER:
             _record(ticket, TicketEvent.Kind.CLOCK_PAUSED, by=by, by_person=by_person, at=at)
     elif running and not was_running:
-        paused = sla_resume(ticket, at=at, was_waiting_on_customer=previous == Status.WAITING_CUSTOMER)
-        if previous == Status.WAITING_CUSTOMER:
+        # A reopen: the time spent resolved counts as paused, not against the resolution target.
+        resolved_since = ticket.resolved_at if previous == Status.RESOLVED else None
+        pause = sla_resume(ticket, at=at, resolved_since=resolved_since)
+        if previous == Status.WAITING_CUSTOMER or pause.resolved_seconds:
             _record(
                 ticket,
                 TicketEvent.Kind.CLOCK_RESUMED,
                 by=by,
                 by_person=by_person,
                 at=at,
-                note=f"paused for {int(paused)} business seconds",
+                note=_pause_note(pause),
             )
     _record(ticket, TicketEvent.Kind.STATUS, by=by, by_person=by_person, at=at, from_value=previous, to_value=status)
+
+
+def _pause_note(pause: Pause) -> str:
+    note = f"paused for {pause.seconds} business seconds"
+    if pause.resolved_seconds:
+        note += f", {pause.resolved_seconds} of them resolved before the reopen"
+    return note
 
 
 def _record_message(message: Message) -> None:
@@ -536,15 +545,18 @@ def ticket_assign(*, ticket: Ticket, by: User, assignee: User | None = None, tea
     return ticket
 
 
-def ticket_resolve(*, ticket: Ticket, by: User, resolution: str) -> Ticket:
-    _require_staff(by, "resolve tickets")
+def _clean_resolution(resolution: str, *, missing: str) -> str:
     resolution = (resolution or "").replace("\x00", "").strip()
     if not resolution:
-        raise InvalidInput(
-            "resolution_required", "Say how the ticket was resolved: the requester reads it.", field="resolution"
-        )
+        raise InvalidInput("resolution_required", missing, field="resolution")
     if len(resolution) > BODY_MAX:
         raise InvalidInput("resolution_too_long", "The resolution is too long.", field="resolution")
+    return resolution
+
+
+def ticket_resolve(*, ticket: Ticket, by: User, resolution: str) -> Ticket:
+    _require_staff(by, "resolve tickets")
+    resolution = _clean_resolution(resolution, missing="Say how the ticket was resolved: the requester reads it.")
     with transaction.atomic():
         # Lock the row: two people resolving at once must not send two surveys.
         ticket = _lock(ticket)
@@ -665,13 +677,57 @@ def tickets_bulk_assign(
 
 
 def tickets_bulk_set_status(*, tickets: Sequence[Ticket], by: User, status: str, resolution: str = "") -> list[Ticket]:
-    """All or nothing: one ticket that cannot move refuses the whole batch, naming it."""
+    """All or nothing: a ticket that cannot move refuses the whole batch; the message names each one."""
     _require_staff(by, "change a ticket's state")
+    if status == Status.RESOLVED:
+        return tickets_bulk_resolve(tickets=tickets, by=by, resolution=resolution)
+    return _each_or_none(tickets, lambda ticket: ticket_set_status(ticket=ticket, by=by, status=status), done="changed")
+
+
+def tickets_bulk_resolve(*, tickets: Sequence[Ticket], by: User, resolution: str) -> list[Ticket]:
+    """Resolve every ticket with the same resolution text (each requester's resolution notice carries it).
+
+    All or nothing: the text is checked first; a ticket that cannot be resolved refuses the batch.
+    """
+    _require_staff(by, "resolve tickets")
+    resolution = _clean_resolution(
+        resolution, missing="Give a resolution for the selected tickets: each requester reads it."
+    )
+    return _each_or_none(
+        tickets, lambda ticket: ticket_resolve(ticket=ticket, by=by, resolution=resolution), done="resolved"
+    )
+
+
+def _each_or_none(tickets: Sequence[Ticket], action: Callable[[Ticket], Ticket], *, done: str) -> list[Ticket]:
+    """Apply `action` to each ticket in one transaction; when any refuses, nothing is written and every
+    refusal is named in one message."""
     with transaction.atomic():
-        done = []
+        # Lock in one order (by row id) so two batches over the same tickets queue rather than deadlock.
+        list(Ticket.objects.select_for_update().filter(pk__in=[t.pk for t in tickets]).order_by("pk").values("pk"))
+        changed: list[Ticket] = []
+        refused: list[tuple[Ticket, ConflictError]] = []
         for ticket in tickets:
             try:
-                done.append(ticket_set_status(ticket=ticket, by=by, status=status, resolution=resolution))
+                # A savepoint: whatever a refused ticket wrote before refusing goes with it.
+                with transaction.atomic():
+                    changed.append(action(ticket))
             except ConflictError as error:
-                raise ConflictError(error.code, f"{ticket.reference}: {error.message}", field=error.field) from None
-        return done
+                # The ticket's state refuses it; bad input (InvalidInput) is the same for every ticket and
+                # stops the batch at once.
+                refused.append((ticket, error))
+        if refused:
+            raise _refusal(refused, total=len(tickets), done=done)
+        return changed
+
+
+def _refusal(refused: list[tuple[Ticket, ConflictError]], *, total: int, done: str) -> ConflictError:
+    shown = [
+        error.message if error.message.startswith(ticket.reference) else f"{ticket.reference}: {error.message}"
+        for ticket, error in sorted(refused, key=lambda item: item[0].reference)[:10]
+    ]
+    more = f" (and {len(refused) - 10} more)" if len(refused) > 10 else ""
+    codes = {error.code for _, error in refused}
+    summary = f"None of the {total} tickets was {done}." if total > 1 else f"The ticket was not {done}."
+    return ConflictError(
+        codes.pop() if len(codes) == 1 else "bulk_refused", f"{summary} {' '.join(shown)}{more}", field="tickets"
+    )

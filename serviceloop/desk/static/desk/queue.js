@@ -1,4 +1,5 @@
-// Keyboard use of the staff queue: j/k move, x select, o/Enter open, a assign selected, / search.
+// Keyboard use of the staff queue: j/k move, x select, o/Enter open, a assign selected, / search;
+// the bulk bar shows the fields of the chosen action.
 (function () {
   "use strict";
   var table = document.getElementById("queue-table");
@@ -18,6 +19,18 @@
     return tag === "input" || tag === "textarea" || tag === "select" || target.isContentEditable;
   }
 
+  // The bulk bar shows the fields of the chosen action only; resolving needs its resolution text.
+  var action = document.getElementById("id_action");
+  var resolution = document.getElementById("id_resolution");
+  function showBulkFields() {
+    if (!action) return;
+    Array.prototype.forEach.call(document.querySelectorAll("#bulk-actions [data-bulk]"), function (field) {
+      field.hidden = field.getAttribute("data-bulk") !== action.value;
+    });
+    if (resolution) resolution.required = action.value === "resolve";
+  }
+  if (action) { action.addEventListener("change", showBulkFields); showBulkFields(); }
+
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
     var key = event.key;
@@ -29,7 +42,7 @@
     } else if ((key === "o" || key === "Enter") && current >= 0) {
       window.location.href = rows[current].getAttribute("data-href");
     } else if (key === "a") {
-      document.getElementById("id_action").value = "assign";
+      action.value = "assign"; showBulkFields();
       document.getElementById("id_assignee").focus(); event.preventDefault();
     } else if (key === "/") {
       document.getElementById("q").focus(); event.preventDefault();
