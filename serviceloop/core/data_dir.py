@@ -13,6 +13,7 @@ import contextlib
 import os
 import secrets
 import tempfile
+import time
 from pathlib import Path
 
 SECRET_KEY_FILE = "secret_key"  # nosec B105  # the file's name, not a key
@@ -38,6 +39,12 @@ def data_dir_prepare() -> Path:
     (directory / "static").mkdir(parents=True, exist_ok=True)
     if not os.environ.get("SERVICELOOP_SECRET_KEY") and not secret_key_in(directory):
         _write_secret_key(directory)
+        # Where the key had to be created in place (no hard links), another process may be writing it
+        # at this moment: wait the moment out rather than start with an empty key.
+        for _ in range(100):
+            if secret_key_in(directory):
+                break
+            time.sleep(0.01)
     return directory
 
 

@@ -76,7 +76,7 @@ def _no_database() -> str | None:
     """Why there is no database to look threads up in, or None when there is one with the desk's tables."""
     from django.db import DatabaseError, connection
 
-    from serviceloop.desk.models import Message
+    from serviceloop.desk.models import MailRoute, Message
 
     if connection.vendor == "sqlite":
         # Connecting would create an empty database file (and fail where its folder is missing).
@@ -89,6 +89,8 @@ def _no_database() -> str | None:
         return f"the database cannot be reached ({' '.join(str(error).split())})."
     if Message._meta.db_table not in tables:
         return "the database has no tables yet ('serviceloop migrate' creates them)."
+    if MailRoute._meta.db_table not in tables:
+        return "the database is older than this release ('serviceloop migrate' brings it up to date)."
     return None
 
 

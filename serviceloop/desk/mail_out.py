@@ -207,6 +207,14 @@ def notify_public_reply(message_id: int) -> bool:
     return _send(ticket, kind="reply", own_id=own_id, context={"message": message})
 
 
+def _resolution_text(event: TicketEvent, ticket: Ticket) -> str:
+    """The whole resolution: the history keeps its first 500 characters, the ticket all of it (unless the
+    ticket was resolved again since, with other words: then this event's own)."""
+    if ticket.resolution and (not event.note or ticket.resolution.startswith(event.note)):
+        return ticket.resolution
+    return event.note
+
+
 def notify_event(event_id: int) -> bool:
     """A change of state made by staff (waiting, back to work, resolved with its resolution)."""
     event = TicketEvent.objects.filter(pk=event_id).first()
@@ -223,7 +231,7 @@ def notify_event(event_id: int) -> bool:
             ticket,
             kind="resolved",
             own_id=own_id,
-            context={"resolution": event.note or ticket.resolution},
+            context={"resolution": _resolution_text(event, ticket)},
             # Asked only when the notice goes out: a part may record what the mail then carries.
             parts=mail_parts("desk.ticket_resolved", ticket) if _recipient(ticket) else [],
         )

@@ -106,10 +106,19 @@ def test_parse_applies_the_desks_limits_and_says_which_one_a_mail_passes(
 
 def test_parse_prints_the_trusted_authentication_results(tmp_path: Path, capsys: Any) -> None:
     path = tmp_path / "signed.eml"
-    path.write_bytes(b"Authentication-Results: mx.desk.example; spf=pass; dkim=pass; dmarc=pass\r\n" + raw_mail())
+    path.write_bytes(
+        b"Authentication-Results: mx.desk.example; spf=pass; dkim=pass; dmarc=pass header.from=Acme.Example\r\n"
+        + raw_mail()
+    )
     assert main(["mail", "parse", str(path)]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["authentication"] == {"authserv_id": "mx.desk.example", "dmarc": "pass", "dkim": "pass", "spf": "pass"}
+    assert out["authentication"] == {
+        "authserv_id": "mx.desk.example",
+        "dmarc": "pass",
+        "dmarc_domain": "acme.example",
+        "dkim": "pass",
+        "spf": "pass",
+    }
 
 
 # The real `serviceloop` command in a process of its own, as an operator runs it on a fresh install

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 _COMMENT = re.compile(r"\([^()]*\)")
 _RESULT = re.compile(r"^\s*(dmarc|dkim|spf)\s*=\s*([A-Za-z]+)", re.IGNORECASE)
+_HEADER_FROM = re.compile(r"\bheader\.from\s*=\s*\"?([^\s;\"]+)", re.IGNORECASE)
 # RFC 8601 results; anything else is recorded as "unknown" rather than trusted as written.
 _RESULTS = frozenset(
     {"pass", "fail", "none", "neutral", "softfail", "temperror", "permerror", "policy", "hardfail", "bestguesspass"}
@@ -27,6 +28,8 @@ class AuthResults:
     header: str = ""
     authserv_id: str = ""
     dmarc: str = ""
+    # The domain the DMARC verdict is about (its header.from property), "" when the server named none.
+    dmarc_domain: str = ""
     dkim: str = ""
     spf: str = ""
 
@@ -61,11 +64,16 @@ def authentication_results(values: list[str], authserv_id: str = "") -> AuthResu
         return AuthResults()
     text = _strip_comments(value)
     verdicts: dict[str, list[str]] = {"dmarc": [], "dkim": [], "spf": []}
+    dmarc_domain = ""
     for resinfo in text.split(";")[1:]:
         match = _RESULT.match(resinfo)
         if match:
             result = match.group(2).lower()
-            verdicts[match.group(1).lower()].append(result if result in _RESULTS else "unknown")
+            method = match.group(1).lower()
+            verdicts[method].append(result if result in _RESULTS else "unknown")
+            domain = _HEADER_FROM.search(resinfo)
+            if method == "dmarc" and domain and (result == "pass" or not dmarc_domain):
+                dmarc_domain = domain.group(1).lower().rstrip(".")[:255]
 
     def verdict(method: str) -> str:
         found = verdicts[method]
@@ -76,6 +84,7 @@ def authentication_results(values: list[str], authserv_id: str = "") -> AuthResu
         header=" ".join(value.split())[:1000],
         authserv_id=_authserv_id(text)[:200],
         dmarc=verdict("dmarc"),
+        dmarc_domain=dmarc_domain,
         dkim=verdict("dkim"),
         spf=verdict("spf"),
     )

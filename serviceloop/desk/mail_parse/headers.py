@@ -203,7 +203,10 @@ def _addresses(value: str, guesses: tuple[str, ...]) -> list[tuple[str, str]]:
 
 
 # An address written without angle brackets: no quotes, brackets or separators in it.
-_BARE_ADDRESS = re.compile(r"[^\s\"<>()\[\],;:@]+@[^\s\"<>()\[\],;:@]+\.[^\s\"<>()\[\],;:@]*[^\s\"<>()\[\],;:@.]")
+# It must stand as a whole word: "ben@acme.example@evil.com" is no address at all (not ben@acme.example).
+_BARE_ADDRESS = re.compile(
+    r"(?<![^\s(])[^\s\"<>()\[\],;:@]+@[^\s\"<>()\[\],;:@]+\.[^\s\"<>()\[\],;:@]*[^\s\"<>()\[\],;:@.](?![^\s)])"
+)
 _QUOTED_LOCAL_PART = re.compile(r'"\s*@')
 _GROUP_NAME = re.compile(r'^\s*[^"(:,]*:\s*')
 
@@ -229,6 +232,8 @@ def _bare_mailboxes(value: str, guesses: tuple[str, ...]) -> list[tuple[str, str
             continue
         address = addresses[0]
         words = piece.replace(address, " ", 1)
+        if "@" in words:
+            return []  # another "@" beside the address: no telling which part is the mailbox
         name = _display_words(f"{pending}, {words}" if pending.strip() and words.strip() else pending + words)
         found.append((decode_words(name, guesses), address.lower()))
         pending = ""

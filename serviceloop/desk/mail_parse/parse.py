@@ -178,6 +178,7 @@ def parsed_to_json(mail: ParsedMail) -> dict[str, Any]:
         "authentication": {
             "authserv_id": mail.authentication.authserv_id,
             "dmarc": mail.authentication.dmarc,
+            "dmarc_domain": mail.authentication.dmarc_domain,
             "dkim": mail.authentication.dkim,
             "spf": mail.authentication.spf,
         },

@@ -59,7 +59,7 @@ def _replay(events, calendar: Calendar, first_response_at):
     return added, resolved, before_answer
 
 
-def backfill(apps, schema_editor):
+def backfill(apps, schema_editor, *, reverse: bool = False):
     Ticket = apps.get_model("desk", "Ticket")
     TicketEvent = apps.get_model("desk", "TicketEvent")
     Holiday = apps.get_model("desk", "Holiday")
@@ -85,12 +85,21 @@ def backfill(apps, schema_editor):
             .values_list("kind", "from_value", "to_value", "at")
         )
         added, resolved, before_answer = _replay(events, calendars[stored.pk], ticket.first_response_at)
-        if added or resolved or before_answer:
+        if reverse:
+            # Back to what the desk counted before: the stops that ended in a reopen leave paused_seconds
+            # (so that migrating forward again does not count them twice); the two columns go with the step.
+            if added:
+                Ticket.objects.filter(pk=ticket.pk).update(paused_seconds=max(ticket.paused_seconds - added, 0))
+        elif added or resolved or before_answer:
             Ticket.objects.filter(pk=ticket.pk).update(
                 paused_seconds=ticket.paused_seconds + added,
                 resolved_paused_seconds=resolved,
                 first_response_paused_seconds=before_answer,
             )
+
+
+def unfill(apps, schema_editor):
+    backfill(apps, schema_editor, reverse=True)
 
 
 class Migration(migrations.Migration):
@@ -110,5 +119,5 @@ class Migration(migrations.Migration):
             name='resolved_paused_seconds',
             field=models.PositiveIntegerField(default=0),
         ),
-        migrations.RunPython(backfill, migrations.RunPython.noop, elidable=True),
+        migrations.RunPython(backfill, unfill, elidable=True),
     ]

@@ -85,7 +85,12 @@ def verdict_trusted() -> bool:
 
 
 def dmarc_passed(mail: ParsedMail) -> bool:
-    return verdict_trusted() and mail.authentication.dmarc == "pass"
+    """A DMARC pass of the trusted server, about the From address's own domain (when the verdict names
+    one: a pass for the domain after a second "@", or for another domain, proves nothing about this one)."""
+    if not verdict_trusted() or mail.authentication.dmarc != "pass":
+        return False
+    domain = mail.authentication.dmarc_domain
+    return not domain or domain == mail.from_email.rpartition("@")[2].lower()
 
 
 def staff_refusal(mail: ParsedMail, participant: Participant) -> str:

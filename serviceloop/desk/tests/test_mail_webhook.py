@@ -254,12 +254,41 @@ def test_a_role_holder_of_the_relationship_and_staff_are_participants(
     by_staff = deliver(
         with_auth_results(
             raw_mail(sender=sam.email, subject=f"Re: [{ticket.reference}] on it", message_id="<s@x.example>"),
-            "mx.desk.example; dmarc=pass header.from=serviceloop.example",
+            f"mx.desk.example; dmarc=pass header.from={sam.email.rpartition('@')[2]}",
         )
     )
     assert by_staff["outcome"] == "replied"
     message = Message.objects.get(public_id=by_staff["message"])
     assert (message.author_user, message.author_person) == (sam, None)
+
+
+def test_a_dmarc_pass_about_another_domain_does_not_make_a_staff_address_true(
+    deliver: Any, carol_person: Person, service: Any, sam: Any, settings: Any
+) -> None:
+    ticket = make_ticket(carol_person, service)
+    settings.SERVICELOOP_MAIL_AUTHSERV_ID = "mx.desk.example"
+    staff_domain = sam.email.rpartition("@")[2]
+    # The receiving server vouches for evil.example, the domain the forger owns: not for the staff address.
+    other = deliver(
+        with_auth_results(
+            raw_mail(sender=sam.email, subject=f"Re: [{ticket.reference}] on it", message_id="<o@x.example>"),
+            "mx.desk.example; dmarc=pass header.from=evil.example",
+        )
+    )
+    assert other["outcome"] == "held" and other["reason"].startswith("staff_unverified:")
+    # A From with the staff address followed by a second "@": no address at all, never the staff member's.
+    doubled = deliver(
+        with_auth_results(
+            raw_mail(
+                sender=f"{sam.email}@evil.example",
+                subject=f"Re: [{ticket.reference}] on it",
+                message_id="<d@x.example>",
+            ),
+            f"mx.desk.example; dmarc=pass header.from={staff_domain}",
+        )
+    )
+    assert doubled["outcome"] != "replied"
+    assert not Message.objects.filter(ticket=ticket, author_user=sam).exists()
 
 
 def test_an_agent_releases_a_held_mail_to_its_ticket(

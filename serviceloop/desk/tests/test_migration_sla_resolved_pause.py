@@ -57,11 +57,15 @@ def test_the_backfill_counts_resolved_time_before_a_reopen_and_the_wait_before_t
     travel.to(london(2026, 9, 9, 12, 0))
     ticket_reopen(ticket=reopened, by_user=alex, reason="Jammed again.")
     due_before = Ticket.objects.get(pk=reopened.pk).resolution_due_at
-    # What the desk stored before this change: the resolved time was not counted as paused.
-    Ticket.objects.filter(pk=reopened.pk).update(paused_seconds=0)
+    assert Ticket.objects.get(pk=reopened.pk).paused_seconds == 16 * HOUR
 
     try:
+        # Back to what the desk stored before this change (the resolved time not counted as paused) …
         migrate(BEFORE)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT paused_seconds FROM desk_ticket WHERE id = %s", [reopened.pk])
+            assert cursor.fetchone()[0] == 0
+        # … and forward again: counted once, not twice.
         migrate(AFTER)
     finally:
         migrate_latest()

@@ -240,3 +240,21 @@ def test_resolving_again_after_a_reopen_mails_the_notice_without_a_second_survey
     assert "/feedback/" not in second.get_body(("plain",)).get_content()
     assert Invitation.objects.filter(ticket=ticket).count() == 1
     assert SuppressedInvitation.objects.get(ticket=ticket).reason == SuppressedInvitation.Reason.DUPLICATE
+
+
+def test_a_long_resolution_arrives_whole_not_cut_where_the_history_cuts_it(
+    ticket: Ticket, alex: Any, smtp_server: Any, commit: Any
+) -> None:
+    from serviceloop.accounts.testing import api_client_for
+
+    resolution = " ".join(f"Step {n}: checked the spooler and the driver on floor {n}." for n in range(60))
+    assert len(resolution) > 2000
+    with commit():
+        answer = api_client_for(alex).post(
+            f"/api/desk/tickets/{ticket.public_id}/status",
+            {"status": "resolved", "resolution": resolution},
+            content_type="application/json",
+        )
+    assert answer.status_code == 200, answer.content
+    text = " ".join(_the_one_mail(smtp_server).get_body(("plain",)).get_content().split())
+    assert "Step 59: checked the spooler and the driver on floor 59." in text

@@ -115,3 +115,18 @@ def test_the_designers_preview_shows_the_subject_the_mail_is_sent_with(sam: Any,
     ticket = resolve(make_ticket(payroll, make_person(org_a)))
     sent = OutgoingMail.objects.get(subject__startswith="How did we do?")
     assert sent.subject == f"How did we do? Payroll [{ticket.reference}]"
+
+
+def test_the_preview_says_a_ticket_survey_arrives_inside_the_resolution_notice(sam: Any, settings: Any) -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    survey = survey_create(service=make_service("Payroll", sam), name="After a ticket", by=sam)
+    client = Client()
+    client.force_login(sam)
+    url = reverse("feedback:survey_detail", args=[survey.public_id])
+    page = client.get(url).content.decode()
+    assert 'id="inside-notice"' in page and "Subject when sent alone:" in page
+    settings.SERVICELOOP_MAIL_NOTIFY = False  # no notices: the invitation is the mail, as previewed
+    page = client.get(url).content.decode()
+    assert 'id="inside-notice"' not in page and "<strong>Subject:</strong>" in page

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -25,7 +26,7 @@ from serviceloop.core.pagination import paginate
 from serviceloop.core.ratelimit import by_ip, client_ip, rate_limit
 from serviceloop.feedback import links
 from serviceloop.feedback.forms import FollowUpForm, StreamFilterForm, SurveyForm
-from serviceloop.feedback.models import Channel, Invitation, Response, SentimentLabel, SurveyVersion
+from serviceloop.feedback.models import Channel, Invitation, Response, SentimentLabel, SurveyKind, SurveyVersion
 from serviceloop.feedback.queries import (
     LinkAnswer,
     LinkRefused,
@@ -436,6 +437,8 @@ def survey_detail(request: HttpRequest, public_id: str) -> HttpResponse:
             "version": version,
             "versions": survey.versions.order_by("-number"),
             "email_subject": invitation_subject(None, version),
+            # After a resolve the desk's notice carries the survey (one mail): say so beside the preview.
+            "inside_notice": survey.kind == SurveyKind.TRANSACTIONAL and settings.SERVICELOOP_MAIL_NOTIFY,
             "email_text": render_to_string("feedback/email/invitation.txt", email_context),
             "page_html": render_to_string("feedback/_followup.html", _preview_page_context(version), request=request),
         },
