@@ -158,7 +158,7 @@ def _key_names(group_by: list[str], keys: set[tuple[object, ...]]) -> Any:
     """A function from a key tuple to {dimension: public id / string / ISO day}."""
     lookups: dict[str, dict[object, str]] = {}
     for position, name in enumerate(group_by):
-        model = {"service": Service, "offering": Offering, "organisation": Organisation}.get(name)
+        model: Any = {"service": Service, "offering": Offering, "organisation": Organisation}.get(name)
         if model is not None:
             pks = {key[position] for key in keys if key[position] is not None}
             lookups[name] = dict(model.objects.filter(pk__in=pks).values_list("pk", "public_id"))

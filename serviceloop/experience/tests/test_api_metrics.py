@@ -60,7 +60,9 @@ def test_grouped_by_organisation_and_month_with_public_ids(
     answer = api_client_for(sam).get(URL, {"group_by": "organisation,month", "metrics": "happiness,nps"})
     assert answer.status_code == 200, answer.content
     shown = {
-        (group["key"]["organisation"], group["key"]["month"]): [(f["metric"], f["value"], f["n"]) for f in group["figures"]]
+        (group["key"]["organisation"], group["key"]["month"]): [
+            (f["metric"], f["value"], f["n"]) for f in group["figures"]
+        ]
         for group in answer.json()["groups"]
     }
     # A in June: 3 promoters, 1 detractor of 4 → 50; A in July: n 2 < 3 → not enough data; B: all detractors.

@@ -160,3 +160,11 @@ def test_below_the_minimum_sample_there_is_not_enough_data(settings: Any) -> Non
 def test_a_desk_metric_is_not_read_from_a_tally() -> None:
     with pytest.raises(ValueError, match="desk metric"):
         figure("fcr", Tally())
+
+
+def test_every_metric_is_documented() -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[3] / "docs" / "experience.md").read_text()
+    missing = [name for name, metric in METRICS.items() if f"| `{name}` | {metric.label} |" not in text]
+    assert not missing, f"docs/experience.md has no row for {missing}"
