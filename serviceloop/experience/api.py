@@ -32,6 +32,8 @@ router = Router(tags=["experience"])
 CHANNELS = (*Channel.values, "social", *(value for value in Ticket.Channel.values if value not in Channel.values))
 TICKET_TYPES = (*Ticket.Type.values, "none")  # "none": responses without a ticket
 MAX_IDS = 100
+# More groups than this is no longer a view anyone reads: the answer asks to narrow the period or grouping.
+MAX_GROUPS = 5000
 
 
 class MetricsQuery(Schema):
@@ -140,6 +142,12 @@ def compute(scope: Scope, group_by: list[str], names: list[str]) -> list[tuple[d
     keys = set(tallies) | set(desk)
     if not group_by:
         keys = {()}
+    if len(keys) > MAX_GROUPS:
+        raise InvalidInput(
+            "too_many_groups",
+            f"group_by: {len(keys)} groups, more than {MAX_GROUPS}; narrow the period (from, to) or the grouping.",
+            field="group_by",
+        )
     shown = _key_names(group_by, keys)
     groups = []
     for key in sorted(keys, key=lambda key: tuple((part is not None, str(part)) for part in key)):

@@ -108,6 +108,14 @@ def test_bad_input_answers_422_naming_the_parameter(
     assert answer.json()["message"].startswith(f"{parameter}:")
 
 
+def test_too_many_groups_answers_422(seeded: dict[str, Any], sam: User, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("serviceloop.experience.api.MAX_GROUPS", 2)
+    answer = api_client_for(sam).get(URL, {"group_by": "day"})  # seven days with answers
+    assert answer.status_code == 422
+    assert answer.json()["field"] == "group_by" and "narrow the period" in answer.json()["message"]
+    assert api_client_for(sam).get(URL, {"group_by": "month"}).status_code == 200  # June and July
+
+
 def test_a_date_that_is_no_date_answers_422(seeded: dict[str, Any], sam: User) -> None:
     answer = api_client_for(sam).get(URL, {"from": "June"})
     assert answer.status_code == 422
