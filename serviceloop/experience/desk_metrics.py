@@ -99,7 +99,8 @@ def _new_contact() -> Exists:
     )
 
 
-def _counts(scope: Scope, group_by: Sequence[str]) -> dict[Key, dict[str, int]]:
+def _counts(scope: Scope, group_by: Sequence[str], *, fcr: bool) -> dict[Key, dict[str, int]]:
+    """Counts of resolved tickets per group; the FCR count (a subquery per ticket) only when asked for."""
     resolved = _in_scope(scope, "resolved_at").filter(status__in=DONE)
     grouping = _grouping(group_by, "resolved_at")
     rows = aggregated(
@@ -107,7 +108,6 @@ def _counts(scope: Scope, group_by: Sequence[str]) -> dict[Key, dict[str, int]]:
         list(grouping),
         {
             "resolved": Count("pk"),
-            "fcr": Count("pk", filter=~_new_contact() & Q(first_contact_resolution=True, reopen_count=0)),
             "reopened": Count("pk", filter=Q(reopen_count__gt=0)),
             "reassignments": Sum("reassignment_count"),
             "fr_target": Count("pk", filter=Q(first_response_due_at__isnull=False)),
@@ -130,10 +130,15 @@ def _counts(scope: Scope, group_by: Sequence[str]) -> dict[Key, dict[str, int]]:
                 ),
             ),
             "paused": Sum("paused_seconds", filter=Q(sla_target__isnull=False)),
+            **(
+                {"fcr": Count("pk", filter=Q(first_contact_resolution=True, reopen_count=0) & ~_new_contact())}
+                if fcr
+                else {}
+            ),
         },
     )
     return {
-        _key(row, group_by): {name: int(row[name] or 0) for name in _COUNT_NAMES} for row in rows if row["resolved"]
+        _key(row, group_by): {name: int(row.get(name) or 0) for name in _COUNT_NAMES} for row in rows if row["resolved"]
     }
 
 
@@ -185,7 +190,7 @@ def desk_figures(scope: Scope, group_by: Sequence[str], names: Sequence[str]) ->
     names = [name for name in names if name in DESK_METRICS]
     if not names:
         return {}
-    counts = _counts(scope, group_by)
+    counts = _counts(scope, group_by, fcr="fcr" in names)
     wanted = set(names)
     answered = (
         _durations(scope, group_by, "first_response_at", "first_response_at")
