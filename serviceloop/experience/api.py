@@ -150,12 +150,17 @@ def compute(scope: Scope, group_by: list[str], names: list[str]) -> list[tuple[d
         )
     shown = _key_names(group_by, keys)
     groups = []
-    for key in sorted(keys, key=lambda key: tuple((part is not None, str(part)) for part in key)):
+    empty = desk_figures_empty(names)
+    for key in sorted(keys, key=_order):
         by_name = dict(zip(tally_names, figures(tally_names, tallies.get(key, Tally())), strict=True))
-        empty = desk_figures_empty(names)
         by_name.update(desk.get(key, empty))
         groups.append((shown(key), [by_name[name] for name in names]))
     return groups
+
+
+def _order(key: tuple[object, ...]) -> tuple[tuple[bool, Any], ...]:
+    # None (no offering, no organisation) first; the values of one dimension are all of one type.
+    return tuple((True, part) if part is not None else (False, "") for part in key)
 
 
 def desk_figures_empty(names: list[str]) -> dict[str, Figure]:
