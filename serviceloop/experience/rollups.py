@@ -172,6 +172,15 @@ def rollups_rebuild(
     """Replace every cell from `since` (default: the first raw row) to `until` (default: today or the last row) by its
     recount, `chunk_days` days at a time, each chunk in one transaction; `wrap` shows progress."""
     span = _span(service_ids)
+    if span is None and since is None:
+        # No raw row at all: no rollup either.
+        with transaction.atomic():
+            _lock(service_ids)
+            stale = RollupCount.objects.all()
+            if service_ids is not None:
+                stale = stale.filter(service_id__in=list(service_ids))
+            stale.delete()
+        return RebuildResult(days=0, chunks=0, rows=0, first=None, last=None)
     today = day_of(clock.now())
     first = since or (span[0] if span else today)
     # Up to today, or the last raw row when one is dated later (an import with a clock ahead).
