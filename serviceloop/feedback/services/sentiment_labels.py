@@ -97,7 +97,7 @@ def sentiment_correct(
         )
         subject.sentiment_label = label
         subject.save(update_fields=["sentiment_label", "updated_at"])
-        which = {"response_id": subject.pk} if response is not None else {"post_id": subject.pk}
+        which: dict[str, Any] = {"response_id": subject.pk} if response is not None else {"post_id": subject.pk}
         event_record("sentiment.corrected", subject=subject, by=by, correction_id=correction.pk, **which)
     return correction
 
@@ -164,6 +164,7 @@ def sentiment_rescore(*, batch_size: int = 2000) -> int:
                     row.sentiment_label = result.label.value
             with transaction.atomic():
                 model.objects.bulk_update(batch, ["sentiment_score", "sentiment_label", "sentiment_version"])
-                event_record("sentiment.rescored", **{f"{model._meta.model_name}_ids": [row.pk for row in batch]})
+                ids: dict[str, Any] = {f"{model._meta.model_name}_ids": [row.pk for row in batch]}
+                event_record("sentiment.rescored", **ids)
             changed += len(batch)
     return changed
