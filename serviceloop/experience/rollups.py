@@ -51,12 +51,15 @@ def cells_refresh(cells: CellMap) -> int:
     cells = {service: days for service, days in cells.items() if days}
     if not cells:
         return 0
+    # Services with the same days (one day's batch, an event about one row) are recounted together.
+    by_days: dict[frozenset[date], list[int]] = defaultdict(list)
+    for service_id in sorted(cells):
+        by_days[frozenset(cells[service_id])].append(service_id)
     written = 0
     with transaction.atomic():
         _lock(cells.keys())
-        for service_id in sorted(cells):
-            days = cells[service_id]
-            written += _replace(Cells(service_ids=[service_id], first=min(days), last=max(days), days=days))
+        for days, service_ids in by_days.items():
+            written += _replace(Cells(service_ids=service_ids, first=min(days), last=max(days), days=days))
     return written
 
 
