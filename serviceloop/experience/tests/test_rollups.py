@@ -112,3 +112,18 @@ def test_the_rebuild_command_answers_a_bad_service_or_day_plainly(sam: User, cap
     assert "is not a day; write it as YYYY-MM-DD" in capsys.readouterr().err
     assert main(["experience", "rebuild"]) == 0
     assert "Nothing to count" in capsys.readouterr().out
+
+
+def test_rescoring_older_sentiment_moves_the_counts_with_the_new_labels(sam: User) -> None:
+    from serviceloop.feedback.services.sentiment_labels import sentiment_rescore
+
+    service = make_service("Payroll", manager=sam)
+    response = response_record(service=service, csat=5, comment="Great service, thank you so much", responded_at=MONDAY)
+    deliver()
+    # Scored long ago by another analyser version, which called it negative.
+    Response.objects.filter(pk=response.pk).update(sentiment_label="negative", sentiment_version="old")
+    RollupCount.objects.filter(measure="sentiment").update(value="negative")
+    assert sentiment_rescore() == 1
+    deliver()
+    assert tally_from_rollups(Scope(), ())[()].of("sentiment") == {"positive": 1}
+    assert table() == dict(expected_rows())
