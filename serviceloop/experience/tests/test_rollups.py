@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -11,6 +12,7 @@ from serviceloop.accounts.models import User
 from serviceloop.accounts.testing import make_organisation
 from serviceloop.core.events import event_dispatch
 from serviceloop.core.models import Event
+from serviceloop.experience.commands import register
 from serviceloop.experience.models import RollupCount
 from serviceloop.experience.rollups import tally_from_rollups
 from serviceloop.experience.tally import Scope, Tally
@@ -28,6 +30,14 @@ MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 def deliver() -> None:
     for event_id in Event.objects.filter(completed_at__isnull=True).values_list("pk", flat=True):
         event_dispatch(event_id=event_id)
+
+
+def main(argv: list[str]) -> int:
+    """Run an experience subcommand as `serviceloop` would (the app's own register(), no serviceloop.cli)."""
+    parser = argparse.ArgumentParser(prog="serviceloop")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return int(args.handler(args))
 
 
 def table() -> dict[Any, int]:
@@ -74,8 +84,6 @@ def test_weeks_start_on_monday_months_on_the_first_and_days_follow_the_time_zone
 
 
 def test_the_rebuild_command_recounts_rows_written_without_events(sam: User, capsys: Any) -> None:
-    from serviceloop.cli import main
-
     service = make_service("Payroll", manager=sam)
     other = make_service("Cloud Desktop", manager=sam)
     for day in range(40):
@@ -102,8 +110,6 @@ def test_the_rebuild_command_recounts_rows_written_without_events(sam: User, cap
 
 
 def test_the_rebuild_command_answers_a_bad_service_or_day_plainly(sam: User, capsys: Any) -> None:
-    from serviceloop.cli import main
-
     assert main(["experience", "rebuild", "--service", "nope"]) == 2
     assert "no service 'nope'" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit_:
