@@ -156,6 +156,14 @@ def _span(service_ids: Collection[int] | None) -> tuple[date, date] | None:
     return (day_of(min(moments)), day_of(max(moments))) if moments else None
 
 
+def _kept_span(service_ids: Collection[int] | None) -> tuple[date, date] | None:
+    kept = RollupCount.objects.all()
+    if service_ids is not None:
+        kept = kept.filter(service_id__in=list(service_ids))
+    span = kept.aggregate(first=Min("day"), last=Max("day"))
+    return (span["first"], span["last"]) if span["first"] is not None else None
+
+
 def day_chunks(first: date, last: date, size: int) -> Iterator[tuple[date, date]]:
     start = first
     while start <= last:
@@ -174,20 +182,13 @@ def rollups_rebuild(
 ) -> RebuildResult:
     """Replace every cell from `since` (default: the first raw row) to `until` (default: today or the last row) by its
     recount, `chunk_days` days at a time, each chunk in one transaction; `wrap` shows progress."""
-    span = _span(service_ids)
-    if span is None and since is None:
-        # No raw row at all: no rollup either.
-        with transaction.atomic():
-            _lock(service_ids)
-            stale = RollupCount.objects.all()
-            if service_ids is not None:
-                stale = stale.filter(service_id__in=list(service_ids))
-            stale.delete()
+    # The days of the raw rows and of the rollups kept so far (a stale row outside the raw rows' days
+    # goes too); up to today, or later when a row is dated later (an import with a clock ahead).
+    days = [day for pair in (_span(service_ids), _kept_span(service_ids)) if pair for day in pair]
+    if not days and (since is None or until is None):
         return RebuildResult(days=0, chunks=0, rows=0, first=None, last=None)
-    today = day_of(clock.now())
-    first = since or (span[0] if span else today)
-    # Up to today, or the last raw row when one is dated later (an import with a clock ahead).
-    last = until or max(today, span[1] if span else today)
+    first = since or min(days)
+    last = until or max([*days, day_of(clock.now())])
     if first > last:
         return RebuildResult(days=0, chunks=0, rows=0, first=None, last=None)
     total = (last - first).days // chunk_days + 1
