@@ -56,7 +56,7 @@ def cmd_experience_rebuild(args: argparse.Namespace) -> int:
         service_ids = [service.pk]
 
     def wrap(chunks: Iterator[tuple[date, date]], total: int) -> Iterable[tuple[date, date]]:
-        return progress(chunks, total=total, desc="Rollups")
+        return progress(chunks, total=total, desc="Rollups", unit=" chunks")
 
     result = rollups_rebuild(since=args.since, service_ids=service_ids, wrap=wrap)
     which = f" of {args.service}" if args.service else ""

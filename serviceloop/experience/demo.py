@@ -26,6 +26,6 @@ def load(ctx: DemoContext) -> None:
         event_dispatch(event_id=event_id)
 
     def wrap(chunks: Iterator[tuple[date, date]], total: int) -> Iterable[tuple[date, date]]:
-        return progress(chunks, total=total, desc="Rollups", enabled=ctx.progress)
+        return progress(chunks, total=total, desc="Rollups", enabled=ctx.progress, unit=" chunks")
 
     rollups_rebuild(wrap=wrap)
