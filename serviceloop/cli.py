@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 Handler = Callable[[argparse.Namespace], int]
 # Extra subcommands contributed by apps: (name, help, configure-parser, handler); see `_app_commands`.
-COMMAND_MODULES = ["serviceloop.desk.commands", "serviceloop.feedback.commands"]
+COMMAND_MODULES = ["serviceloop.desk.commands", "serviceloop.feedback.commands", "serviceloop.experience.commands"]
 
 
 def _django() -> None:

@@ -24,10 +24,10 @@ def setup_django(*, data_dir: bool = True) -> None:
 
 
 def progress(
-    items: Iterable[T], *, total: int | None = None, desc: str = "", enabled: bool | None = None
+    items: Iterable[T], *, total: int | None = None, desc: str = "", enabled: bool | None = None, unit: str = " rows"
 ) -> Iterator[T]:
     """A progress bar on the terminal (stderr), nothing when output goes to a file or a pipe."""
     from tqdm import tqdm
 
     show = sys.stderr.isatty() if enabled is None else enabled
-    yield from tqdm(items, total=total, desc=desc, disable=not show, file=sys.stderr, unit=" rows", dynamic_ncols=True)
+    yield from tqdm(items, total=total, desc=desc, disable=not show, file=sys.stderr, unit=unit, dynamic_ncols=True)

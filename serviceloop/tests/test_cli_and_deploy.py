@@ -153,3 +153,10 @@ def test_the_embedded_default_keeps_media_in_the_data_directory(tmp_path: Path) 
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1].split() == ["FileSystemStorage", str(tmp_path / "media")]
+
+
+def test_the_experience_rebuild_command_is_mounted_and_explains_itself() -> None:
+    result = _run("-m", "serviceloop.cli", "experience", "rebuild", "--help")
+    assert result.returncode == 0, result.stderr
+    assert "usage: serviceloop experience rebuild" in result.stdout
+    assert "--since YYYY-MM-DD" in result.stdout and "--service SLUG" in result.stdout

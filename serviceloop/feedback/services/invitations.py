@@ -14,6 +14,7 @@ from serviceloop.accounts.models import User
 from serviceloop.catalogue.models import Offering, Service
 from serviceloop.core import clock
 from serviceloop.core.errors import InvalidInput
+from serviceloop.core.events import event_record
 from serviceloop.core.mail import OutboundEmail, email_queue
 from serviceloop.desk.models import Ticket
 from serviceloop.feedback import links
@@ -77,16 +78,19 @@ def _suppress(
     reason: str,
     detail: str,
 ) -> InvitationOutcome:
-    row = SuppressedInvitation.objects.create(
-        person=person,
-        organisation_id=person.organisation_id if person else (ticket.organisation_id if ticket else None),
-        service=service,
-        survey=survey,
-        trigger=trigger,
-        ticket=ticket,
-        reason=reason,
-        detail=detail[:300],
-    )
+    with transaction.atomic():
+        row = SuppressedInvitation.objects.create(
+            person=person,
+            organisation_id=person.organisation_id if person else (ticket.organisation_id if ticket else None),
+            service=service,
+            survey=survey,
+            trigger=trigger,
+            ticket=ticket,
+            reason=reason,
+            detail=detail[:300],
+        )
+        # The response rate counts it apart (experience's rollups); written with the row.
+        event_record("invitation.suppressed", subject=row, suppressed_id=row.pk, reason=reason, service_id=service.pk)
     return InvitationOutcome(suppressed=row)
 
 
@@ -148,6 +152,7 @@ def invitation_create(
             sent_at=now,
             expires_at=now + timedelta(days=links.link_days()),
         )
+        event_record("invitation.sent", subject=invitation, by=by, invitation_id=invitation.pk)
         if send:
             email_queue(invitation_email(invitation))
     return InvitationOutcome(invitation=invitation)

@@ -266,4 +266,6 @@ def response_for_invitation(*, invitation: Invitation) -> Response:
         invitation.first_clicked_at = invitation.first_clicked_at or now
         invitation.responded_at = invitation.responded_at or now
         invitation.save(update_fields=["first_clicked_at", "responded_at", "updated_at"])
+        # An answer without a score yet is still a response (and answers the invitation).
+        _announce(response)
     return response

@@ -18,6 +18,7 @@ from django.db.models import Q
 from serviceloop.accounts.models import User
 from serviceloop.core.clock import now
 from serviceloop.core.errors import InvalidInput
+from serviceloop.core.events import event_record
 from serviceloop.feedback.models import Post, Response, SentimentCorrection, SentimentLabel, SentimentSettings
 from serviceloop.feedback.pii import mask_personal_data
 from serviceloop.feedback.sentiment import (
@@ -96,6 +97,8 @@ def sentiment_correct(
         )
         subject.sentiment_label = label
         subject.save(update_fields=["sentiment_label", "updated_at"])
+        which: dict[str, Any] = {"response_id": subject.pk} if response is not None else {"post_id": subject.pk}
+        event_record("sentiment.corrected", subject=subject, by=by, correction_id=correction.pk, **which)
     return correction
 
 
@@ -161,5 +164,7 @@ def sentiment_rescore(*, batch_size: int = 2000) -> int:
                     row.sentiment_label = result.label.value
             with transaction.atomic():
                 model.objects.bulk_update(batch, ["sentiment_score", "sentiment_label", "sentiment_version"])
+                ids: dict[str, Any] = {f"{model._meta.model_name}_ids": [row.pk for row in batch]}
+                event_record("sentiment.rescored", **ids)
             changed += len(batch)
     return changed

@@ -1,0 +1,70 @@
+"""Experience's subscribers: every event that changes a counted row replaces the cells it touches.
+
+Each subscriber finds the (service, day) cells of the rows named in the event and replaces them by a
+recount (rollups.cells_refresh): arrivals, edits and deletions converge alike, and a repeat is harmless.
+"""
+
+from __future__ import annotations
+
+from serviceloop.core.events import subscriber
+from serviceloop.core.models import Event
+from serviceloop.experience.rollups import (
+    cells_of_invitations,
+    cells_of_offering,
+    cells_of_posts,
+    cells_of_responses,
+    cells_of_suppressed,
+    cells_refresh,
+    service_forget,
+)
+
+
+@subscriber("response.recorded", name="experience.rollups.response")
+def rollups_response(event: Event) -> None:
+    cells_refresh(cells_of_responses([event.data["response_id"]]))
+
+
+@subscriber("responses.ingested", name="experience.rollups.responses")
+def rollups_responses(event: Event) -> None:
+    # One batch, each touched cell recounted once.
+    cells_refresh(cells_of_responses(event.data["response_ids"]))
+
+
+@subscriber("posts.recorded", name="experience.rollups.posts")
+def rollups_posts(event: Event) -> None:
+    cells_refresh(cells_of_posts(event.data["post_ids"]))
+
+
+@subscriber("sentiment.corrected", name="experience.rollups.sentiment_corrected")
+def rollups_sentiment_corrected(event: Event) -> None:
+    if event.data.get("response_id"):
+        cells_refresh(cells_of_responses([event.data["response_id"]]))
+    if event.data.get("post_id"):
+        cells_refresh(cells_of_posts([event.data["post_id"]]))
+
+
+@subscriber("sentiment.rescored", name="experience.rollups.sentiment_rescored")
+def rollups_sentiment_rescored(event: Event) -> None:
+    cells_refresh(cells_of_responses(event.data.get("response_ids", [])))
+    cells_refresh(cells_of_posts(event.data.get("post_ids", [])))
+
+
+@subscriber("invitation.sent", name="experience.rollups.invitation")
+def rollups_invitation(event: Event) -> None:
+    cells_refresh(cells_of_invitations([event.data["invitation_id"]]))
+
+
+@subscriber("invitation.suppressed", name="experience.rollups.suppressed")
+def rollups_suppressed(event: Event) -> None:
+    cells_refresh(cells_of_suppressed([event.data["suppressed_id"]]))
+
+
+@subscriber("offering.deleted", name="experience.rollups.offering_deleted")
+def rollups_offering_deleted(event: Event) -> None:
+    # Its responses and invitations now have no offering: the cells that counted it are recounted.
+    cells_refresh(cells_of_offering(event.data["offering_id"]))
+
+
+@subscriber("service.deleted", name="experience.rollups.service_deleted")
+def rollups_service_deleted(event: Event) -> None:
+    service_forget(event.data["service_id"])
