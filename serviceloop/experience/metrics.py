@@ -397,7 +397,7 @@ _DESK_METRICS = [
     Metric(
         "sla_paused",
         "Paused time (excluded from the SLA)",
-        "sum of the business minutes the clocks stood still (waiting on the customer), tickets with a target",
+        "sum of the business minutes the clocks stood still (waiting on the customer, or resolved before a reopen), tickets with a target",
         "minutes",
         NEUTRAL,
         NO_INTERVAL,
