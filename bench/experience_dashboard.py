@@ -275,7 +275,7 @@ def child(responses: int, repeat: int) -> dict[str, Any]:
     ]
     client = Client()
     client.force_login(world["manager"])
-    pages = [("home", "page: home (portfolio)", "home", {})]
+    pages: list[tuple[str, str, str, dict[str, Any]]] = [("home", "page: home (portfolio)", "home", {})]
     pages.append(("service", "page: service", "experience:service", {"public_id": big.public_id}))
     skipped = []
     for group, label, name, kwargs in pages:
