@@ -47,6 +47,8 @@ def alert_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         {
             "alert": alert,
             "lines": alerts.figure_lines(alert.figures),
+            "p_value": alerts.format_p(alert.figures.get("p_value")),
+            "q_value": alerts.format_p(alert.figures.get("q_value")),
             "recovery_lines": alerts.figure_lines(alert.recovery_figures),
             "history": alert_queries.alert_history(alert),
         },

@@ -137,6 +137,18 @@ def _figure_line(name: str, part: Any, unit: str) -> str:
     return f"{name}: {part.get('value')}{f' {unit}' if unit else ''}{shown} (n = {part.get('n')}{period})"
 
 
+def format_p(value: Any) -> str:
+    """A p- or q-value as people read it: four decimals, "< 0.0001" below that."""
+    if not isinstance(value, int | float):
+        return str(value)
+    return "< 0.0001" if value < 0.0001 else f"{value:.4f}"
+
+
+def _shown_p(value: Any) -> str:
+    shown = format_p(value)
+    return shown if shown.startswith("<") else f"= {shown}"
+
+
 def figure_lines(figures: dict[str, Any]) -> list[str]:
     """The figures of an alert as plain lines (the mail; the page shows the same in a table)."""
     unit = str(figures.get("unit") or "")
@@ -150,8 +162,9 @@ def figure_lines(figures: dict[str, Any]) -> list[str]:
     ]
     if "z" in figures:
         lines.append(
-            f"Test: {figures.get('test', '')}, z = {figures['z']}, one-sided p = {figures.get('p_value')}, "
-            f"q (Benjamini–Hochberg) = {figures.get('q_value')} at a false-discovery rate of {figures.get('fdr')}"
+            f"Test: {figures.get('test', '')}, z = {figures['z']}, one-sided p {_shown_p(figures.get('p_value'))}, "
+            f"q (Benjamini–Hochberg) {_shown_p(figures.get('q_value'))} at a false-discovery rate of "
+            f"{figures.get('fdr')}"
         )
     if not lines and "to" in figures:
         lines.append(f"State: {figures.get('from')} → {figures['to']}")

@@ -106,7 +106,8 @@ def alert_metrics() -> list[Metric]:
 
 def _half_width(figure: Figure) -> float:
     """The NPS interval's half-width in points; a side clipped at ±100 is read from the other side."""
-    assert figure.interval is not None and figure.value is not None
+    if figure.interval is None or figure.value is None:
+        raise ValueError(f"{figure.metric}: a figure without a value has no interval to read")
     low, high = figure.interval
     if low > -100 and high < 100:
         return (high - low) / 2
@@ -128,7 +129,8 @@ def score_variance(figure: Figure) -> float:
 
 def drop_statistic(metric: Metric, baseline: Figure, recent: Figure) -> tuple[float, float]:
     """(z, one-sided p) of a drop from `baseline` to `recent`; both figures have enough answers."""
-    assert baseline.value is not None and recent.value is not None
+    if baseline.value is None or recent.value is None:
+        raise ValueError(f"{metric.name}: a drop is tested only between figures with enough answers")
     sign = 1.0 if metric.direction == HIGHER else -1.0
     if metric.interval == NPS_INTERVAL:
         z = nps_difference_z(
