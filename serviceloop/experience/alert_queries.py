@@ -19,8 +19,13 @@ def _visible(viewer: Any) -> QuerySet[Alert]:
     return Alert.objects.all()
 
 
-def alert_list(*, viewer: Any, state: str = "open", kind: str = "", mine: bool = False) -> QuerySet[Alert]:
+def alert_list(
+    *, viewer: Any, state: str = "open", kind: str = "", mine: bool = False, service: str = ""
+) -> QuerySet[Alert]:
+    """Alerts newest first; `service` is a service's public id (the service page links here with it)."""
     rows = _visible(viewer).select_related("service", "addressed_to", "acknowledged_by")
+    if service:
+        rows = rows.filter(service__public_id=service)
     if state in ("open", "recovered"):
         rows = rows.filter(state=state)
     if kind in Alert.Kind.values:

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from serviceloop.catalogue.models import Service
 from serviceloop.core.access import staff_required
 from serviceloop.core.pagination import paginate
 from serviceloop.experience import alert_queries, alerts
@@ -22,7 +23,11 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("kind", "")
     kind = kind if kind in Alert.Kind.values else ""
     mine = request.GET.get("mine") == "1"
-    rows = alert_queries.alert_list(viewer=request.user, state=state, kind=kind, mine=mine)
+    service_id = request.GET.get("service", "").strip()[:24]
+    service = Service.objects.filter(public_id=service_id).first() if service_id else None
+    rows = alert_queries.alert_list(
+        viewer=request.user, state=state, kind=kind, mine=mine, service=service.public_id if service else ""
+    )
     return render(
         request,
         "experience/alert_list.html",
@@ -32,8 +37,16 @@ def alert_list(request: HttpRequest) -> HttpResponse:
             "kind": kind,
             "mine": mine,
             "kinds": Alert.Kind.choices,
-            "query": urlencode({"state": state, "kind": kind, **({"mine": "1"} if mine else {})}),
-            "filtered": state != "open" or bool(kind) or mine,
+            "service": service,
+            "query": urlencode(
+                {
+                    "state": state,
+                    "kind": kind,
+                    **({"mine": "1"} if mine else {}),
+                    **({"service": service_id} if service else {}),
+                }
+            ),
+            "filtered": state != "open" or bool(kind) or mine or service is not None,
         },
     )
 

@@ -181,6 +181,11 @@ def test_staff_see_the_list_the_count_in_the_navigation_and_the_figures(
     detail = client.get(reverse("experience:alert_detail", args=[alert.public_id])).content.decode()
     assert "Happiness fell on Payroll" in detail and "2026-08-26 to 2026-11-23" in detail
     assert "4.568" in detail and "<dd>&lt; 0.0001</dd>" in detail and "Acknowledge</button>" in detail
+    # One service's alerts (the service page's link); an unknown service is not a filter at all.
+    other = raise_drop(make_service("Ride booking", manager=payroll.service_manager), "drop:rides:csat")
+    mine = client.get(reverse("experience:alert_list"), {"service": payroll.public_id}).content.decode()
+    assert other.public_id not in mine and alert.public_id in mine and "Service: <strong>Payroll</strong>" in mine
+    assert other.public_id in client.get(reverse("experience:alert_list"), {"service": "nope"}).content.decode()
     # The filters: recovered shows none yet, with a way back.
     empty = client.get(reverse("experience:alert_list"), {"state": "recovered"}).content.decode()
     assert "No alerts match these filters" in empty
