@@ -186,6 +186,14 @@ def test_staff_see_the_list_the_count_in_the_navigation_and_the_figures(
     mine = client.get(reverse("experience:alert_list"), {"service": payroll.public_id}).content.decode()
     assert other.public_id not in mine and alert.public_id in mine and "Service: <strong>Payroll</strong>" in mine
     assert other.public_id in client.get(reverse("experience:alert_list"), {"service": "nope"}).content.decode()
+    # Addressed to me: Sam's alerts are not Alex's.
+    assert (
+        "No alerts match these filters" in client.get(reverse("experience:alert_list"), {"mine": "1"}).content.decode()
+    )
+    assert (
+        alert.public_id
+        in signed_in(payroll.service_manager).get(reverse("experience:alert_list"), {"mine": "1"}).content.decode()
+    )
     # The filters: recovered shows none yet, with a way back.
     empty = client.get(reverse("experience:alert_list"), {"state": "recovered"}).content.decode()
     assert "No alerts match these filters" in empty
