@@ -63,7 +63,8 @@ from serviceloop.core import clock
 from serviceloop.desk.models import Ticket
 from serviceloop.experience.metrics import DESK_METRICS, METRICS, Figure, make_figure, mean_figure, share_figure
 from serviceloop.experience.sources import DATES, aggregated, as_day, check_group_by, date_expression, day_bounds
-from serviceloop.experience.tally import MAX_GROUPS, Scope, check_groups
+from serviceloop.experience import tally
+from serviceloop.experience.tally import Scope, check_groups
 
 FCR_WINDOW = timedelta(days=7)
 COLUMNS = {
@@ -253,9 +254,9 @@ def group_count_check(scope: Scope, group_by: Sequence[str], names: Sequence[str
     for population in _wanted_populations(names):
         spec = populations[population]
         grouping = _grouping(group_by, spec.date_field)
-        distinct = _in_scope(scope, spec).values(**grouping).order_by().distinct()[: MAX_GROUPS + 1]
+        distinct = _in_scope(scope, spec).values(**grouping).order_by().distinct()[: tally.MAX_GROUPS + 1]
         keys.update(_key(row, group_by) for row in distinct)
-        if len(keys) > MAX_GROUPS:
+        if len(keys) > tally.MAX_GROUPS:
             check_groups(len(keys), exact=False)
 
 
