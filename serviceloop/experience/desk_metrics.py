@@ -61,9 +61,9 @@ from django.db.models import (
 
 from serviceloop.core import clock
 from serviceloop.desk.models import Ticket
+from serviceloop.experience import tally
 from serviceloop.experience.metrics import DESK_METRICS, METRICS, Figure, make_figure, mean_figure, share_figure
 from serviceloop.experience.sources import DATES, aggregated, as_day, check_group_by, date_expression, day_bounds
-from serviceloop.experience import tally
 from serviceloop.experience.tally import Scope, check_groups
 
 FCR_WINDOW = timedelta(days=7)
