@@ -238,6 +238,10 @@ def _python_medians(rows: QuerySet[Ticket], group_by: Sequence[str], date_field:
     return {key: float(statistics.median(minutes)) for key, minutes in values.items()}
 
 
+# SQLite: the medians taken in Python, per population (metric, column).
+PYTHON_MEDIANS = {"resolved": ("mttr_median", RESOLUTION), "answered": ("mtta_median", RESPONSE)}
+
+
 def _wanted_populations(names: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(population for name in names for population in NEEDS[name]))
 
@@ -274,11 +278,10 @@ def desk_counts(scope: Scope, group_by: Sequence[str], names: Sequence[str]) -> 
         for row in aggregated(rows.values(**grouping).order_by(), list(grouping), aggregates):
             if row[first]:
                 result[_key(row, group_by)].update({name: row[name] for name in aggregates})
-        if not sql_median():
-            for name, column in (("mttr_median", RESOLUTION), ("mtta_median", RESPONSE)):
-                if name in wanted and population == ("resolved" if column == RESOLUTION else "answered"):
-                    for key, median in _python_medians(rows, group_by, spec.date_field, column).items():
-                        result[key][name] = median
+        median = PYTHON_MEDIANS.get(population)
+        if median is not None and median[0] in wanted and not sql_median():
+            for key, value in _python_medians(rows, group_by, spec.date_field, median[1]).items():
+                result[key][median[0]] = value
     return dict(result)
 
 

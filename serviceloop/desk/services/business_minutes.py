@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import F, Q
 
 from serviceloop.desk.business_time import Calendar, business_seconds_between
@@ -35,6 +36,7 @@ from serviceloop.desk.services.sla import calendar_of
 
 DONE = (Ticket.Status.RESOLVED, Ticket.Status.CLOSED)
 FIELDS = ("response_business_minutes", "resolution_business_minutes")
+UPDATE_MINUTES = "UPDATE desk_ticket SET response_business_minutes = %s, resolution_business_minutes = %s WHERE id = %s"
 
 
 def default_calendar() -> Calendar:
@@ -96,11 +98,12 @@ def business_minutes_set(ticket: Ticket) -> None:
     )
 
 
-def business_minutes_refresh(tickets: Iterable[int] | None = None, *, chunk: int = 2000) -> int:
+def business_minutes_refresh(tickets: Iterable[int] | None = None) -> int:
     """Recompute the stored minutes of tickets (all tickets with an instant when None), set-wise.
 
     For rows written without the services (the demo, imports) and after a calendar was edited.
-    Returns the number of tickets whose minutes changed.
+    Reads every row first and writes after (no write to the table while a read of it is open);
+    returns the number of tickets whose minutes changed.
     """
     rows = Ticket.objects.filter(Q(first_response_at__isnull=False) | Q(resolved_at__isnull=False))
     if tickets is not None:
@@ -110,23 +113,15 @@ def business_minutes_refresh(tickets: Iterable[int] | None = None, *, chunk: int
     }
     calendars[None] = default_calendar()
     by_service = service_calendar_ids()
-    changed: list[Ticket] = []
-    total = 0
+    changed: list[tuple[int | None, int | None, int]] = []
     selected = rows.only("pk", "service_id", "status", "opened_at", "first_response_at", "resolved_at", *FIELDS)
-    for ticket in selected.annotate(target_calendar_id=F("sla_target__calendar_id")).iterator(chunk_size=chunk):
+    for ticket in selected.annotate(target_calendar_id=F("sla_target__calendar_id")).iterator(chunk_size=2000):
         calendar_id = ticket.target_calendar_id or by_service.get(ticket.service_id)
         minutes = _minutes(ticket, calendars.get(calendar_id, calendars[None]))
         if minutes != (ticket.response_business_minutes, ticket.resolution_business_minutes):
-            ticket.response_business_minutes, ticket.resolution_business_minutes = minutes
-            changed.append(ticket)
-        if len(changed) >= chunk:
-            total += _save(changed)
-    return total + _save(changed)
-
-
-def _save(changed: list[Ticket]) -> int:
-    count = len(changed)
-    if changed:
-        Ticket.objects.bulk_update(changed, FIELDS, batch_size=500)
-        changed.clear()
-    return count
+            changed.append((*minutes, ticket.pk))
+    # One plain UPDATE per row, sent as executemany (bulk_update's CASE expressions grow too slow).
+    with connection.cursor() as cursor:
+        for start in range(0, len(changed), 5000):
+            cursor.executemany(UPDATE_MINUTES, changed[start : start + 5000])
+    return len(changed)
