@@ -65,7 +65,8 @@ class Chart:
         )
 
     def __str__(self) -> str:
-        return self.__html__()
+        # A template calls str() before escaping: the markup must come back marked safe.
+        return mark_safe(self.__html__())  # noqa: S308  # nosec B308 B703  # built from escaped text only
 
 
 def format_value(value: float | None, unit: str) -> str:
@@ -308,14 +309,19 @@ def line_chart(
             parts.append(
                 f'<text x="{_number(x_of(label))}" y="{height - 10}" text-anchor="middle" fill="#444">{escape(label)}</text>'
             )
+    placed: list[float] = []  # label heights so far: a label that would touch one moves to the right end
     for ref in references:
         y = y_of(ref.value)
         caption = ref.label + (f" ({ref.source})" if ref.source else "")
+        label_y = y + 12 if y < top + plot_h - 14 else y - 4
+        at_right = any(abs(label_y - other) < 13 for other in placed)
+        placed.append(-100.0 if at_right else label_y)
+        x, anchor = (left + plot_w - 4, "end") if at_right else (left + 4, "start")
         parts.append(
             f"<g><title>{escape(caption)}: {escape(format_value(ref.value, unit))}</title>"
             f'<line x1="{left}" x2="{left + plot_w}" y1="{_number(y)}" y2="{_number(y)}" '
             f'stroke="{REFERENCE_COLOUR}" stroke-dasharray="1 3" stroke-width="1.5"/>'
-            f'<text x="{left + 4}" y="{_number(y + 12 if y < top + plot_h - 14 else y - 4)}" fill="{REFERENCE_COLOUR}">'
+            f'<text x="{_number(x)}" y="{_number(label_y)}" text-anchor="{anchor}" fill="{REFERENCE_COLOUR}">'
             f"{escape(ref.label)} {escape(format_value(ref.value, unit))}</text></g>"
         )
     for number, one in enumerate(series):

@@ -115,3 +115,12 @@ def test_the_figure_wraps_svg_caption_and_table() -> None:
     chart = line_chart([Series("x", [Point("W1", 1.0)])], title="Caption here", unit="%")
     html = str(chart)
     assert re.search(r"<figure class=\"chart\"><svg.*</svg><figcaption>Caption here</figcaption><details", html)
+
+
+def test_a_template_renders_the_chart_as_markup_not_text() -> None:
+    from django.template import Context, Template
+
+    chart = line_chart([Series("x", [Point("W1", 1.0)])], title="In a template", unit="%")
+    html = Template("{{ chart }}").render(Context({"chart": chart}))
+    assert html.startswith('<figure class="chart"><svg')
+    assert "&lt;svg" not in html
