@@ -1,0 +1,11 @@
+from serviceloop.core.links import ObjectLink
+from serviceloop.core.navigation import NavItem
+
+# A customer's "Experience": their own organisation's page (experience:mine sends them there).
+ITEMS = [NavItem("Experience", "experience:mine", audience="customer", order=30)]
+
+# Links from the catalogue's service page and the organisation's page to their experience pages.
+OBJECT_LINKS = [
+    ObjectLink("catalogue.service", "Experience", "experience:service", args=("public_id",), order=5),
+    ObjectLink("accounts.organisation", "Experience", "experience:organisation", args=("public_id",), order=5),
+]
