@@ -4,28 +4,17 @@ from __future__ import annotations
 
 from django import template
 from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
+from serviceloop.experience.charts import Chart, format_value
 from serviceloop.experience.metrics import Figure
 
 register = template.Library()
 
 
 def value_text(value: float, unit: str) -> str:
-    """A value in its unit: 72.0%, +41.2, 95 min, 3 h 1 min, 4.20 (of 5), 12."""
-    if unit == "%":
-        return f"{value:.1f}%"
-    if unit == "points":
-        return f"{value:+.1f}" if value else "0.0"
-    if unit == "minutes":
-        minutes = round(value)
-        if minutes < 120:
-            return f"{value:g} min" if value != minutes else f"{minutes} min"
-        hours, rest = divmod(minutes, 60)
-        return f"{hours} h {rest} min" if rest else f"{hours} h"
-    if unit == "1–5":
-        return f"{value:.2f} of 5"
-    return f"{value:g}"
+    """A value in its unit, as the charts print it (one formatter: charts.format_value)."""
+    return format_value(value, unit)
 
 
 @register.filter
@@ -54,3 +43,12 @@ def value_of(figure: Figure | None) -> str:
     if figure is None or figure.value is None:
         return ""
     return value_text(figure.value, figure.unit)
+
+
+@register.filter
+def chart(value: Chart | None) -> SafeString:
+    """`{{ chart|chart }}`: the whole <figure>. A bare `{{ chart }}` is escaped: the template engine
+    calls str() on it first, and Chart.__str__ answers a plain str (charts.py keeps the contract's markup)."""
+    if value is None:
+        return SafeString("")
+    return mark_safe(value.__html__())  # nosec B308 B703  # charts.py escapes every text it draws
