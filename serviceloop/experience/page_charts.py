@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 
+from serviceloop.accounts.models import Organisation
 from serviceloop.catalogue.models import Service
 from serviceloop.experience.benchmarks import benchmarks_for
 from serviceloop.experience.charts import Chart, Point, Reference, Series, bar_chart, line_chart
@@ -35,6 +36,7 @@ class Links:
     page_url: str
     filters: PageFilters
     service: Service | None = None  # the page's service (the service page)
+    organisation: Organisation | None = None  # the page's organisation (the organisation page)
     staff: bool = False
 
     def rows(self, *, service: Service | None = None, **changes: str | date | None) -> str:
@@ -42,7 +44,9 @@ class Links:
         values = {
             "since": self.filters.since,
             "until": self.filters.until,
-            "organisation": self.filters.organisation.public_id if self.filters.organisation else "",
+            "organisation": organisation.public_id
+            if (organisation := self.organisation or self.filters.organisation)
+            else "",
             "offering": self.filters.offering.public_id if self.filters.offering else "",
             "channel": self.filters.channel,
         }
@@ -134,7 +138,7 @@ def breakdown_chart(table: Table, links: Links, services: dict[str, Service] | N
         value = row.key.get(dimension) or ""
         if dimension == "service":
             return links.rows(service=(services or {}).get(value))
-        return links.rows(**{dimension: value})
+        return links.rows(**{dimension: value})  # type: ignore[arg-type]  # organisation, offering or channel
 
     return bars(table, "happiness", f"Happiness {table.title.lower()}", href)
 

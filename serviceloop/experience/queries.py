@@ -116,7 +116,7 @@ def check_organisation_parameter(*, viewer: User, value: str) -> None:
     """A customer naming any organisation but their own gets a 404, as a row they may not see."""
     if not value or is_staff_viewer(viewer):
         return
-    own = Organisation.objects.filter(pk=viewer.organisation_id).values_list("public_id", flat=True).first()
+    own = Organisation.objects.filter(pk=viewer.organisation_id or 0).values_list("public_id", flat=True).first()
     if value != own:
         raise Http404("No such organisation.")
 

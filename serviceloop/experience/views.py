@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -73,13 +75,15 @@ def _context(
     status = 400 if request.GET and not form.is_valid() else 200
     filters = form.filters()
     scope = queries.page_scope(viewer=viewer, filters=filters, service=service, organisation=organisation)
-    links = page_charts.Links(request.path, filters, service=service, staff=is_staff_viewer(viewer))
+    links = page_charts.Links(
+        request.path, filters, service=service, organisation=organisation, staff=is_staff_viewer(viewer)
+    )
     return Context(viewer, form, filters, scope, links, status)
 
 
 def _export(
-    request: HttpRequest, tables: dict[str, Callable[[], Table]], comments: Callable[[], HttpResponse], prefix: str
-) -> HttpResponse | None:
+    request: HttpRequest, tables: dict[str, Callable[[], Table]], comments: Callable[[], HttpResponseBase], prefix: str
+) -> HttpResponseBase | None:
     name = request.GET.get("export")
     if name is None:
         return None
@@ -132,8 +136,8 @@ def _comments_page(request: HttpRequest, ctx: Context) -> Any:
     return paginate(request, queries.comments(ctx.scope, sentiment=ctx.filters.sentiment))
 
 
-def _comments_export(ctx: Context, prefix: str) -> Callable[[], HttpResponse]:
-    def export() -> HttpResponse:
+def _comments_export(ctx: Context, prefix: str) -> Callable[[], HttpResponseBase]:
+    def export() -> HttpResponseBase:
         rows = queries.comments_for_export(ctx.scope, sentiment=ctx.filters.sentiment)
         return comments_csv(rows, prefix, with_organisation=ctx.staff)
 
@@ -167,12 +171,8 @@ def _sections(
         "query": ctx.query,
         "headline": headline,
         "figures": figures,
-        "has_responses": any(
-            figure.n
-            for name, figure in figures.items()
-            if name in ("happiness", "csat", "nps", "ces", "lost_time_mean")
-        )
-        or bool(trend_has_rows(trend)),
+        # A driver share's n is every response in scope: none means no response in the period.
+        "has_responses": any(row.figures[0].n for row in drivers.rows),
         "trend": trend,
         "trend_charts": list(zip(trend.metrics, charts, strict=True)),
         "drivers": drivers,
@@ -188,21 +188,14 @@ def _sections(
     }
 
 
-def trend_has_rows(trend: Table) -> bool:
-    return any(figure.n for row in trend.rows for figure in row.figures)
-
-
 @login_required
-def service_page(request: HttpRequest, public_id: str) -> HttpResponse:
+def service_page(request: HttpRequest, public_id: str) -> HttpResponseBase:
     """A service's experience: headline, trends, drivers, lost time, comments, breakdowns, tickets beside."""
     service = queries.service_for_page(viewer=_user(request), public_id=public_id)
     ctx = _context(request, service=service)
     tables = _common_tables(ctx)
     tables.update(
-        {
-            name: (lambda name=name: queries.breakdown_table(ctx.scope, name))
-            for name in ("organisation", "offering", "channel")
-        }
+        {name: partial(queries.breakdown_table, ctx.scope, name) for name in ("organisation", "offering", "channel")}
     )
     tables.update(_ticket_tables(ctx))
     exported = _export(
@@ -216,25 +209,30 @@ def service_page(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 @login_required
-def organisation_page(request: HttpRequest, public_id: str) -> HttpResponse:
+def organisation_page(request: HttpRequest, public_id: str) -> HttpResponseBase:
     """One consumer organisation's experience across the services it consumes."""
     organisation = queries.organisation_for_page(viewer=_user(request), public_id=public_id)
     ctx = _context(request, organisation=organisation)
     consumed = {service.public_id: service for service in queries.consumed_services(organisation)}
     tables = _common_tables(ctx)
     tables["service"] = lambda: _service_rows(ctx, organisation, consumed)
-    tables.update(
-        {name: (lambda name=name: queries.breakdown_table(ctx.scope, name)) for name in ("offering", "channel")}
-    )
+    tables.update({name: partial(queries.breakdown_table, ctx.scope, name) for name in ("offering", "channel")})
     tables.update(_ticket_tables(ctx))
-    service_trend = _service_trend(ctx)
-    tables["service_trend"] = lambda: service_trend.table
+    trends: list[ServiceTrend] = []
+
+    def service_trend() -> ServiceTrend:
+        if not trends:
+            trends.append(_service_trend(ctx))
+        return trends[0]
+
+    tables["service_trend"] = lambda: service_trend().table
     prefix = f"experience-{organisation.slug}"
     exported = _export(request, tables, _comments_export(ctx, prefix), prefix)
     if exported is not None:
         return exported
     services_table = tables["service"]()
-    services = {**consumed, **service_trend.services}
+    lines = service_trend()
+    services = {**consumed, **lines.services}
     context = _sections(ctx, tables, ["offering", "channel"], services)
     context.update(
         {
@@ -243,8 +241,8 @@ def organisation_page(request: HttpRequest, public_id: str) -> HttpResponse:
             "services_chart": page_charts.breakdown_chart(services_table, ctx.links, services)
             if services_table.rows
             else None,
-            "service_lines": service_trend.chart(ctx) if service_trend.grouped else None,
-            "service_trend": service_trend.table,
+            "service_lines": lines.chart(ctx) if lines.grouped else None,
+            "service_trend": lines.table,
             "page_obj": _comments_page(request, ctx),
         }
     )

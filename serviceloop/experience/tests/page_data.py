@@ -44,7 +44,7 @@ def seed(sam: User, org_a: Organisation, org_b: Organisation) -> World:
     for organisation, offering in ((org_a, payslips), (org_b, expenses), (org_a, airport)):
         relationship_create(by=sam, organisation=organisation, offering=offering, started_on=date(2025, 1, 1))
     pat = make_person(org_a, "pat@acme.example")
-    kim = make_person(org_b, "kim@borealis.example")
+    make_person(org_b, "kim@borealis.example")
     responses = []
 
     def answer(when: str, organisation: Organisation, **fields: Any) -> Response:
@@ -54,7 +54,9 @@ def seed(sam: User, org_a: Organisation, org_b: Organisation) -> World:
 
     # A in June: 4 promoters (P1 tickets, FCR, no reassignment), 1 detractor (P3, 3 reassignments).
     for day in (1, 2, 8, 9):
-        tk = ticket(payroll, pat, priority=Ticket.Priority.P1, status=Ticket.Status.RESOLVED, first_contact_resolution=True)
+        tk = ticket(
+            payroll, pat, priority=Ticket.Priority.P1, status=Ticket.Status.RESOLVED, first_contact_resolution=True
+        )
         answer(
             f"2026-06-0{day} 10:00",
             org_a,
@@ -104,6 +106,8 @@ def seed(sam: User, org_a: Organisation, org_b: Organisation) -> World:
         )
     # A on Rides, and one answer outside the default period.
     answer("2026-07-20 09:00", org_a, service=rides, offering=airport, happiness=9)
-    answer("2026-04-01 09:00", org_a, offering=payslips, happiness=0, comment="Too old to show", sentiment_label="negative")
+    answer(
+        "2026-04-01 09:00", org_a, offering=payslips, happiness=0, comment="Too old to show", sentiment_label="negative"
+    )
     rollups_rebuild()
     return World(payroll, rides, payslips, expenses, org_a, org_b, responses)

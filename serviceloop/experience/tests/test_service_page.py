@@ -254,7 +254,11 @@ def test_no_responses_yet_and_not_enough_data(settings: Any, travel: Any, sam: U
     assert answer.status_code == 200
     html = answer.content.decode()
     assert "No responses in this period yet" in html and "No comments in this period yet." in html
-    assert all(not figure.enough for name, figure in answer.context["figures"].items() if name not in ("suppressed", "sla_paused"))
+    assert all(
+        not figure.enough
+        for name, figure in answer.context["figures"].items()
+        if name not in ("suppressed", "sla_paused")
+    )
     # Answers below the minimum sample (30 by default here): "not enough data", with n.
     settings.SERVICELOOP_MIN_SAMPLE = 30
     for day in range(1, 6):
@@ -287,7 +291,9 @@ def test_the_number_of_queries_does_not_grow_with_the_data(world: World, sam: Us
     assert len(many) == len(few), [q["sql"][:120] for q in many.captured_queries]
 
 
-def test_the_page_reads_a_bounded_number_of_queries(world: World, sam: User, django_assert_max_num_queries: Any) -> None:
+def test_the_page_reads_a_bounded_number_of_queries(
+    world: World, sam: User, django_assert_max_num_queries: Any
+) -> None:
     client = client_for(sam)
     client.get(url(world))
     with django_assert_max_num_queries(60):
