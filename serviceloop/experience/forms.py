@@ -98,6 +98,9 @@ class ExperienceFilterForm(forms.Form):
         # "from" is a keyword: the period's fields are added by name, as the API names them.
         self.fields["from"] = BoundedDateField(label="From", required=False, initial=since)
         self.fields["to"] = BoundedDateField(label="To", required=False, initial=until)
+        for name in ("from", "to"):
+            # <input type="date"> takes ISO days only; the en-gb default (03/05/2026) would show empty.
+            self.fields[name].widget.format = "%Y-%m-%d"  # type: ignore[attr-defined]
         self.order_fields(["from", "to", "offering", "organisation", "channel", "ticket_type", "grouping"])
         self.fields["offering"].queryset = offerings.order_by("name")  # type: ignore[attr-defined]
         if organisations is None:

@@ -62,6 +62,7 @@ def test_headline_figures_are_compute_s_for_the_same_scope(world: World, sam: Us
     assert (shown["happiness"].value, shown["happiness"].n) == (0.0, 8)
     assert (shown["csat"].value, shown["csat"].n, shown["csat"].interval) == (80.0, 5, (37.6, 96.4))
     html = answer.content.decode()
+    assert 'name="from" value="2026-05-03"' in html and 'name="to" value="2026-07-31"' in html  # the period
     assert '<div class="card" data-metric="csat">' in html and "80.0%" in html
     assert "95% [37.6, 96.4]" in html
     # NPS was never asked: not enough data, with its n.
@@ -317,3 +318,26 @@ def test_the_stream_link_keeps_the_organisation_and_offering(world: World, sam: 
     assert stream.status_code == 200
     assert {row[0].organisation_id for row in stream.context["rows"]} == {world.org_a.pk}
     assert len(stream.context["rows"]) == 5
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "from=2026-13-45",
+        "from=99999-01-01",
+        "to=1900-01-01",
+        "organisation=%00",
+        "offering=a%00b",
+        "channel=%00",
+        "sentiment=%00",
+        "grouping=%00",
+        "ticket_type=nope",
+        "page=abc",
+        "page=999999",
+        "export=%00",
+    ],
+)
+def test_hostile_filters_answer_4xx_or_the_page_never_500(world: World, sam: User, bob: User, query: str) -> None:
+    for user in (sam, bob):
+        answer = client_for(user).get(f"{url(world)}?{query}")
+        assert answer.status_code in (200, 400, 404), (user, query, answer.status_code)
