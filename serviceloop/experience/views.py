@@ -82,11 +82,19 @@ def _context(
 
 
 def _export(
-    request: HttpRequest, tables: dict[str, Callable[[], Table]], comments: Callable[[], HttpResponseBase], prefix: str
+    request: HttpRequest,
+    ctx: Context,
+    tables: dict[str, Callable[[], Table]],
+    comments: Callable[[], HttpResponseBase],
+    prefix: str,
 ) -> HttpResponseBase | None:
     name = request.GET.get("export")
     if name is None:
         return None
+    if ctx.status == 400:
+        # A CSV of other filters than those asked for would mislead: name what did not parse.
+        problems = "; ".join(f"{field}: {' '.join(errors)}" for field, errors in ctx.form.errors.items())
+        return HttpResponse(problems, status=400, content_type="text/plain; charset=utf-8")
     if name == "comments":
         return comments()
     if name not in tables:
@@ -198,9 +206,8 @@ def service_page(request: HttpRequest, public_id: str) -> HttpResponseBase:
         {name: partial(queries.breakdown_table, ctx.scope, name) for name in ("organisation", "offering", "channel")}
     )
     tables.update(_ticket_tables(ctx))
-    exported = _export(
-        request, tables, _comments_export(ctx, f"experience-{service.slug}"), f"experience-{service.slug}"
-    )
+    prefix = f"experience-{service.slug}"
+    exported = _export(request, ctx, tables, _comments_export(ctx, prefix), prefix)
     if exported is not None:
         return exported
     context = _sections(ctx, tables, ["organisation", "offering", "channel"] if ctx.staff else ["offering", "channel"])
@@ -227,7 +234,7 @@ def organisation_page(request: HttpRequest, public_id: str) -> HttpResponseBase:
 
     tables["service_trend"] = lambda: service_trend().table
     prefix = f"experience-{organisation.slug}"
-    exported = _export(request, tables, _comments_export(ctx, prefix), prefix)
+    exported = _export(request, ctx, tables, _comments_export(ctx, prefix), prefix)
     if exported is not None:
         return exported
     services_table = tables["service"]()

@@ -218,6 +218,8 @@ def test_every_table_exports_as_csv_with_the_page_s_figures(world: World, sam: U
     # Same filters: only July's rows.
     july = rows_of(client.get(url(world, export="comments", **{"from": "2026-07-01"})))
     assert len(july) == 3
+    bad = client.get(url(world, export="trend", **{"from": "2026-07-10", "to": "2026-07-01"}))
+    assert bad.status_code == 400 and b"to: The last day is before the first day." in bad.content
     refused = client.get(url(world, export="everything"))
     assert refused.status_code == 400 and b"export: no table 'everything'" in refused.content
 
