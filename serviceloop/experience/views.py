@@ -93,7 +93,9 @@ def _export(
         return None
     if ctx.status == 400:
         # A CSV of other filters than those asked for would mislead: name what did not parse.
-        problems = "; ".join(f"{field}: {' '.join(errors)}" for field, errors in ctx.form.errors.items())
+        problems = "; ".join(
+            f"{field}: {' '.join(str(error) for error in errors)}" for field, errors in ctx.form.errors.items()
+        )
         return HttpResponse(problems, status=400, content_type="text/plain; charset=utf-8")
     if name == "comments":
         return comments()
