@@ -1,6 +1,6 @@
 from django.urls import path
 
-from serviceloop.experience import views
+from serviceloop.experience import alert_views, views
 
 app_name = "experience"
 
@@ -8,4 +8,7 @@ urlpatterns = [
     path("services/<str:public_id>/", views.service_page, name="service"),
     path("organisations/<str:public_id>/", views.organisation_page, name="organisation"),
     path("mine/", views.my_organisation, name="mine"),
+    path("alerts/", alert_views.alert_list, name="alert_list"),
+    path("alerts/<str:public_id>/", alert_views.alert_detail, name="alert_detail"),
+    path("alerts/<str:public_id>/acknowledge", alert_views.alert_acknowledge, name="alert_acknowledge"),
 ]
