@@ -1,4 +1,15 @@
+from serviceloop.core.links import ObjectLink
 from serviceloop.core.navigation import NavItem
 from serviceloop.experience.alert_queries import open_alert_count
 
-ITEMS = [NavItem("Alerts", "experience:alert_list", audience="staff", order=450, count=open_alert_count)]
+ITEMS = [
+    NavItem("Alerts", "experience:alert_list", audience="staff", order=450, count=open_alert_count),
+    # A customer's "Experience": their own organisation's page (experience:mine sends them there).
+    NavItem("Experience", "experience:mine", audience="customer", order=30),
+]
+
+# Links from the catalogue's service page and the organisation's page to their experience pages.
+OBJECT_LINKS = [
+    ObjectLink("catalogue.service", "Experience", "experience:service", args=("public_id",), order=5),
+    ObjectLink("accounts.organisation", "Experience", "experience:organisation", args=("public_id",), order=5),
+]

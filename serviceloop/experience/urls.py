@@ -1,10 +1,13 @@
 from django.urls import path
 
-from serviceloop.experience import alert_views
+from serviceloop.experience import alert_views, views
 
 app_name = "experience"
 
 urlpatterns = [
+    path("services/<str:public_id>/", views.service_page, name="service"),
+    path("organisations/<str:public_id>/", views.organisation_page, name="organisation"),
+    path("mine/", views.my_organisation, name="mine"),
     path("alerts/", alert_views.alert_list, name="alert_list"),
     path("alerts/<str:public_id>/", alert_views.alert_detail, name="alert_detail"),
     path("alerts/<str:public_id>/acknowledge", alert_views.alert_acknowledge, name="alert_acknowledge"),
