@@ -64,8 +64,9 @@ class Chart:
             f'<details class="chart-table"><summary>Data table</summary>{self.table}</details></figure>'
         )
 
-    def __str__(self) -> str:
-        return self.__html__()
+    def __str__(self) -> SafeString:
+        # Safe: a template's {{ chart }} renders str(chart) and escapes it unless it is a SafeString.
+        return mark_safe(self.__html__())  # noqa: S308  # nosec B308 B703  # built from escaped parts
 
 
 def format_value(value: float | None, unit: str) -> str:
