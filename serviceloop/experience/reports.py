@@ -29,9 +29,8 @@ from serviceloop.core import clock
 from serviceloop.core.errors import InvalidInput, NotAllowed
 from serviceloop.core.events import event_record
 from serviceloop.core.visibility import is_staff_viewer, restrict_to_organisation
-from serviceloop.desk.business_time import format_duration
 from serviceloop.experience.api import compute
-from serviceloop.experience.charts import Chart, Point, Series, bar_chart, line_chart
+from serviceloop.experience.charts import Chart, Point, Series, bar_chart, format_value, line_chart
 from serviceloop.experience.metrics import METRICS, Figure, min_sample
 from serviceloop.experience.models import ServiceReview
 from serviceloop.experience.sources import day_bounds
@@ -175,25 +174,13 @@ def period_label(start: date, end: date) -> str:
     return f"{start.day} {start:%b %Y} – {end.day} {end:%b %Y}"
 
 
-def show_value(figure: Figure) -> str:
-    if figure.value is None:
-        return "not enough data"
-    if figure.unit == "%":
-        return f"{figure.value:.1f}%"
-    if figure.unit == "points":
-        return f"{figure.value:+.1f}"
-    if figure.unit == "minutes":
-        return format_duration(figure.value * 60)
-    return f"{figure.value:g}"
-
-
 def figure_row(figure: Figure) -> FigureRow:
     interval = ""
     if figure.interval is not None:
         low, high = figure.interval
         interval = f"{low:g} – {high:g}{'%' if figure.unit == '%' else ''}"
     metric = METRICS[figure.metric]
-    return FigureRow(figure=figure, shown=show_value(figure), interval=interval, direction=metric.direction)
+    return FigureRow(figure=figure, shown=format_value(figure.value, figure.unit), interval=interval, direction=metric.direction)
 
 
 def _api_link(review: ServiceReview, metrics: Sequence[str], since: date, until: date) -> str:

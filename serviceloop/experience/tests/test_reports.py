@@ -144,6 +144,8 @@ def test_the_page_shows_the_figures_and_every_section(seeded: dict[str, Any], se
     assert "No XLA is set for this relationship" in page
     assert "The improvement register is not part of serviceloop yet" in page
     assert "Queued" in page  # the PDF's state
+    # Four trend charts and the drivers' bars, as inline SVG (not escaped text).
+    assert page.count('<figure class="chart"><svg') == 5 and "&lt;svg" not in page
     # No asset from another host.
     assert "http://" not in page.replace("http://www.w3.org/2000/svg", "")
     assert "https://" not in page
@@ -275,3 +277,13 @@ def test_a_failed_pdf_is_made_again_on_request(
     # Asked again while it waits: said plainly, nothing changes.
     again = client.post(f"/experience/reports/{review.public_id}/regenerate/", follow=True)
     assert "already being made" in again.content.decode()
+
+
+def test_a_chart_renders_as_markup_in_a_template_not_as_escaped_text() -> None:
+    from django.template import Context, Template
+
+    from serviceloop.experience.charts import Point, Series, line_chart
+
+    chart = line_chart([Series("Happiness", [Point("2 Nov", 41.2, 30.0, 50.0, 40)])], title="Happiness", unit="points")
+    html = Template("{{ chart }}").render(Context({"chart": chart}))
+    assert html.startswith('<figure class="chart"><svg') and "&lt;svg" not in html
