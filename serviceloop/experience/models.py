@@ -140,6 +140,7 @@ class ServiceReview(BaseModel):
 
     @property
     def subject_label(self) -> str:
-        if self.relationship_id is not None:
-            return f"{self.service.name} for {self.relationship.organisation.name} ({self.relationship.offering.name})"
+        relationship = self.relationship
+        if relationship is not None:
+            return f"{self.service.name} for {relationship.organisation.name} ({relationship.offering.name})"
         return self.service.name

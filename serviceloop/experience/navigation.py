@@ -8,7 +8,9 @@ ITEMS = [
 
 # The reviews of a service or a relationship, linked from its page (the list narrowed to it).
 OBJECT_LINKS = [
-    ObjectLink("catalogue.service", "Service reviews", "experience:report_list", query={"service": "public_id"}, order=20),
+    ObjectLink(
+        "catalogue.service", "Service reviews", "experience:report_list", query={"service": "public_id"}, order=20
+    ),
     ObjectLink(
         "relationships.relationship",
         "Service reviews",

@@ -180,7 +180,9 @@ def figure_row(figure: Figure) -> FigureRow:
         low, high = figure.interval
         interval = f"{low:g} – {high:g}{'%' if figure.unit == '%' else ''}"
     metric = METRICS[figure.metric]
-    return FigureRow(figure=figure, shown=format_value(figure.value, figure.unit), interval=interval, direction=metric.direction)
+    return FigureRow(
+        figure=figure, shown=format_value(figure.value, figure.unit), interval=interval, direction=metric.direction
+    )
 
 
 def _api_link(review: ServiceReview, metrics: Sequence[str], since: date, until: date) -> str:
@@ -389,9 +391,7 @@ def review_request(
             period_end=period_end,
             requested_by=by,
         )
-        event_record(
-            "review.requested", subject=review, by=by, service=service.pk, period=[period_start, period_end]
-        )
+        event_record("review.requested", subject=review, by=by, service=service.pk, period=[period_start, period_end])
         review_id = review.pk
         transaction.on_commit(lambda: _kick(review_id))
     return review

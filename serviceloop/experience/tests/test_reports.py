@@ -255,7 +255,9 @@ def test_a_bad_request_answers_422_next_to_the_field(
 ) -> None:
     other_service = Service.objects.create(name="Ride booking", slug="rides", service_manager=sam)
     values = {
-        key: {"SERVICE": other_service.public_id, "RELATIONSHIP_B": seeded["relationship_b"].public_id}.get(value, value)
+        key: {"SERVICE": other_service.public_id, "RELATIONSHIP_B": seeded["relationship_b"].public_id}.get(
+            value, value
+        )
         for key, value in data.items()
     }
     answer = client_for(sam).post("/experience/reports/new/", values)

@@ -6,7 +6,6 @@ import importlib.abc
 import shutil
 import subprocess
 import sys
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,13 @@ from serviceloop.catalogue.models import Offering, Service
 from serviceloop.core import clock
 from serviceloop.core.testing import MediaStore
 from serviceloop.experience.models import ServiceReview
-from serviceloop.experience.reports import MAX_ATTEMPTS, review_generate, review_regenerate, review_request, reviews_sweep
+from serviceloop.experience.reports import (
+    MAX_ATTEMPTS,
+    review_generate,
+    review_regenerate,
+    review_request,
+    reviews_sweep,
+)
 from serviceloop.experience.tests.report_factories import NOVEMBER, review_of, seed
 
 pytestmark = pytest.mark.django_db
@@ -174,7 +179,7 @@ def test_the_sweep_hands_back_reviews_the_worker_never_got_or_lost(
     hopeless = review_of(service=service, by=sam, state=ServiceReview.State.GENERATING, attempts=MAX_ATTEMPTS)
     ServiceReview.objects.filter(pk=hopeless.pk).update(started_at=clock.now())
     assert reviews_sweep() == 0  # too early for all three
-    travel.by(minutes=10)
+    travel.by(minutes=10)  # past REQUEUE_AFTER (2 min) and STALE_GENERATING (the time limit + 1 min)
     assert reviews_sweep() == 2
     states = dict(ServiceReview.objects.values_list("pk", "state"))
     assert states == {never_sent.pk: "ready", lost.pk: "ready", hopeless.pk: "failed"}
@@ -182,4 +187,3 @@ def test_the_sweep_hands_back_reviews_the_worker_never_got_or_lost(
     assert f"{MAX_ATTEMPTS} times" in hopeless.failure
     assert reviews_sweep() == 0
     assert len(filesystem_media.names()) == 2
-    assert timedelta(minutes=10)  # the travel above is past REQUEUE_AFTER and STALE_GENERATING
