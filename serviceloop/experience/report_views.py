@@ -111,7 +111,11 @@ def report_pdf(request: HttpRequest, public_id: str) -> FileResponse:
     review = _review(request, public_id)
     if review.state != ServiceReview.State.READY or not review.pdf:
         raise Http404("This review has no PDF yet.")
-    response = FileResponse(review.pdf.open("rb"), as_attachment=True, filename=pdf_filename(review))
+    try:
+        stored = review.pdf.open("rb")
+    except OSError:  # the file is gone from the store (a restore without the media): make it again
+        raise Http404("This review's PDF is missing from the media storage; make it again.")
+    response = FileResponse(stored, as_attachment=True, filename=pdf_filename(review))
     response["Content-Type"] = "application/pdf"
     response["Cache-Control"] = "private, no-store"
     return response

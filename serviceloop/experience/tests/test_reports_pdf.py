@@ -15,7 +15,7 @@ from django.test import Client
 from serviceloop.accounts.models import Organisation, User
 from serviceloop.catalogue.models import Offering, Service
 from serviceloop.core import clock
-from serviceloop.core.testing import MediaStore
+from serviceloop.core.testing import MediaStore, wait_until
 from serviceloop.experience.models import ServiceReview
 from serviceloop.experience.reports import (
     MAX_ATTEMPTS,
@@ -187,3 +187,50 @@ def test_the_sweep_hands_back_reviews_the_worker_never_got_or_lost(
     assert f"{MAX_ATTEMPTS} times" in hopeless.failure
     assert reviews_sweep() == 0
     assert len(filesystem_media.names()) == 2
+
+
+def test_the_sweep_is_scheduled_by_beat(settings: Any) -> None:
+    entry = settings.CELERY_BEAT_SCHEDULE["experience-review-sweep"]
+    assert entry["task"] == "serviceloop.experience.tasks.sweep_reviews"
+    from serviceloop.celery import app
+
+    app.loader.import_default_modules()
+    assert "serviceloop.experience.tasks.sweep_reviews" in app.tasks
+    assert "serviceloop.experience.tasks.generate_review_pdf" in app.tasks
+
+
+@pytest.mark.worker
+def test_a_real_worker_makes_the_pdf_after_the_request_commits(
+    celery_worker: Any,
+    settings: Any,
+    service: Service,
+    offering: Offering,
+    org_a: Organisation,
+    org_b: Organisation,
+    sam: User,
+    filesystem_media: MediaStore,
+    tmp_path: Path,
+) -> None:
+    settings.SERVICELOOP_MIN_SAMPLE = 3
+    seeded = seed(service, offering, org_a, org_b)
+    start, end = NOVEMBER
+    review = review_request(by=sam, relationship=seeded["relationship"], period_start=start, period_end=end)
+    wait_until(
+        lambda: ServiceReview.objects.get(pk=review.pk).state in {"ready", "failed"},
+        timeout=120,
+        message="the worker made the PDF",
+    )
+    review.refresh_from_db()
+    assert review.state == ServiceReview.State.READY, review.failure
+    assert "+33.3" in pdf_text(filesystem_media.read(review.pdf.name), tmp_path)
+
+
+def test_a_pdf_gone_from_the_store_answers_404_not_500(
+    service: Service, sam: User, filesystem_media: MediaStore
+) -> None:
+    review = review_of(service=service, by=sam)
+    assert review_generate(review_id=review.pk) == "ready"
+    review.refresh_from_db()
+    (filesystem_media.root / review.pdf.name).unlink()  # type: ignore[operator]
+    answer = client_for(sam).get(f"/experience/reports/{review.public_id}/pdf/")
+    assert answer.status_code == 404
