@@ -287,6 +287,11 @@ SERVICELOOP_TRUSTED_PROXIES = env_list("SERVICELOOP_TRUSTED_PROXIES")
 
 # Experience metrics: below this many valid answers a figure shows "not enough data" (DOMAIN §2).
 SERVICELOOP_MIN_SAMPLE = int(env("SERVICELOOP_MIN_SAMPLE", "30"))
+# Experience: service review PDFs the worker never got (broker down) or lost (worker killed) go back to it.
+CELERY_BEAT_SCHEDULE["experience-review-sweep"] = {
+    "task": "serviceloop.experience.tasks.sweep_reviews",
+    "schedule": 60.0,
+}
 SERVICELOOP_PAGE_SIZE = 50
 # Experience alerts (docs/experience.md, "Alerts"): each live service's primary metrics, the recent window
 # (days, today included) against the baseline before it; Benjamini–Hochberg at this false-discovery rate

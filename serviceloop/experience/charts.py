@@ -316,12 +316,12 @@ def line_chart(
         label_y = y + 12 if y < top + plot_h - 14 else y - 4
         at_right = any(abs(label_y - other) < 13 for other in placed)
         placed.append(-100.0 if at_right else label_y)
-        x, anchor = (left + plot_w - 4, "end") if at_right else (left + 4, "start")
+        label_x, anchor = (left + plot_w - 4, "end") if at_right else (left + 4, "start")
         parts.append(
             f"<g><title>{escape(caption)}: {escape(format_value(ref.value, unit))}</title>"
             f'<line x1="{left}" x2="{left + plot_w}" y1="{_number(y)}" y2="{_number(y)}" '
             f'stroke="{REFERENCE_COLOUR}" stroke-dasharray="1 3" stroke-width="1.5"/>'
-            f'<text x="{_number(x)}" y="{_number(label_y)}" text-anchor="{anchor}" fill="{REFERENCE_COLOUR}">'
+            f'<text x="{_number(label_x)}" y="{_number(label_y)}" text-anchor="{anchor}" fill="{REFERENCE_COLOUR}">'
             f"{escape(ref.label)} {escape(format_value(ref.value, unit))}</text></g>"
         )
     for number, one in enumerate(series):

@@ -1,15 +1,21 @@
-"""The rollup table: counts of (measure, value) per service × offering × organisation × channel × ticket type × day;
-alerts to service managers.
+"""Experience's tables: the rollup counts per service × offering × organisation × channel × ticket type × day
+(and their day sums), alerts to service managers, and service reviews.
 
-Pages read experience figures from here, never from the raw rows (docs/experience.md, "Rollups").
+Pages read experience figures from the rollups, never from the raw rows (docs/experience.md, "Rollups").
 """
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models
+from django.utils.text import get_valid_filename
 
+from serviceloop.accounts.models import Organisation
+from serviceloop.catalogue.models import Service
 from serviceloop.core.models import BaseModel, public_id_field
+from serviceloop.relationships.models import Relationship
 
 # "No offering" and "no organisation" are stored as 0, not NULL: a unique constraint then covers
 # every row on SQLite and PostgreSQL alike (both treat NULLs as distinct in a plain unique index),
@@ -158,3 +164,81 @@ class Alert(BaseModel):
 
     def __str__(self) -> str:
         return self.title
+
+
+# Where the PDFs of service reviews live inside the media storage.
+REVIEW_DIR = "experience/reviews"
+
+
+def review_pdf_path(instance: ServiceReview, filename: str) -> str:
+    # A random directory per file: the stored name reveals nothing; the file is served by a view only.
+    return f"{REVIEW_DIR}/{secrets.token_urlsafe(24)}/{get_valid_filename(filename)[:100] or 'review.pdf'}"
+
+
+class ServiceReview(BaseModel):
+    """A service review report: one service, or one relationship (organisation × offering), over a period.
+
+    The page is computed from the figures whenever it is opened; the PDF is what it said when the
+    worker generated it (`state`, with the reason when it failed).
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        GENERATING = "generating", "Generating"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    public_id = public_id_field()
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="reviews")
+    # A relationship's review: its organisation is kept beside it, so a customer's list filters on one column.
+    relationship = models.ForeignKey(
+        Relationship, null=True, blank=True, on_delete=models.CASCADE, related_name="reviews"
+    )
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.CASCADE, related_name="service_reviews"
+    )
+    period_start = models.DateField()
+    period_end = models.DateField()
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    state = models.CharField(max_length=12, choices=State.choices, default=State.QUEUED)
+    failure = models.TextField(blank=True, help_text="Why the PDF could not be generated")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    pdf = models.FileField(upload_to=review_pdf_path, max_length=300, blank=True)
+    pdf_size = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(period_start__lte=models.F("period_end")),
+                name="experience_review_period_in_order",
+                violation_error_message="A review's period starts on or before its last day.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(relationship__isnull=True, organisation__isnull=True)
+                | models.Q(relationship__isnull=False, organisation__isnull=False),
+                name="experience_review_relationship_has_organisation",
+                violation_error_message="A relationship's review names the relationship's organisation.",
+            ),
+        ]
+        indexes = [
+            # The list: a customer's organisation's reviews, newest first; one service's reviews.
+            models.Index(fields=["organisation", "-created_at"], name="experience_review_org_idx"),
+            models.Index(fields=["service", "-created_at"], name="experience_review_service_idx"),
+            # The sweep: reviews still waiting for the worker.
+            models.Index(fields=["state", "created_at"], name="experience_review_state_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Service review of {self.subject_label}, {self.period_start} to {self.period_end}"
+
+    @property
+    def subject_label(self) -> str:
+        relationship = self.relationship
+        if relationship is not None:
+            return f"{self.service.name} for {relationship.organisation.name} ({relationship.offering.name})"
+        return self.service.name
