@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connection
 from django.db.models import CharField, Count, F, PositiveBigIntegerField, QuerySet, TextField, Value
-from django.db.models.functions import Cast, Coalesce, TruncDate
+from django.db.models.functions import Cast, Coalesce, Concat, TruncDate
 
 from serviceloop.experience.models import NONE_ID, RollupCount
 from serviceloop.feedback.models import (
@@ -132,6 +132,11 @@ def _response_selects(cells: Cells) -> Iterable[QuerySet[Any]]:
     as_text = responses.annotate(k_drivers=Cast("drivers", TextField()))
     for driver in Driver.values:
         yield keyed(as_text.filter(k_drivers__contains=f'"{driver}"'), "driver", _text(driver))
+    # Lost time per driver: "<driver>:<bucket>" for each driver a response with a bucket names.
+    bucketed = as_text.filter(lost_time_bucket__isnull=False)
+    for driver in Driver.values:
+        value = Concat(_text(f"{driver}:"), F("lost_time_bucket"), output_field=CharField())
+        yield keyed(bucketed.filter(k_drivers__contains=f'"{driver}"'), "driver_lost", value)
 
 
 def _invitation_selects(cells: Cells) -> Iterable[QuerySet[Any]]:
