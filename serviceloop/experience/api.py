@@ -22,8 +22,17 @@ from serviceloop.core.schemas import BoundedDate, ErrorOut
 from serviceloop.core.visibility import is_staff_viewer
 from serviceloop.desk.models import Ticket
 from serviceloop.experience.desk_metrics import desk_figure, desk_figures
-from serviceloop.experience.metrics import DESK_METRICS, METRICS, TALLY_METRICS, Figure, figures, min_sample
-from serviceloop.experience.sources import tally_from_rows
+from serviceloop.experience.lost_time import priced_from_rollups
+from serviceloop.experience.metrics import (
+    COST_METRICS,
+    DESK_METRICS,
+    METRICS,
+    TALLY_METRICS,
+    Figure,
+    figures,
+    min_sample,
+)
+from serviceloop.experience.rollups import rollup_group_count, tally_from_rollups
 from serviceloop.experience.tally import GROUP_DIMENSIONS, Scope, Tally
 from serviceloop.feedback.models import Channel
 
@@ -134,25 +143,41 @@ def parse(request: HttpRequest, query: MetricsQuery) -> tuple[Scope, list[str], 
     return scope, group_by, list(dict.fromkeys(names))
 
 
-def compute(scope: Scope, group_by: list[str], names: list[str]) -> list[tuple[dict[str, str | None], list[Figure]]]:
-    """Every group's figures, in the order of the metrics asked for; with no grouping, one group."""
-    tally_names = [name for name in names if name in TALLY_METRICS]
-    tallies = tally_from_rows(scope, group_by) if tally_names else {}
-    desk = desk_figures(scope, group_by, [name for name in names if name in DESK_METRICS])
-    keys = set(tallies) | set(desk)
-    if not group_by:
-        keys = {()}
-    if len(keys) > MAX_GROUPS:
+def _too_many(count: int) -> None:
+    if count > MAX_GROUPS:
         raise InvalidInput(
             "too_many_groups",
-            f"group_by: {len(keys)} groups, more than {MAX_GROUPS}; narrow the period (from, to) or the grouping.",
+            f"group_by: more than {MAX_GROUPS} groups; narrow the period (from, to) or the grouping.",
             field="group_by",
         )
+
+
+def compute(scope: Scope, group_by: list[str], names: list[str]) -> list[tuple[dict[str, str | None], list[Figure]]]:
+    """Every group's figures, in the order of the metrics asked for; with no grouping, one group.
+
+    Survey figures are read from the rollups (experience/rollups.py), never from the raw rows; the
+    groups are counted first (the rollups' distinct keys), so a grouping of more than MAX_GROUPS
+    answers 422 before anything is summed. Lost time in money reads the lost-time counts once more,
+    split by organisation, to price each at its organisation's hourly cost (experience/lost_time.py).
+    """
+    tally_names = [name for name in names if name in TALLY_METRICS]
+    cost_names = [name for name in names if name in COST_METRICS]
+    if group_by and (tally_names or cost_names):
+        _too_many(rollup_group_count(scope, group_by, limit=MAX_GROUPS))
+    tallies = tally_from_rollups(scope, group_by) if tally_names else {}
+    prices = priced_from_rollups(scope, group_by) if cost_names else {}
+    desk = desk_figures(scope, group_by, [name for name in names if name in DESK_METRICS])
+    keys = set(tallies) | set(prices) | set(desk)
+    if not group_by:
+        keys = {()}
+    _too_many(len(keys))
     shown = _key_names(group_by, keys)
     groups = []
     empty = desk_figures_empty(names)
     for key in sorted(keys, key=_order):
-        by_name = dict(zip(tally_names, figures(tally_names, tallies.get(key, Tally())), strict=True))
+        tally = tallies.get(key, Tally())
+        by_name = dict(zip(tally_names, figures(tally_names, tally), strict=True))
+        by_name.update(zip(cost_names, figures(cost_names, tally, prices.get(key, [])), strict=True))
         by_name.update(desk.get(key, empty))
         groups.append((shown(key), [by_name[name] for name in names]))
     return groups
