@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import CharField, Count, F, PositiveBigIntegerField, QuerySet, TextField, Value
+from django.db.models import CharField, Count, Exists, F, OuterRef, PositiveBigIntegerField, QuerySet, TextField, Value
 from django.db.models.functions import Cast, Coalesce, Concat, TruncDate
 
 from serviceloop.experience.models import NONE_ID, RollupCount
@@ -155,7 +155,10 @@ def _invitation_selects(cells: Cells) -> Iterable[QuerySet[Any]]:
         )
 
     yield keyed(Invitation.objects.all(), "sent")
-    yield keyed(Invitation.objects.filter(response__isnull=False), "answered")
+    # EXISTS (a semi-join probing the response's unique invitation key), not a join of every response:
+    # with a join PostgreSQL hashed the whole response table for each month the rebuild recounts.
+    answered = Exists(Response.objects.filter(invitation_id=OuterRef("pk")))
+    yield keyed(Invitation.objects.filter(answered), "answered")
     yield _keyed(
         SuppressedInvitation.objects.all(),
         cells,
