@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from serviceloop.core.data_dir import data_dir, secret_key_in
 from serviceloop.core.storage_settings import media_storage
@@ -301,7 +302,7 @@ def _amount(name: str, default: str) -> Decimal:
     except ArithmeticError:
         amount = Decimal("NaN")
     if not amount.is_finite() or amount < 0:
-        raise SystemExit(f"{name} is an amount of zero or more, e.g. 60 or 72.50, not {text!r}.")
+        raise ImproperlyConfigured(f"{name} is an amount of zero or more, e.g. 60 or 72.50, not {text!r}.")
     return amount
 
 

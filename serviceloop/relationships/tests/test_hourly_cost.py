@@ -120,14 +120,3 @@ def test_the_service_validates_the_hourly_cost(value: str, message: str) -> None
         validate_hourly_cost(value)
     assert error.value.field == "hourly_cost"
     assert validate_hourly_cost("72.5") == Decimal("72.50") and validate_hourly_cost(None) is None
-
-
-def test_the_default_setting_refuses_what_is_no_amount(monkeypatch: pytest.MonkeyPatch) -> None:
-    from serviceloop.settings import _amount
-
-    monkeypatch.setenv("SERVICELOOP_HOURLY_COST", "72.50")
-    assert _amount("SERVICELOOP_HOURLY_COST", "60") == Decimal("72.50")
-    for bad in ("sixty", "-1", "Infinity"):
-        monkeypatch.setenv("SERVICELOOP_HOURLY_COST", bad)
-        with pytest.raises(SystemExit, match="SERVICELOOP_HOURLY_COST is an amount of zero or more"):
-            _amount("SERVICELOOP_HOURLY_COST", "60")
