@@ -7,9 +7,11 @@ default (no variable set) runs on SQLite and an embedded Celery broker inside th
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from serviceloop.core.data_dir import data_dir, secret_key_in
 from serviceloop.core.storage_settings import media_storage
@@ -305,6 +307,24 @@ CELERY_BEAT_SCHEDULE["experience-alert-drops"] = {
     "task": "serviceloop.experience.tasks.detect_drops",
     "schedule": 3600.0,
 }
+
+
+# Lost time in money: the provider's default cost of an hour of a customer's work time (an
+# organisation may have its own, accounts.Organisation.hourly_cost) and the currency of every amount.
+def _amount(name: str, default: str) -> Decimal:
+    """An amount of money ("60", "72.50") of zero or more; anything else stops the start plainly."""
+    text = env(name, default).strip() or default
+    try:
+        amount = Decimal(text)
+    except ArithmeticError:
+        amount = Decimal("NaN")
+    if not amount.is_finite() or amount < 0:
+        raise ImproperlyConfigured(f"{name} is an amount of zero or more, e.g. 60 or 72.50, not {text!r}.")
+    return amount
+
+
+SERVICELOOP_HOURLY_COST = _amount("SERVICELOOP_HOURLY_COST", "60")
+SERVICELOOP_CURRENCY = env("SERVICELOOP_CURRENCY", "EUR").strip().upper() or "EUR"
 
 # Desk: attachments (size and content types), the customer's reopen window, the "breaching soon" queue.
 SERVICELOOP_ATTACHMENT_MAX_BYTES = int(env("SERVICELOOP_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))

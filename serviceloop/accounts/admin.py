@@ -13,7 +13,7 @@ from serviceloop.core.events import event_record
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "domain", "created_at"]
+    list_display = ["name", "slug", "domain", "hourly_cost", "created_at"]
     search_fields = ["name", "slug", "domain"]
     prepopulated_fields = {"slug": ("name",)}
 

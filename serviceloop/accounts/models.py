@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import PermissionsMixin
@@ -15,6 +17,16 @@ from serviceloop.core import clock
 from serviceloop.core.models import BaseModel, public_id_field
 
 
+def provider_hourly_cost() -> Decimal:
+    """The provider's default cost of one hour of a customer's work time (SERVICELOOP_HOURLY_COST)."""
+    return Decimal(str(settings.SERVICELOOP_HOURLY_COST))
+
+
+def currency() -> str:
+    """The currency of every amount of money experience shows (SERVICELOOP_CURRENCY, e.g. EUR)."""
+    return str(settings.SERVICELOOP_CURRENCY)
+
+
 class Organisation(BaseModel):
     """A consumer organisation: the tenant whose people use our services and see their own data."""
 
@@ -23,6 +35,15 @@ class Organisation(BaseModel):
     slug = models.SlugField(max_length=80, unique=True)
     domain = models.CharField(max_length=200, blank=True, help_text="Email domain of its people, e.g. acme.example")
     notes = models.TextField(blank=True)
+    # What an hour of its people's lost work time costs (experience turns lost time into money with
+    # it); empty: the provider default, SERVICELOOP_HOURLY_COST. In SERVICELOOP_CURRENCY.
+    hourly_cost = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Cost of one hour of its people's work time; empty: the provider default",
+    )
     # Optimistic concurrency: raised by one on every edit (accounts.versioning); the API's ETag and
     # the edit form's hidden field carry it, so a stale edit is refused instead of reverting another.
     version = models.PositiveIntegerField(default=1, editable=False)
@@ -35,10 +56,20 @@ class Organisation(BaseModel):
                 name="accounts_organisation_name_not_empty",
                 violation_error_message="An organisation needs a name.",
             ),
+            models.CheckConstraint(
+                condition=Q(hourly_cost__isnull=True) | Q(hourly_cost__gte=0),
+                name="accounts_organisation_hourly_cost_not_negative",
+                violation_error_message="An hourly cost is zero or more.",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def cost_per_hour(self) -> Decimal:
+        """Its own hourly cost, or the provider default when it has none."""
+        return self.hourly_cost if self.hourly_cost is not None else provider_hourly_cost()
 
 
 class UserManager(BaseUserManager["User"]):

@@ -13,6 +13,8 @@ import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -57,9 +59,40 @@ def validate_domain(domain: str, *, exclude: Organisation | None = None) -> str:
     return domain
 
 
+# An organisation's hourly cost left as it is (None clears it to the provider default).
+KEEP: Any = object()
+HOURLY_COST_MAX = Decimal("99999999.99")  # the column's 10 digits, 2 after the point
+
+
+def validate_hourly_cost(value: Decimal | int | str | None) -> Decimal | None:
+    """An hourly cost of zero or more with at most two decimals; None (or "") is the provider default."""
+    if value is None or value == "":
+        return None
+    try:
+        amount = Decimal(str(value).strip())
+    except ArithmeticError:
+        raise InvalidInput(
+            "hourly_cost_invalid", "The hourly cost is an amount, e.g. 60 or 72.50.", field="hourly_cost"
+        ) from None
+    if not amount.is_finite() or amount < 0:
+        raise InvalidInput("hourly_cost_invalid", "The hourly cost is an amount of zero or more.", field="hourly_cost")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise InvalidInput("hourly_cost_invalid", "The hourly cost has at most two decimals.", field="hourly_cost")
+    if amount > HOURLY_COST_MAX:
+        raise InvalidInput("hourly_cost_invalid", f"The hourly cost is at most {HOURLY_COST_MAX}.", field="hourly_cost")
+    return amount.quantize(Decimal("0.01"))
+
+
 def organisation_create(
-    *, name: str, slug: str = "", domain: str = "", notes: str = "", by: User | None = None
+    *,
+    name: str,
+    slug: str = "",
+    domain: str = "",
+    notes: str = "",
+    hourly_cost: Decimal | None = None,
+    by: User | None = None,
 ) -> Organisation:
+    hourly_cost = validate_hourly_cost(hourly_cost)
     name = name.strip()
     if not name:
         raise InvalidInput("name_required", "An organisation needs a name.", field="name")
@@ -71,7 +104,9 @@ def organisation_create(
     domain = validate_domain(domain)
     try:
         with transaction.atomic():
-            organisation = Organisation.objects.create(name=name, slug=slug, domain=domain, notes=notes)
+            organisation = Organisation.objects.create(
+                name=name, slug=slug, domain=domain, notes=notes, hourly_cost=hourly_cost
+            )
             event_record("organisation.created", subject=organisation, by=by, organisation_id=organisation.pk)
             return organisation
     except IntegrityError:
@@ -88,12 +123,16 @@ def organisation_update(
     name: str | None = None,
     domain: str | None = None,
     notes: str | None = None,
+    hourly_cost: Decimal | None = KEEP,
     by: User | None = None,
     expected_version: Iterable[int] | None = None,
 ) -> Organisation:
     """Change an organisation; `expected_version`: the versions the editor saw (If-Match, the form),
-    refused with 412 when another edit committed since. None: the last writer wins, field by field."""
-    before = {name: getattr(organisation, name) for name in ("name", "domain", "notes")}
+    refused with 412 when another edit committed since. None: the last writer wins, field by field.
+    `hourly_cost`: KEEP leaves it, None clears it (the provider default applies)."""
+    before = {name: getattr(organisation, name) for name in ("name", "domain", "notes", "hourly_cost")}
+    if hourly_cost is not KEEP:
+        organisation.hourly_cost = validate_hourly_cost(hourly_cost)
     if name is not None:
         if not name.strip():
             raise InvalidInput("name_required", "An organisation needs a name.", field="name")

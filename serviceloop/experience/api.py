@@ -21,9 +21,19 @@ from serviceloop.core.errors import InvalidInput
 from serviceloop.core.schemas import BoundedDate, ErrorOut
 from serviceloop.core.visibility import is_staff_viewer
 from serviceloop.desk.models import Ticket
+from serviceloop.experience import tally as tally_limits
 from serviceloop.experience.desk_metrics import desk_figure, desk_figures
-from serviceloop.experience.metrics import DESK_METRICS, METRICS, TALLY_METRICS, Figure, figures, min_sample
-from serviceloop.experience.sources import tally_from_rows
+from serviceloop.experience.lost_time import priced_from_rollups
+from serviceloop.experience.metrics import (
+    COST_METRICS,
+    DESK_METRICS,
+    METRICS,
+    TALLY_METRICS,
+    Figure,
+    figures,
+    min_sample,
+)
+from serviceloop.experience.rollups import rollup_group_count, tally_from_rollups
 from serviceloop.experience.tally import GROUP_DIMENSIONS, Scope, Tally, check_groups
 from serviceloop.feedback.models import Channel
 
@@ -133,20 +143,32 @@ def parse(request: HttpRequest, query: MetricsQuery) -> tuple[Scope, list[str], 
 
 
 def compute(scope: Scope, group_by: list[str], names: list[str]) -> list[tuple[dict[str, str | None], list[Figure]]]:
-    """Every group's figures, in the order of the metrics asked for; with no grouping, one group."""
+    """Every group's figures, in the order of the metrics asked for; with no grouping, one group.
+
+    Survey figures are read from the rollups (experience/rollups.py), never from the raw rows; the
+    groups are counted first (the rollups' distinct keys, and the desk's), so a grouping of more than
+    MAX_GROUPS answers 422 before anything is summed. Lost time in money reads the lost-time counts once
+    more, split by organisation, to price each at its organisation's hourly cost (experience/lost_time.py).
+    """
     tally_names = [name for name in names if name in TALLY_METRICS]
-    # The desk first: it counts its groups and refuses too many before computing anything.
+    cost_names = [name for name in names if name in COST_METRICS]
+    if group_by and (tally_names or cost_names):
+        check_groups(rollup_group_count(scope, group_by, limit=tally_limits.MAX_GROUPS), exact=False)
+    # The desk counts its own groups and refuses too many before computing anything.
     desk = desk_figures(scope, group_by, [name for name in names if name in DESK_METRICS])
-    tallies = tally_from_rows(scope, group_by) if tally_names else {}
-    keys = set(tallies) | set(desk)
+    tallies = tally_from_rollups(scope, group_by) if tally_names else {}
+    prices = priced_from_rollups(scope, group_by) if cost_names else {}
+    keys = set(tallies) | set(prices) | set(desk)
     if not group_by:
         keys = {()}
-    check_groups(len(keys))  # desk_figures counted its groups before computing; this is the union
+    check_groups(len(keys))  # each source counted its own groups; this is their union
     shown = _key_names(group_by, keys)
     groups = []
     empty = desk_figures_empty(names)
     for key in sorted(keys, key=_order):
-        by_name = dict(zip(tally_names, figures(tally_names, tallies.get(key, Tally())), strict=True))
+        tally = tallies.get(key, Tally())
+        by_name = dict(zip(tally_names, figures(tally_names, tally), strict=True))
+        by_name.update(zip(cost_names, figures(cost_names, tally, prices.get(key, [])), strict=True))
         by_name.update(desk.get(key, empty))
         groups.append((shown(key), [by_name[name] for name in names]))
     return groups

@@ -11,17 +11,25 @@ same helpers, so every figure has the same shape:
 Intervals: Wilson 95% for proportions (shown in percent); DOMAIN's NPS interval
 (half-width 196·√((p + d − (p − d)²) / n) points, clipped to −100..100) for NPS and happiness; none
 for means and totals (no t-interval: the answers are on short ordinal scales and bucketed).
+
+Lost time in money (the `cost` metrics) prices a minutes metric at each organisation's own hourly
+cost (accounts.Organisation.hourly_cost, else the provider default SERVICELOOP_HOURLY_COST), so it is
+computed from a group's tally split by hourly cost (`Priced`, made by experience/lost_time.py), not from one
+tally; the arithmetic is Decimal, rounded to cents once at the end, and only the figure's value is a
+float. Its unit is the currency code (SERVICELOOP_CURRENCY).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
 
+from serviceloop.accounts.models import currency
 from serviceloop.experience.tally import Tally
 from serviceloop.feedback.models import LOST_TIME_MINUTES, Driver, SentimentLabel
 
@@ -35,6 +43,12 @@ WILSON = "wilson"
 NPS_INTERVAL = "nps"
 NO_INTERVAL = "none"
 
+# The unit of a money metric: shown as the project's currency code (SERVICELOOP_CURRENCY, e.g. "EUR").
+CURRENCY = "currency"
+CENT = Decimal("0.01")
+# A group's tally split by hourly cost: (cost of an hour, the tally of the organisations at that cost).
+Priced = Sequence[tuple[Decimal, Tally]]
+
 
 def min_sample() -> int:
     """Below this many valid answers a figure says "not enough data" (SERVICELOOP_MIN_SAMPLE)."""
@@ -43,7 +57,8 @@ def min_sample() -> int:
 
 @dataclass(frozen=True)
 class Metric:
-    """One metric. `kind` says how it reads a tally: share, nps, mean, total, rate, count; or desk."""
+    """One metric. `kind` says how it reads a tally: share, nps, mean, total, count; cost (a `total`
+    metric `base` priced per hour), cost_mean (the same per answer); or desk."""
 
     name: str
     label: str
@@ -59,17 +74,27 @@ class Metric:
     denominator: str = ""  # n from another measure ("responses") or one of its values ("invitation:sent")
     decimals: int = 1
     gated: bool = True  # False: a count, shown whatever its n
+    base: str = ""  # cost, cost_mean: the minutes metric priced
 
     @property
     def from_desk(self) -> bool:
         return self.kind == "desk"
+
+    @property
+    def priced(self) -> bool:
+        """Computed from a tally split by hourly cost (`Priced`), not from one tally."""
+        return self.kind in ("cost", "cost_mean")
+
+    @property
+    def shown_unit(self) -> str:
+        return currency() if self.unit == CURRENCY else self.unit
 
     def describe(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "label": self.label,
             "formula": self.formula,
-            "unit": self.unit,
+            "unit": self.shown_unit,
             "direction": self.direction,
             "interval": self.interval,
             "min_sample": min_sample() if self.gated else 0,
@@ -126,9 +151,9 @@ def make_figure(metric: Metric, *, n: int, value: float | None, interval: tuple[
     """The figure of a metric from its n and raw value, hiding both under the minimum sample."""
     enough = not metric.gated or (n > 0 and n >= min_sample())
     if not enough or value is None:
-        return Figure(metric.name, metric.label, None, n, None, metric.unit, False)
+        return Figure(metric.name, metric.label, None, n, None, metric.shown_unit, False)
     shown = None if interval is None else (_round(interval[0], metric.decimals), _round(interval[1], metric.decimals))
-    return Figure(metric.name, metric.label, _round(value, metric.decimals), n, shown, metric.unit, True)
+    return Figure(metric.name, metric.label, _round(value, metric.decimals), n, shown, metric.shown_unit, True)
 
 
 def share_figure(metric: Metric, successes: int, n: int) -> Figure:
@@ -143,12 +168,18 @@ def mean_figure(metric: Metric, total: float, n: int) -> Figure:
     return make_figure(metric, n=n, value=total / n if n else None)
 
 
-def figure(metric: Metric | str, tally: Tally) -> Figure:
-    """The figure of a tally metric from a tally (of one group)."""
+def figure(metric: Metric | str, tally: Tally, priced: Priced | None = None) -> Figure:
+    """The figure of a tally metric from a tally (of one group); a money metric needs `priced`,
+    the same group's tally split by hourly cost."""
     if isinstance(metric, str):
         metric = METRICS[metric]
     if metric.from_desk:
         raise ValueError(f"{metric.name} is a desk metric: it is computed from tickets, not from a tally")
+    if metric.priced:
+        if priced is None:
+            raise ValueError(f"{metric.name} is lost time in money: it needs the tally split by hourly cost")
+        amount, n = money(metric, priced)
+        return make_figure(metric, n=n, value=float(amount))
     counts = tally.of(metric.measure)
     n = _denominator(metric, tally)
     if metric.kind == "share":
@@ -160,15 +191,42 @@ def figure(metric: Metric | str, tally: Tally) -> Figure:
         detractors = sum(counts.get(value, 0) for value in metric.detractors)
         score = 100 * (promoters - detractors) / n
         return make_figure(metric, n=n, value=score, interval=nps_interval(promoters, detractors, n))
-    weights = dict(metric.weights)
-    total = sum(weights.get(value, 0.0) * count for value, count in counts.items())
-    if metric.kind == "mean":
-        return mean_figure(metric, total, n)
-    if metric.kind == "total":
-        return make_figure(metric, n=n, value=total)
+    if metric.kind in ("mean", "total"):
+        total, n = weighted(metric, tally)
+        return (
+            mean_figure(metric, float(total), n)
+            if metric.kind == "mean"
+            else make_figure(metric, n=n, value=float(total))
+        )
     if metric.kind == "count":
         return make_figure(metric, n=n, value=float(n))
     raise ValueError(f"unknown metric kind {metric.kind}")  # pragma: no cover
+
+
+def weighted(metric: Metric, tally: Tally) -> tuple[Decimal, int]:
+    """The sum of a mean/total metric's weights over its answers, and n: the answers with a weighted value
+    (e.g. lost minutes and the answers with a bucket; for one driver, only the answers naming it)."""
+    weights = dict(metric.weights)
+    counts = tally.of(metric.measure)
+    total = sum(
+        (Decimal(str(weights[value])) * count for value, count in counts.items() if value in weights), Decimal(0)
+    )
+    return total, sum(count for value, count in counts.items() if value in weights)
+
+
+def money(metric: Metric | str, priced: Priced) -> tuple[Decimal, int]:
+    """A money metric's amount (to the cent) and n: its minutes metric priced at each part's hourly cost."""
+    if isinstance(metric, str):
+        metric = METRICS[metric]
+    base = METRICS[metric.base]
+    amount, n = Decimal(0), 0
+    for hourly_cost, tally in priced:
+        minutes, count = weighted(base, tally)
+        amount += minutes * hourly_cost / 60
+        n += count
+    if metric.kind == "cost_mean":
+        amount = amount / n if n else Decimal(0)
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP), n
 
 
 def _denominator(metric: Metric, tally: Tally) -> int:
@@ -271,6 +329,31 @@ _TALLY_METRICS = [
         decimals=0,
     ),
     Metric(
+        "lost_cost_mean",
+        "Lost time in money per answer",
+        "mean over the lost-time answers of the bucket midpoint (hours) × the hourly cost of the answer's organisation",
+        CURRENCY,
+        LOWER,
+        NO_INTERVAL,
+        "cost_mean",
+        "lost_time",
+        base="lost_time_total",
+        decimals=2,
+    ),
+    Metric(
+        "lost_cost_total",
+        "Lost time in money",
+        "sum over the lost-time answers of the bucket midpoint (hours) × the hourly cost of the answer's organisation "
+        "(its own, else the provider default)",
+        CURRENCY,
+        LOWER,
+        NO_INTERVAL,
+        "cost",
+        "lost_time",
+        base="lost_time_total",
+        decimals=2,
+    ),
+    Metric(
         "response_rate",
         "Response rate",
         "answered invitations / sent invitations × 100 (suppressed apart)",
@@ -321,6 +404,53 @@ _TALLY_METRICS += [
         "driver",
         values=(str(code),),
         denominator="responses",
+    )
+    for code, label in Driver.choices
+]
+
+_TALLY_METRICS += [
+    Metric(
+        f"social_{label}",
+        f"{label.capitalize()} social posts",
+        f"posts matched to the service labelled {label} / labelled posts matched to it × 100",
+        "%",
+        HIGHER if label == SentimentLabel.POSITIVE else LOWER,
+        WILSON,
+        "share",
+        "post_sentiment",
+        values=(str(label),),
+    )
+    for label in (SentimentLabel.POSITIVE, SentimentLabel.NEGATIVE)
+]
+# Lost time per driver: each answer with a bucket counts its whole lost time for every driver it names.
+_TALLY_METRICS += [
+    Metric(
+        f"lost_time_driver_{code}",
+        f"Lost time, driver named: {label}",
+        f"sum of the lost-time bucket midpoints of the answers naming {label.lower()}",
+        "minutes",
+        LOWER,
+        NO_INTERVAL,
+        "total",
+        "driver_lost",
+        weights=tuple((f"{code}:{bucket}", float(minutes)) for bucket, minutes in LOST_TIME_MINUTES.items()),
+        decimals=0,
+    )
+    for code, label in Driver.choices
+]
+_TALLY_METRICS += [
+    Metric(
+        f"lost_cost_driver_{code}",
+        f"Lost time in money, driver named: {label}",
+        f"sum over the lost-time answers naming {label.lower()} of the bucket midpoint (hours) × the hourly cost "
+        "of the answer's organisation",
+        CURRENCY,
+        LOWER,
+        NO_INTERVAL,
+        "cost",
+        "driver_lost",
+        base=f"lost_time_driver_{code}",
+        decimals=2,
     )
     for code, label in Driver.choices
 ]
@@ -427,10 +557,14 @@ _DESK_METRICS = [
 ]
 
 METRICS: dict[str, Metric] = {metric.name: metric for metric in _TALLY_METRICS + _DESK_METRICS}
-TALLY_METRICS = tuple(metric.name for metric in _TALLY_METRICS)
+# Computed from one tally; from a tally split by hourly cost (lost time in money); from tickets.
+TALLY_METRICS = tuple(metric.name for metric in _TALLY_METRICS if not metric.priced)
+COST_METRICS = tuple(metric.name for metric in _TALLY_METRICS if metric.priced)
 DESK_METRICS = tuple(metric.name for metric in _DESK_METRICS)
+# The measures the money metrics read: what a query split by organisation needs to fetch.
+COST_MEASURES = tuple(sorted({METRICS[name].measure for name in COST_METRICS}))
 
 
-def figures(names: Iterable[str], tally: Tally) -> list[Figure]:
-    """The figures of tally metrics for one group, in the order asked."""
-    return [figure(METRICS[name], tally) for name in names]
+def figures(names: Iterable[str], tally: Tally, priced: Priced | None = None) -> list[Figure]:
+    """The figures of tally (and, given `priced`, money) metrics for one group, in the order asked."""
+    return [figure(METRICS[name], tally, priced) for name in names]

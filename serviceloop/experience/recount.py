@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import CharField, Count, F, PositiveBigIntegerField, QuerySet, TextField, Value
+from django.db.models import CharField, Count, Exists, F, OuterRef, PositiveBigIntegerField, QuerySet, TextField, Value
 from django.db.models.functions import Cast, Coalesce, TruncDate
 
 from serviceloop.experience.models import NONE_ID, RollupCount
@@ -125,6 +125,15 @@ def _response_measures() -> list[tuple[str, str, str]]:
         ("sentiment", "", f"CASE WHEN b.sentiment_label IN ({labels}) THEN b.sentiment_label END"),
     ]
     measures += [("driver", driver, f"CASE WHEN {named} THEN m.code END") for driver in Driver.values]
+    # Lost time per driver: "<driver>:<bucket>" for each driver a response with a bucket names.
+    measures += [
+        (
+            "driver_lost",
+            driver,
+            f"CASE WHEN b.lost_time_bucket IS NOT NULL AND {named} THEN m.code || ':' || b.lost_time_bucket END",
+        )
+        for driver in Driver.values
+    ]
     return measures
 
 
@@ -187,7 +196,10 @@ def _invitation_selects(cells: Cells) -> Iterable[QuerySet[Any]]:
         )
 
     yield keyed(Invitation.objects.all(), "sent")
-    yield keyed(Invitation.objects.filter(response__isnull=False), "answered")
+    # EXISTS (a semi-join probing the response's unique invitation key), not a join of every response:
+    # with a join PostgreSQL hashed the whole response table for each month the rebuild recounts.
+    answered = Exists(Response.objects.filter(invitation_id=OuterRef("pk")))
+    yield keyed(Invitation.objects.filter(answered), "answered")
     yield _keyed(
         SuppressedInvitation.objects.all(),
         cells,

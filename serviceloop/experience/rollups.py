@@ -9,7 +9,7 @@ idempotent: an event delivered twice, or a retry after a failure half-way, write
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -247,15 +247,17 @@ def _as_date(value: Any) -> Any:
     return value
 
 
-def tally_from_rollups(scope: Scope, group_by: tuple[str, ...]) -> Grouped:
-    """SUM(count) of the rollup rows in `scope`, grouped by `group_by` (keys in the order asked).
+DAY_DIMENSIONS = frozenset({"service", "day", "week", "month"})
 
-    "week" is the Monday of the ISO week, "month" the first of the month; an offering or
-    organisation key is None for rows without one. `group_by=()` gives one tally under the key ().
-    """
-    unknown = [dimension for dimension in group_by if dimension not in GROUP_DIMENSIONS]
-    if unknown:
-        raise ValueError(f"Unknown grouping {unknown[0]!r}; group by {', '.join(GROUP_DIMENSIONS)}.")
+
+def _by_day_only(scope: Scope, group_by: Sequence[str]) -> bool:
+    """Whether the day rows (RollupDay) answer: no filter or grouping on what they sum over."""
+    finer = (scope.offering_ids, scope.organisation_ids, scope.channels, scope.ticket_types)
+    return all(ids is None for ids in finer) and set(group_by) <= DAY_DIMENSIONS
+
+
+def _rows_in(scope: Scope, measures: Collection[str] | None = None, group_by: Sequence[str] = ()) -> Any:
+    """The rollup rows of `scope`: the day rows when they answer (`_by_day_only`), else the finer cells."""
     rows: QuerySet[Any] = RollupDay.objects.all() if _by_day_only(scope, group_by) else RollupCount.objects.all()
     for ids, field in (
         (scope.service_ids, "service_id"),
@@ -270,13 +272,32 @@ def tally_from_rollups(scope: Scope, group_by: tuple[str, ...]) -> Grouped:
         rows = rows.filter(day__gte=scope.since)
     if scope.until is not None:
         rows = rows.filter(day__lte=scope.until)
+    if measures is not None:
+        rows = rows.filter(measure__in=list(measures))
+    return rows
+
+
+def _check(group_by: Sequence[str]) -> None:
+    unknown = [dimension for dimension in group_by if dimension not in GROUP_DIMENSIONS]
+    if unknown:
+        raise ValueError(f"Unknown grouping {unknown[0]!r}; group by {', '.join(GROUP_DIMENSIONS)}.")
+
+
+def _grouped(rows: Any, group_by: Sequence[str]) -> tuple[Any, list[str]]:
     names = [f"g_{dimension}" for dimension in group_by]
-    grouped = (
-        rows.annotate(**{name: _GROUPS[dimension] for name, dimension in zip(names, group_by, strict=True)})
-        .order_by()
-        .values(*names, "measure", "value")
-        .annotate(n=Sum("count"))
-    )
+    return rows.annotate(**{name: _GROUPS[dimension] for name, dimension in zip(names, group_by, strict=True)}), names
+
+
+def tally_from_rollups(scope: Scope, group_by: Sequence[str], *, measures: Collection[str] | None = None) -> Grouped:
+    """SUM(count) of the rollup rows in `scope`, grouped by `group_by` (keys in the order asked).
+
+    "week" is the Monday of the ISO week, "month" the first of the month; an offering or
+    organisation key is None for rows without one. `group_by=()` gives one tally under the key ().
+    `measures` reads only those measures (e.g. the lost time the money metrics price).
+    """
+    _check(group_by)
+    annotated, names = _grouped(_rows_in(scope, measures, group_by), group_by)
+    grouped = annotated.order_by().values(*names, "measure", "value").annotate(n=Sum("count"))
     result: dict[tuple[object, ...], Tally] = defaultdict(Tally)
     for row in grouped:
         key = tuple(_key_part(dimension, row[name]) for name, dimension in zip(names, group_by, strict=True))
@@ -284,13 +305,17 @@ def tally_from_rollups(scope: Scope, group_by: tuple[str, ...]) -> Grouped:
     return dict(result)
 
 
-DAY_DIMENSIONS = frozenset({"service", "day", "week", "month"})
-
-
-def _by_day_only(scope: Scope, group_by: tuple[str, ...]) -> bool:
-    """Whether the day rows (RollupDay) answer: no filter or grouping on what they sum over."""
-    finer = (scope.offering_ids, scope.organisation_ids, scope.channels, scope.ticket_types)
-    return all(ids is None for ids in finer) and set(group_by) <= DAY_DIMENSIONS
+def rollup_group_count(scope: Scope, group_by: Sequence[str], *, limit: int | None = None) -> int:
+    """How many groups `tally_from_rollups(scope, group_by)` would answer, counted without summing
+    anything (the distinct keys only); with `limit`, counting stops a little past it."""
+    _check(group_by)
+    if not group_by:
+        return 1 if _rows_in(scope).exists() else 0
+    annotated, names = _grouped(_rows_in(scope, group_by=group_by), group_by)
+    keys = annotated.order_by().values(*names).distinct()
+    if limit is not None:
+        keys = keys[: limit + 1]
+    return int(keys.count())
 
 
 def _key_part(dimension: str, value: Any) -> object:

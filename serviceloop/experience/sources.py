@@ -4,7 +4,8 @@
 aggregate query per grouping with conditional counts (no per-row Python):
 
 - responses by `responded_at`: `responses`, the scores, `lost_time`, `driver` (the JSON list is
-  searched for the quoted code, portable across SQLite and PostgreSQL), `sentiment`;
+  searched for the quoted code, portable across SQLite and PostgreSQL), `driver_lost` (driver ×
+  lost-time bucket), `sentiment`;
 - invitations by `sent_at`: `invitation` sent and answered (it has a response); channel "email";
 - suppressed invitations by `created_at`: `suppressed` per reason; channel "email", no offering;
 - posts by `posted_at`, once per service they are matched to: `post_sentiment`; channel "social",
@@ -202,6 +203,10 @@ def _response_counts() -> dict[str, Any]:
     for code in Driver.values:
         # The JSON text holds each named driver quoted: "speed" never matches inside another code.
         counts[f"driver|{code}"] = Count("pk", filter=Q(drivers__icontains=f'"{code}"'))
+        for bucket in LostTime.values:
+            counts[f"driver_lost|{code}:{bucket}"] = Count(
+                "pk", filter=Q(drivers__icontains=f'"{code}"', lost_time_bucket=bucket)
+            )
     for label in SentimentLabel.values:
         counts[f"sentiment|{label}"] = Count("pk", filter=Q(sentiment_label=label))
     return counts

@@ -14,6 +14,7 @@ Measures and their values (the value is always a string):
 | `csat`, `happiness`, `nps`, `ces` | the score, `"0"` … `"10"` | response with that score |
 | `lost_time` | a `feedback.LostTime` code (`none`, `lt30`, …) | response with a bucket |
 | `driver` | a `feedback.Driver` code | driver named by a response (several per response) |
+| `driver_lost` | `"<driver>:<lost_time code>"`, e.g. `"speed:1to2h"` | driver named by a response with a lost-time bucket |
 | `sentiment` | `positive`, `neutral`, `negative` | response with a sentiment label |
 | `invitation` | `sent`, `answered` | invitation (answered: it has a response) |
 | `suppressed` | a `SuppressedInvitation.Reason` code | suppressed invitation |
@@ -37,6 +38,7 @@ MEASURES = (
     "ces",
     "lost_time",
     "driver",
+    "driver_lost",
     "sentiment",
     "invitation",
     "suppressed",

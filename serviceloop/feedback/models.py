@@ -267,6 +267,8 @@ class Invitation(BaseModel):
             models.Index(fields=["person", "-sent_at"], name="feedback_inv_person_sent_idx"),
             # Response rate per service and period.
             models.Index(fields=["service", "-sent_at"], name="feedback_inv_service_sent_idx"),
+            # The experience rollups' rebuild recounts every service's invitations a range of days at a time.
+            models.Index(fields=["sent_at"], name="feedback_inv_sent_day_idx"),
         ]
 
     def __str__(self) -> str:
@@ -339,6 +341,8 @@ class SuppressedInvitation(BaseModel):
         indexes = [
             # The suppressed-invitation list and the response-rate footnote per service.
             models.Index(fields=["service", "-created_at"], name="feedback_sup_service_idx"),
+            # The experience rollups' rebuild: every service's suppressed invitations of a range of days.
+            models.Index(fields=["created_at"], name="feedback_sup_created_day_idx"),
             # The suppressed-invitation page filtered by a reason (its cards link there).
             models.Index(fields=["reason", "-created_at"], name="feedback_sup_reason_idx"),
         ]
@@ -419,6 +423,8 @@ class Response(BaseModel):
         indexes = [
             # The per-service response stream (feedback:service_stream, /api/feedback/responses?service=).
             models.Index(fields=["service", "-responded_at"], name="feedback_resp_service_idx"),
+            # The experience rollups' rebuild: every service's responses of a range of days (a month a chunk).
+            models.Index(fields=["responded_at"], name="feedback_resp_day_idx"),
             # A customer's own organisation's responses; trust and rollups per organisation.
             models.Index(fields=["organisation", "-responded_at"], name="feedback_resp_org_idx"),
         ]
@@ -632,6 +638,9 @@ class Post(BaseModel):
                 condition=Q(matched=False, dismissed_at__isnull=True),
                 name="feedback_post_inbox_idx",
             ),
+            # The experience rollups: a service's posts of some days (joined through the post ↔ service
+            # link, whose (post, service) key leads by post) and every service's posts in the rebuild.
+            models.Index(fields=["posted_at"], name="feedback_post_posted_day_idx"),
         ]
 
     def __str__(self) -> str:

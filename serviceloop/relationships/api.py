@@ -1,13 +1,15 @@
 """The relationships API: organisations, people, relationships, roles and the service history."""
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from serviceloop.accounts.models import Organisation, User
+from serviceloop.accounts.models import Organisation, User, currency
+from serviceloop.accounts.services import HOURLY_COST_MAX
 from serviceloop.accounts.versioning import IF_MATCH, etag, versions_in
 from serviceloop.catalogue.models import Offering
 from serviceloop.catalogue.queries import offering_for
@@ -44,9 +46,29 @@ class OrganisationOut(Schema):
     slug: str
     domain: str
     notes: str
+    hourly_cost: Decimal | None = Field(
+        description="What an hour of its people's lost work time costs; null: the provider default"
+    )
+    cost_per_hour: Decimal = Field(description="The hourly cost that applies: its own, or the provider default")
+    currency: str = Field(description="The currency of the hourly cost (SERVICELOOP_CURRENCY)")
     people_count: int = 0
     relationship_count: int = 0
     created_at: datetime
+
+    @staticmethod
+    def resolve_currency(organisation: Organisation) -> str:
+        return currency()
+
+
+# An amount in the project's currency, two decimals at most; null: the provider default.
+HourlyCost = Field(
+    None,
+    ge=0,
+    le=HOURLY_COST_MAX,
+    max_digits=10,
+    decimal_places=2,
+    description="What an hour of its people's lost work time costs (lost time in money); null: the provider default",
+)
 
 
 class OrganisationIn(Schema):
@@ -54,12 +76,14 @@ class OrganisationIn(Schema):
     slug: str = Field("", max_length=80)
     domain: str = Field("", max_length=200)
     notes: str = Field("", max_length=10000)
+    hourly_cost: Decimal | None = HourlyCost
 
 
 class OrganisationPatch(Schema):
     name: str = Omittable(min_length=1, max_length=200)
     domain: str = Omittable(max_length=200)
     notes: str = Omittable(max_length=10000)
+    hourly_cost: Decimal | None = HourlyCost  # left out: kept; null: back to the provider default
 
 
 class PersonOut(Schema):

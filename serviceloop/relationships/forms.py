@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 
-from serviceloop.accounts.models import Organisation, User
+from serviceloop.accounts.models import Organisation, User, currency, provider_hourly_cost
 from serviceloop.accounts.versioning import VersionedForm
 from serviceloop.catalogue.models import Offering
 from serviceloop.core.forms import BoundedDateField
@@ -16,6 +16,21 @@ class OrganisationForm(forms.Form):
     slug = forms.SlugField(max_length=80, required=False, help_text="Made from the name if left empty.")
     domain = forms.CharField(max_length=200, required=False, help_text="Email domain of its people, e.g. acme.example")
     notes = forms.CharField(widget=forms.Textarea, required=False)
+    hourly_cost = forms.DecimalField(
+        required=False,
+        min_value=0,
+        max_digits=10,
+        decimal_places=2,
+        label="Hourly cost",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Read when the form is made: the currency and the default are settings.
+        self.fields["hourly_cost"].help_text = (
+            f"What an hour of its people's lost work time costs, in {currency()}, to show lost time in money. "
+            f"Empty: the default, {provider_hourly_cost()} {currency()}."
+        )
 
 
 class PersonForm(forms.Form):

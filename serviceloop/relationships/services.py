@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 
 from serviceloop.accounts.models import Organisation, User
+from serviceloop.accounts.services import KEEP, validate_time_zone
 from serviceloop.accounts.services import organisation_create as accounts_organisation_create
 from serviceloop.accounts.services import organisation_update as accounts_organisation_update
-from serviceloop.accounts.services import validate_time_zone
 from serviceloop.accounts.versioning import version_check, version_claim
 from serviceloop.catalogue.models import Offering
 from serviceloop.core import clock
@@ -49,11 +50,21 @@ def _text(value: str, *, field: str, label: str, max_length: int, required: bool
 # -- organisations ---------------------------------------------------------------------------------
 
 
-def organisation_create(*, by: User, name: str, slug: str = "", domain: str = "", notes: str = "") -> Organisation:
+def organisation_create(
+    *,
+    by: User,
+    name: str,
+    slug: str = "",
+    domain: str = "",
+    notes: str = "",
+    hourly_cost: Decimal | None = None,
+) -> Organisation:
     require_manager(by)
     _text(name, field="name", label="An organisation name", max_length=200, required=True)
     _text(domain, field="domain", label="The domain", max_length=200)
-    return accounts_organisation_create(name=name, slug=slug, domain=domain, notes=notes, by=by)
+    return accounts_organisation_create(
+        name=name, slug=slug, domain=domain, notes=notes, hourly_cost=hourly_cost, by=by
+    )
 
 
 def organisation_update(
@@ -63,15 +74,23 @@ def organisation_update(
     name: str | None = None,
     domain: str | None = None,
     notes: str | None = None,
+    hourly_cost: Decimal | None = KEEP,
     expected_version: Iterable[int] | None = None,
 ) -> Organisation:
+    """`hourly_cost`: KEEP leaves it, None clears it (lost time is then costed at the provider default)."""
     require_manager(by)
     if name is not None:
         _text(name, field="name", label="An organisation name", max_length=200, required=True)
     if domain is not None:
         _text(domain, field="domain", label="The domain", max_length=200)
     return accounts_organisation_update(
-        organisation=organisation, name=name, domain=domain, notes=notes, by=by, expected_version=expected_version
+        organisation=organisation,
+        name=name,
+        domain=domain,
+        notes=notes,
+        hourly_cost=hourly_cost,
+        by=by,
+        expected_version=expected_version,
     )
 
 

@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from serviceloop.accounts.models import User
+from serviceloop.accounts.models import User, currency
 from serviceloop.core.access import form_error, manager_required, staff_required
 from serviceloop.core.errors import DomainError
 from serviceloop.core.pages import form_page
@@ -105,6 +105,7 @@ def organisation_detail(request: HttpRequest, public_id: str) -> HttpResponse:
             "query": "",
             "relationships": relationships,
             "history": queries.organisation_history(organisation=organisation),
+            "currency": currency(),
         },
     )
 
@@ -113,11 +114,12 @@ def organisation_detail(request: HttpRequest, public_id: str) -> HttpResponse:
 def organisation_edit(request: HttpRequest, public_id: str) -> HttpResponse:
     organisation = queries.organisation_for(viewer=_user(request), public_id=public_id)
     initial = {k: getattr(organisation, k) for k in ("name", "slug", "domain", "notes", "version")}
+    initial["hourly_cost"] = "" if organisation.hourly_cost is None else organisation.hourly_cost
     form = OrganisationEditForm(request.POST or None, initial=initial)
     form.fields["slug"].disabled = True
     if request.method == "POST" and form.is_valid():
         cleaned, expected = form.edit_data()
-        data = {k: cleaned[k] for k in ("name", "domain", "notes")}
+        data = {k: cleaned[k] for k in ("name", "domain", "notes", "hourly_cost")}
         try:
             services.organisation_update(
                 organisation=organisation,

@@ -115,6 +115,21 @@ def test_an_unknown_media_storage_refuses_to_start_with_a_clear_message(tmp_path
     assert "SERVICELOOP_MEDIA_STORAGE='nfs' is not known: use 'filesystem' (the default) or 's3'" in result.stderr
 
 
+@pytest.mark.parametrize("value", ["sixty", "-1", "Infinity"])
+def test_an_hourly_cost_that_is_no_amount_refuses_to_start_with_a_clear_message(tmp_path: Path, value: str) -> None:
+    result = _run("manage.py", "check", env={"SERVICELOOP_DATA_DIR": str(tmp_path), "SERVICELOOP_HOURLY_COST": value})
+    assert result.returncode != 0
+    assert f"SERVICELOOP_HOURLY_COST is an amount of zero or more, e.g. 60 or 72.50, not '{value}'" in result.stderr
+
+
+def test_the_hourly_cost_and_currency_come_from_the_environment(tmp_path: Path) -> None:
+    show = "from django.conf import settings as s; print(repr(s.SERVICELOOP_HOURLY_COST), s.SERVICELOOP_CURRENCY)"
+    env = {"SERVICELOOP_DATA_DIR": str(tmp_path)}
+    assert _run("manage.py", "shell", "-c", show, env=env).stdout.strip().splitlines()[-1] == "Decimal('60') EUR"
+    env |= {"SERVICELOOP_HOURLY_COST": "72.50", "SERVICELOOP_CURRENCY": "gbp"}
+    assert _run("manage.py", "shell", "-c", show, env=env).stdout.strip().splitlines()[-1] == "Decimal('72.50') GBP"
+
+
 def test_an_s3_access_key_without_its_secret_refuses_to_start(tmp_path: Path) -> None:
     result = _run(
         "manage.py", "check",

@@ -388,6 +388,7 @@ def test_a_chunked_body_past_the_body_limit_answers_413_and_stores_nothing(
 NULL_CLEARS = {
     ("/api/catalogue/value-items/{public_id}", "estimate"),
     ("/api/relationships/people/{public_id}", "user"),
+    ("/api/relationships/organisations/{public_id}", "hourly_cost"),  # null: back to the provider default
     ("/api/desk/mail/routes/{public_id}", "offering"),
     ("/api/desk/mail/routes/{public_id}", "sender_organisation"),
 }

@@ -38,6 +38,8 @@ def expected_rows() -> Counter[Row]:
         if r.sentiment_label:
             pairs.append(("sentiment", r.sentiment_label))
         pairs += [("driver", driver) for driver in set(r.drivers)]
+        if r.lost_time_bucket:
+            pairs += [("driver_lost", f"{driver}:{r.lost_time_bucket}") for driver in set(r.drivers)]
         for measure, value in pairs:
             counts[(*base, ticket_type, measure, value)] += 1
     for i in Invitation.objects.select_related("ticket"):

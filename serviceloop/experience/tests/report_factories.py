@@ -14,7 +14,7 @@ from serviceloop.accounts.models import Organisation, User
 from serviceloop.catalogue.models import Offering, Service
 from serviceloop.desk.tests.factories import make_offering, make_relationship
 from serviceloop.experience.models import ServiceReview
-from serviceloop.experience.tests.factories import respond
+from serviceloop.experience.tests.factories import deliver, respond
 from serviceloop.relationships.models import Relationship
 
 NOVEMBER = (date(2026, 11, 1), date(2026, 11, 30))
@@ -77,6 +77,7 @@ def seed(service: Service, offering: Offering, org_a: Organisation, org_b: Organ
         )
     # Outside the period: counted by neither review.
     respond(service, "2026-12-01 09:00", organisation=org_a, offering=offering, happiness=0)
+    deliver()  # the rollups count what the events delivered (the figures read the rollups)
     return {"relationship": relationship, "relationship_b": relationship_b, "other": other}
 
 

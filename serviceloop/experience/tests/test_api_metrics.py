@@ -11,7 +11,7 @@ import pytest
 from serviceloop.accounts.models import Organisation, User
 from serviceloop.accounts.testing import api_client_for
 from serviceloop.experience.metrics import METRICS
-from serviceloop.experience.tests.factories import invite, make_person, make_service, respond, suppress
+from serviceloop.experience.tests.factories import deliver, invite, make_person, make_service, respond, suppress
 
 pytestmark = pytest.mark.django_db
 URL = "/api/experience/metrics"
@@ -32,6 +32,7 @@ def seeded(settings: Any, org_a: Organisation, org_b: Organisation) -> dict[str,
         respond(payroll, f"2026-06-0{day} 11:00", organisation=org_b, happiness=0)
     invite(make_person(org_b, "kim@borealis.example"), payroll, "2026-06-01 09:00")
     suppress(payroll, org_b, "2026-06-01 09:00")
+    deliver()  # the API reads the rollups, kept current by these rows' events
     return {"payroll": payroll}
 
 

@@ -7,7 +7,15 @@ from typing import Any
 
 import pytest
 
-from serviceloop.experience.metrics import DESK_METRICS, METRICS, TALLY_METRICS, figure, nps_interval, wilson
+from serviceloop.experience.metrics import (
+    COST_METRICS,
+    DESK_METRICS,
+    METRICS,
+    TALLY_METRICS,
+    figure,
+    nps_interval,
+    wilson,
+)
 from serviceloop.experience.tally import Tally
 
 Z2 = 1.96**2
@@ -40,10 +48,10 @@ def test_wilson_stays_inside_zero_and_one() -> None:
 
 
 def test_every_metric_has_its_description() -> None:
-    assert set(METRICS) == set(TALLY_METRICS) | set(DESK_METRICS)
+    assert set(METRICS) == set(TALLY_METRICS) | set(COST_METRICS) | set(DESK_METRICS)
     for metric in METRICS.values():
         assert metric.label and metric.formula
-        assert metric.unit in {"%", "points", "minutes", "1–5", "count"}
+        assert metric.unit in {"%", "points", "minutes", "1–5", "count", "currency"}
         assert metric.direction in {"higher_is_better", "lower_is_better", "neutral"}
         assert metric.interval in {"wilson", "nps", "none"}
     assert "% agree" in METRICS["ces"].label

@@ -10,12 +10,11 @@ import pytest
 
 from serviceloop.accounts.models import User
 from serviceloop.accounts.testing import make_organisation
-from serviceloop.core.events import event_dispatch
-from serviceloop.core.models import Event
 from serviceloop.experience.commands import register
 from serviceloop.experience.models import RollupCount
 from serviceloop.experience.rollups import tally_from_rollups
 from serviceloop.experience.tally import Scope, Tally
+from serviceloop.experience.tests.factories import deliver
 from serviceloop.experience.tests.oracle import expected_rows
 from serviceloop.feedback.models import Response
 from serviceloop.feedback.services.responses import response_record
@@ -25,11 +24,6 @@ from serviceloop.feedback.tests.factories_channels import make_service
 pytestmark = pytest.mark.django_db
 
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-
-
-def deliver() -> None:
-    for event_id in Event.objects.filter(completed_at__isnull=True).values_list("pk", flat=True):
-        event_dispatch(event_id=event_id)
 
 
 def main(argv: list[str]) -> int:

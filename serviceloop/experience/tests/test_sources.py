@@ -12,9 +12,11 @@ from django.test.utils import CaptureQueriesContext
 from serviceloop.accounts.testing import make_organisation
 from serviceloop.catalogue.models import Offering
 from serviceloop.desk.models import Ticket
+from serviceloop.experience.rollups import tally_from_rollups
 from serviceloop.experience.sources import tally_from_rows
 from serviceloop.experience.tally import Scope, Tally
 from serviceloop.experience.tests.factories import (
+    deliver,
     invite,
     make_person,
     make_service,
@@ -72,6 +74,8 @@ def pairs(*items: tuple[str, str, int]) -> Tally:
 
 
 def test_everything_counts_once_into_one_tally(world: dict[str, Any]) -> None:
+    deliver()
+    assert tally_from_rollups(Scope(), ()) == tally_from_rows(Scope())  # the rollups say the same
     assert tally_from_rows(Scope()) == {
         (): pairs(
             ("responses", "", 5),
@@ -85,6 +89,9 @@ def test_everything_counts_once_into_one_tally(world: dict[str, Any]) -> None:
             ("lost_time", "gt1day", 1),
             ("driver", "speed", 2),
             ("driver", "communication", 1),
+            # The one answer naming drivers with a bucket: lt30, for each of its two drivers.
+            ("driver_lost", "speed:lt30", 1),
+            ("driver_lost", "communication:lt30", 1),
             ("sentiment", "positive", 1),
             ("sentiment", "negative", 1),
             ("invitation", "sent", 3),
@@ -125,6 +132,8 @@ def test_filters_on_organisation_offering_and_channel_leave_out_what_has_none(wo
         ("lost_time", "lt30", 1),
         ("driver", "speed", 1),
         ("driver", "communication", 1),
+        ("driver_lost", "speed:lt30", 1),
+        ("driver_lost", "communication:lt30", 1),
         ("sentiment", "positive", 1),
     )
     widget = tally_from_rows(Scope(channels=("widget",)))[()]
