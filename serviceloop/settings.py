@@ -288,6 +288,14 @@ SERVICELOOP_TRUSTED_PROXIES = env_list("SERVICELOOP_TRUSTED_PROXIES")
 # Experience metrics: below this many valid answers a figure shows "not enough data" (DOMAIN §2).
 SERVICELOOP_MIN_SAMPLE = int(env("SERVICELOOP_MIN_SAMPLE", "30"))
 SERVICELOOP_PAGE_SIZE = 50
+# XLAs (docs/experience.md, "XLAs"): SLA compliance at or above this per cent reads as "SLA met" beside an
+# XLA (a breached XLA beside it is a watermelon); every active XLA is evaluated this often (minutes).
+SERVICELOOP_XLA_SLA_GREEN = float(env("SERVICELOOP_XLA_SLA_GREEN", "95"))
+SERVICELOOP_XLA_EVALUATE_MINUTES = float(env("SERVICELOOP_XLA_EVALUATE_MINUTES", "15"))
+CELERY_BEAT_SCHEDULE["experience-xla-evaluate"] = {
+    "task": "serviceloop.experience.tasks.evaluate_xlas",
+    "schedule": SERVICELOOP_XLA_EVALUATE_MINUTES * 60.0,
+}
 
 # Desk: attachments (size and content types), the customer's reopen window, the "breaching soon" queue.
 SERVICELOOP_ATTACHMENT_MAX_BYTES = int(env("SERVICELOOP_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))

@@ -25,9 +25,11 @@ from serviceloop.experience.desk_metrics import desk_figure, desk_figures
 from serviceloop.experience.metrics import DESK_METRICS, METRICS, TALLY_METRICS, Figure, figures, min_sample
 from serviceloop.experience.sources import tally_from_rows
 from serviceloop.experience.tally import GROUP_DIMENSIONS, Scope, Tally
+from serviceloop.experience.xla_api import router as xla_router
 from serviceloop.feedback.models import Channel
 
 router = Router(tags=["experience"])
+router.add_router("/xlas", xla_router)
 
 CHANNELS = (*Channel.values, "social", *(value for value in Ticket.Channel.values if value not in Channel.values))
 TICKET_TYPES = (*Ticket.Type.values, "none")  # "none": responses without a ticket
