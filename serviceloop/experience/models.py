@@ -148,7 +148,9 @@ class Xla(BaseModel):
         verbose_name = "XLA"
         constraints = [
             models.CheckConstraint(
-                condition=~Q(name=""), name="experience_xla_name_not_empty", violation_error_message="An XLA needs a name."
+                condition=~Q(name=""),
+                name="experience_xla_name_not_empty",
+                violation_error_message="An XLA needs a name.",
             ),
             models.CheckConstraint(
                 condition=Q(min_sample__gte=1),

@@ -4,7 +4,6 @@ Staff read every XLA; service managers and administrators change them; a custome
 XLAs of their own organisation's relationships (another's, or a service-wide XLA, answers 404).
 """
 
-
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -231,7 +230,9 @@ def xla_create(request: HttpRequest, body: XlaIn) -> Status:
         if service is None:
             raise InvalidInput("unknown", f"service: no service with the id {body.service}.", field="service")
     if data.pop("relationship"):
-        relationship = Relationship.objects.select_related("offering__service").filter(public_id=body.relationship).first()
+        relationship = (
+            Relationship.objects.select_related("offering__service").filter(public_id=body.relationship).first()
+        )
         if relationship is None:
             raise InvalidInput(
                 "unknown", f"relationship: no relationship with the id {body.relationship}.", field="relationship"

@@ -136,7 +136,9 @@ def window_days(window: str, day: date) -> tuple[date, date]:
     if window == Xla.Window.MONTH:
         return day.replace(day=1), day
     if window not in ROLLING_DAYS:
-        raise InvalidInput("invalid_window", f"window: {window!r} is not one of {', '.join(Xla.Window.values)}.", field="window")
+        raise InvalidInput(
+            "invalid_window", f"window: {window!r} is not one of {', '.join(Xla.Window.values)}.", field="window"
+        )
     return day - timedelta(days=ROLLING_DAYS[Xla.Window(window)] - 1), day
 
 
@@ -149,9 +151,8 @@ def baseline_days(window: str, start: date) -> tuple[date, date]:
 
 
 def xla_scope(xla: Xla, since: date, until: date) -> Scope:
-    if xla.relationship_id is not None:
-        relationship = xla.relationship
-        assert relationship is not None  # noqa: S101  (relationship_id is set)
+    relationship = xla.relationship if xla.relationship_id is not None else None
+    if relationship is not None:
         return Scope(
             service_ids=(xla.service_id,),
             offering_ids=(relationship.offering_id,),
@@ -168,6 +169,13 @@ def _figures(scope: Scope, names: list[str]) -> dict[str, Figure]:
 
     ((_key, shown),) = compute(scope, [], names)
     return {figure.metric: figure for figure in shown}
+
+
+def figures_by(xla: Xla, since: date, until: date, period: str) -> list[tuple[dict[str, str | None], list[Figure]]]:
+    """The XLA's metric in its scope by `period` (week or month) from `since` to `until`: its chart."""
+    from serviceloop.experience.api import compute
+
+    return compute(xla_scope(xla, since, until), [period], [xla.metric])
 
 
 # ---------------------------------------------------------------- the state
@@ -267,18 +275,15 @@ def xla_evaluate(xla: Xla, *, at: datetime | None = None) -> Evaluated:
                 sla_resolution=fields["sla_resolution"],
                 evaluated_at=at,
             )
-            event_record(
-                "xla.state_changed",
-                subject=current,
-                **{
-                    "xla_id": current.pk,
-                    "from": previous or None,
-                    "to": state,
-                    "evaluation_id": change.pk,
-                    "value": figure.value,
-                    "n": figure.n,
-                },
-            )
+            data: dict[str, Any] = {
+                "xla_id": current.pk,
+                "from": previous or None,
+                "to": state,
+                "evaluation_id": change.pk,
+                "value": figure.value,
+                "n": figure.n,
+            }
+            event_record("xla.state_changed", subject=current, **data)
         Xla.objects.filter(pk=current.pk).update(**fields)
         for name, value in fields.items():
             setattr(current, name, value)
@@ -374,9 +379,7 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
         )
     start = data.get("start_date") or day_of(clock.now())
     if not isinstance(start, date) or not EARLIEST_DATE <= start <= LATEST_DATE:
-        raise InvalidInput(
-            "invalid", f"start_date: a day from {EARLIEST_DATE} to {LATEST_DATE}.", field="start_date"
-        )
+        raise InvalidInput("invalid", f"start_date: a day from {EARLIEST_DATE} to {LATEST_DATE}.", field="start_date")
     kind = data.get("baseline_kind") or Xla.BaselineKind.NONE
     if kind not in Xla.BaselineKind.values:
         raise InvalidInput(
@@ -385,7 +388,9 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
     baseline = data.get("baseline")
     if kind == Xla.BaselineKind.VALUE:
         if baseline is None:
-            raise InvalidInput("required", "baseline: give the baseline value (or choose another baseline).", field="baseline")
+            raise InvalidInput(
+                "required", "baseline: give the baseline value (or choose another baseline).", field="baseline"
+            )
         baseline = _in_range(
             _decimal(baseline, field="baseline", label="the baseline"),
             metric.unit,
@@ -489,7 +494,7 @@ def xla_create(
             subject=xla,
             by=by,
             xla_id=xla.pk,
-            **{key: _plain(value) for key, value in data.items()},
+            definition={key: _plain(value) for key, value in data.items()},
         )
         xla_evaluate(xla)
     xla.refresh_from_db()
