@@ -241,6 +241,9 @@ def xla_evaluate(xla: Xla, *, at: datetime | None = None) -> Evaluated:
         if current.evaluated_at is not None and at < current.evaluated_at:
             return Evaluated(current, current.state, figure, sla, None)
         previous = current.state
+        if state == Xla.State.NOT_ENOUGH_DATA:
+            # Under the XLA's own minimum sample the figure says nothing either (n still counts).
+            figure = Figure(figure.metric, figure.label, None, figure.n, None, figure.unit, False)
         low, high = figure.interval if figure.interval is not None else (None, None)
         fields: dict[str, Any] = {
             "value": figure.value,
