@@ -18,7 +18,7 @@ from serviceloop.catalogue.models import Service
 from serviceloop.core.errors import ConflictError, InvalidInput
 from serviceloop.core.pagination import LimitOffset
 from serviceloop.core.schemas import BoundedDate, ErrorOut, Integer, Omittable, Text
-from serviceloop.experience import xlas
+from serviceloop.experience import xla_queries, xlas
 from serviceloop.experience.metrics import METRICS
 from serviceloop.experience.models import Xla, XlaEvaluation
 from serviceloop.relationships.models import Relationship
@@ -217,7 +217,7 @@ def _number(value: float | None) -> Decimal | None:
 @router.get("", response={200: list[XlaOut], **ERR}, summary="XLAs (staff: all; customers: their relationships')")
 @paginate(LimitOffset)
 def xla_list(request: HttpRequest, filters: Query[XlaFilters]) -> Any:
-    return xlas.xla_list(viewer=_user(request), **filters.dict())
+    return xla_queries.xla_list(viewer=_user(request), **filters.dict())
 
 
 @router.post("", response={201: XlaOut, **ERR_404}, summary="Create an XLA for a service or a relationship")
@@ -244,7 +244,7 @@ def xla_create(request: HttpRequest, body: XlaIn) -> Status:
         baseline=_number(data["baseline"]),
     )
     xla = xlas.xla_create(by=_user(request), service=service, relationship=relationship, **data)
-    return Status(201, xlas.xla_for(viewer=_user(request), public_id=xla.public_id))
+    return Status(201, xla_queries.xla_for(viewer=_user(request), public_id=xla.public_id))
 
 
 @router.get(
@@ -254,7 +254,7 @@ def xla_create(request: HttpRequest, body: XlaIn) -> Status:
     description="The ETag header carries the XLA's version: send it back as If-Match when you change it.",
 )
 def xla_get(request: HttpRequest, response: HttpResponse, public_id: str) -> Xla:
-    xla = xlas.xla_for(viewer=_user(request), public_id=public_id)
+    xla = xla_queries.xla_for(viewer=_user(request), public_id=public_id)
     response["ETag"] = etag(xla)
     return xla
 
@@ -269,7 +269,7 @@ def xla_update(
     request: HttpRequest, response: HttpResponse, public_id: str, body: XlaPatch, if_match: str | None = IF_MATCH
 ) -> Xla:
     xlas.require_manager(_user(request))
-    xla = xlas.xla_for(viewer=_user(request), public_id=public_id)
+    xla = xla_queries.xla_for(viewer=_user(request), public_id=public_id)
     data = {key: value for key, value in body.dict(exclude_unset=True).items() if value is not None}
     if "owner" in data:
         data["owner"] = _owner(data["owner"])
@@ -277,7 +277,7 @@ def xla_update(
         if key in data:
             data[key] = _number(data[key])
     xlas.xla_update(xla=xla, by=_user(request), expected_version=versions_in(if_match), **data)
-    xla = xlas.xla_for(viewer=_user(request), public_id=public_id)
+    xla = xla_queries.xla_for(viewer=_user(request), public_id=public_id)
     response["ETag"] = etag(xla)
     return xla
 
@@ -289,7 +289,7 @@ def xla_update(
 )
 def xla_delete(request: HttpRequest, public_id: str) -> Status:
     xlas.require_manager(_user(request))
-    xla = xlas.xla_for(viewer=_user(request), public_id=public_id)
+    xla = xla_queries.xla_for(viewer=_user(request), public_id=public_id)
     xlas.xla_archive(xla=xla, by=_user(request))
     return Status(204, None)
 
@@ -301,11 +301,11 @@ def xla_delete(request: HttpRequest, public_id: str) -> Status:
 )
 def xla_evaluate(request: HttpRequest, public_id: str) -> Xla:
     xlas.require_manager(_user(request))
-    xla = xlas.xla_for(viewer=_user(request), public_id=public_id)
+    xla = xla_queries.xla_for(viewer=_user(request), public_id=public_id)
     if xla.status == Xla.Status.ARCHIVED:
         raise ConflictError("archived", "This XLA is archived; it is no longer evaluated.")
     xlas.xla_evaluate(xla)
-    return xlas.xla_for(viewer=_user(request), public_id=public_id)
+    return xla_queries.xla_for(viewer=_user(request), public_id=public_id)
 
 
 @router.get(
@@ -315,5 +315,5 @@ def xla_evaluate(request: HttpRequest, public_id: str) -> Xla:
 )
 @paginate(LimitOffset)
 def xla_history(request: HttpRequest, public_id: str) -> Any:
-    xla = xlas.xla_for(viewer=_user(request), public_id=public_id)
-    return xlas.xla_history(xla)
+    xla = xla_queries.xla_for(viewer=_user(request), public_id=public_id)
+    return xla_queries.xla_history(xla)

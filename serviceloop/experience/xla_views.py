@@ -24,7 +24,7 @@ from serviceloop.core.access import form_error, manager_required
 from serviceloop.core.errors import DomainError
 from serviceloop.core.pagination import paginate
 from serviceloop.core.visibility import is_staff_viewer
-from serviceloop.experience import xlas
+from serviceloop.experience import xla_queries, xlas
 from serviceloop.experience.charts import Chart, Reference, Series, format_value, line_chart, points_of
 from serviceloop.experience.metrics import METRICS
 from serviceloop.experience.models import Xla
@@ -85,7 +85,7 @@ def xla_list(request: HttpRequest) -> HttpResponse:
     state = state if state in (*Xla.State.values, "none") else ""
     status = request.GET.get("status", Xla.Status.ACTIVE)
     status = status if status in (*Xla.Status.values, "") else Xla.Status.ACTIVE
-    rows = xlas.xla_list(viewer=viewer, service=service, state=state, status=status)
+    rows = xla_queries.xla_list(viewer=viewer, service=service, state=state, status=status)
     page_obj = paginate(request, rows)
     services = Service.objects.filter(xlas__isnull=False).distinct().order_by("name") if is_staff_viewer(viewer) else []
     return render(
@@ -132,8 +132,8 @@ def _chart(xla: Xla) -> Chart:
 
 @login_required
 def xla_detail(request: HttpRequest, public_id: str) -> HttpResponse:
-    xla = xlas.xla_for(viewer=_user(request), public_id=public_id)
-    history = paginate(request, xlas.xla_history(xla))
+    xla = xla_queries.xla_for(viewer=_user(request), public_id=public_id)
+    history = paginate(request, xla_queries.xla_history(xla))
     return render(
         request,
         "experience/xla_detail.html",
@@ -187,7 +187,7 @@ def xla_create(request: HttpRequest) -> HttpResponse:
 
 @manager_required
 def xla_edit(request: HttpRequest, public_id: str) -> HttpResponse:
-    xla = xlas.xla_for(viewer=_user(request), public_id=public_id)
+    xla = xla_queries.xla_for(viewer=_user(request), public_id=public_id)
     form = XlaEditForm(request.POST or None, initial=_initial(xla))
     if request.method == "POST" and form.is_valid():
         data, expected = form.edit_data()
@@ -211,7 +211,7 @@ def xla_edit(request: HttpRequest, public_id: str) -> HttpResponse:
 @manager_required
 @require_POST
 def xla_evaluate(request: HttpRequest, public_id: str) -> HttpResponse:
-    xla = xlas.xla_for(viewer=_user(request), public_id=public_id)
+    xla = xla_queries.xla_for(viewer=_user(request), public_id=public_id)
     if xla.status == Xla.Status.ARCHIVED:
         messages.error(request, "This XLA is archived; it is no longer evaluated.")
     else:
@@ -224,7 +224,7 @@ def xla_evaluate(request: HttpRequest, public_id: str) -> HttpResponse:
 @manager_required
 @require_POST
 def xla_archive(request: HttpRequest, public_id: str) -> HttpResponse:
-    xla = xlas.xla_for(viewer=_user(request), public_id=public_id)
+    xla = xla_queries.xla_for(viewer=_user(request), public_id=public_id)
     xlas.xla_archive(xla=xla, by=_user(request))
     messages.success(request, f"XLA “{xla.name}” archived: it is no longer evaluated; its history stays.")
     return redirect("experience:xla_detail", public_id=xla.public_id)

@@ -23,8 +23,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
-from django.http import Http404
 
 from serviceloop.accounts.models import User
 from serviceloop.accounts.versioning import version_check, version_claim
@@ -33,7 +31,6 @@ from serviceloop.core import clock
 from serviceloop.core.errors import ConflictError, InvalidInput, NotAllowed
 from serviceloop.core.events import event_record
 from serviceloop.core.schemas import EARLIEST_DATE, LATEST_DATE, text_problem
-from serviceloop.core.visibility import is_staff_viewer
 from serviceloop.experience.metrics import METRICS, Figure, min_sample
 from serviceloop.experience.models import Xla, XlaEvaluation
 from serviceloop.experience.recount import day_of
@@ -84,48 +81,6 @@ def sla_green() -> float:
 def require_manager(by: Any) -> None:
     if not getattr(by, "can_manage_services", False):
         raise NotAllowed("not_a_service_manager", "Only administrators and service managers may change XLAs.")
-
-
-# ---------------------------------------------------------------- who sees which
-
-
-def xlas_visible(*, viewer: Any) -> QuerySet[Xla]:
-    """Staff: every XLA. A customer: the XLAs of their own organisation's relationships, nothing service-wide."""
-    rows = Xla.objects.select_related(
-        "service", "service__service_manager", "owner", "relationship__organisation", "relationship__offering"
-    )
-    if not getattr(viewer, "is_authenticated", False):
-        return rows.none()
-    if is_staff_viewer(viewer):
-        return rows
-    organisation_id = getattr(viewer, "organisation_id", None)
-    if organisation_id is None:
-        return rows.none()
-    return rows.filter(relationship__organisation_id=organisation_id)
-
-
-def xla_list(*, viewer: Any, service: str = "", state: str = "", status: str = "active") -> QuerySet[Xla]:
-    rows = xlas_visible(viewer=viewer)
-    if service:
-        rows = rows.filter(service__public_id=service)
-    if state == "none":
-        rows = rows.filter(state="")
-    elif state:
-        rows = rows.filter(state=state)
-    if status:
-        rows = rows.filter(status=status)
-    return rows.order_by("service__name", "name", "pk")
-
-
-def xla_for(*, viewer: Any, public_id: str) -> Xla:
-    xla = xlas_visible(viewer=viewer).filter(public_id=public_id).first()
-    if xla is None:
-        raise Http404("No such XLA.")
-    return xla
-
-
-def xla_history(xla: Xla) -> QuerySet[XlaEvaluation]:
-    return XlaEvaluation.objects.filter(xla=xla).order_by("-evaluated_at", "-pk")
 
 
 # ---------------------------------------------------------------- windows and scope
@@ -515,6 +470,10 @@ def xla_update(*, xla: Xla, by: User, expected_version: list[int] | None = None,
         raise ConflictError("archived", "This XLA is archived; it can no longer be changed.")
     before = {key: getattr(xla, key) for key in EDITABLE}
     merged = _clean({**before, **changes})
+    if merged["baseline_kind"] == Xla.BaselineKind.BEFORE_START:
+        # Taken from the data, never typed in: a value sent with it is ignored (it is taken again below
+        # when what it measures changes).
+        merged["baseline"] = before["baseline"]
     changed = {key: value for key, value in merged.items() if key in EDITABLE and value != before[key]}
     with transaction.atomic():
         if not changed:

@@ -16,7 +16,7 @@ from serviceloop.core.errors import InvalidInput
 from serviceloop.core.events import event_dispatch
 from serviceloop.core.models import Event
 from serviceloop.core.testing import subscribed
-from serviceloop.experience import xlas
+from serviceloop.experience import xla_queries, xlas
 from serviceloop.experience.models import Xla, XlaEvaluation
 from serviceloop.experience.tasks import evaluate_xlas
 from serviceloop.experience.tests.xla_factories import answers, at, make_person, refresh, resolved
@@ -213,7 +213,7 @@ def test_the_baseline_is_the_window_ending_on_the_start_date(sam: User, forty: S
     # Taken once: new answers in its window do not move it; changing the window takes it again.
     answers(forty, "2026-06-15 10:00", 0, 0)
     refresh()
-    week = xla_update(xla=week, by=sam, name="Renamed")
+    week = xla_update(xla=week, by=sam, name="Renamed", baseline=Decimal("99"))  # a typed value is ignored
     assert week.baseline == Decimal("40.00")
     week = xla_update(xla=week, by=sam, window="rolling_30")  # 22 May – 20 June: 6 − 4 of 12 → +16.7
     assert (week.baseline, week.baseline_n, week.baseline_from) == (Decimal("16.70"), 12, date(2026, 5, 22))
@@ -276,3 +276,19 @@ def test_the_sla_beside_an_xla_and_the_watermelon(
     assert acme.state == "met" and not xlas.is_watermelon(acme)
     # No SLA figure with enough data: no verdict.
     assert xlas.sla_met(None, None) is None
+
+
+def test_the_worst_state_of_each_service_for_the_portfolio(sam: User, carol: User, forty: Service) -> None:
+    make(sam, forty, "30")  # met
+    make(sam, forty, "38")  # at risk
+    other = Service.objects.create(name="Payroll", slug="payroll", service_manager=sam)
+    make(sam, other, "0")  # nothing on payroll: not enough data
+    archived = make(sam, forty, "90")  # breached, but archived: not counted
+    xla_archive(xla=archived, by=sam)
+    assert xla_queries.worst_states(viewer=sam, service_ids=[forty.pk, other.pk]) == {
+        forty.pk: "at_risk",
+        other.pk: "not_enough_data",
+    }
+    assert (
+        xla_queries.worst_states(viewer=carol, service_ids=[forty.pk, other.pk]) == {}
+    )  # service-wide XLAs: staff only
