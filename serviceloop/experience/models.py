@@ -1,4 +1,5 @@
-"""The rollup table: counts of (measure, value) per service × offering × organisation × channel × ticket type × day.
+"""The rollup table: counts of (measure, value) per service × offering × organisation × channel × ticket type × day;
+XLAs and their history; alerts to service managers.
 
 Pages read experience figures from here, never from the raw rows (docs/experience.md, "Rollups").
 """
@@ -207,3 +208,100 @@ class XlaEvaluation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.xla}: {self.previous_state or 'new'} → {self.state} at {self.evaluated_at:%Y-%m-%d %H:%M}"
+
+
+class RollupDay(models.Model):
+    """The rollup summed over offering, organisation, channel and ticket type: (service, day, measure, value).
+
+    Reads without those filters or groupings (the portfolio, a service's trend) come from here: its
+    size is bounded by services × days × values whatever the volume, while `RollupCount`'s finer key
+    holds about one cell per response once responses are spread over many organisations (measured:
+    bench/README.md, "Experience at scale"). Kept in the same transaction as the finer rows it sums.
+    """
+
+    service_id = models.PositiveBigIntegerField()
+    day = models.DateField()
+    measure = models.CharField(max_length=20)
+    value = models.CharField(max_length=40, default="", blank=True)
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service_id", "day", "measure", "value"],
+                name="experience_rollupday_key",
+                violation_error_message="This rollup day already has a count for that measure and value.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(count__gt=0),
+                name="experience_rollupday_count_positive",
+                violation_error_message="A rollup row counts at least one.",
+            ),
+        ]
+        indexes = [models.Index(fields=["day", "service_id"], name="experience_rollupday_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} service {self.service_id}: {self.measure}={self.value!r} × {self.count}"
+
+
+class Alert(BaseModel):
+    """An alert to a service's manager: an XLA that changed state, or a drop against the service's own baseline.
+
+    One open alert per cause (a partial unique constraint): raising it again while it is open changes
+    nothing, so repeated detection runs never storm. After it recovered, the same cause may open a new
+    one (re-armed). `figures` keeps what triggered it (docs/experience.md, "Alerts").
+    """
+
+    class Kind(models.TextChoices):
+        DROP = "drop", "Drop against the baseline"
+        XLA = "xla", "XLA state change"
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        RECOVERED = "recovered", "Recovered"
+
+    public_id = public_id_field()
+    service = models.ForeignKey("catalogue.Service", on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    cause = models.CharField(max_length=200, help_text='What it is about, e.g. "drop:<service>:happiness", "xla:<id>"')
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    title = models.CharField(max_length=300)
+    figures = models.JSONField(default=dict, blank=True, help_text="The figures that triggered it")
+    recovery_figures = models.JSONField(default=dict, blank=True, help_text="The figures it recovered on")
+    # The service manager at the time it opened: whom it was mailed to.
+    addressed_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    opened_at = models.DateTimeField()
+    recovered_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cause"],
+                condition=models.Q(state="open"),
+                name="experience_alert_one_open_per_cause",
+                violation_error_message="An alert for this cause is already open.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state="open", recovered_at__isnull=True)
+                | models.Q(state="recovered", recovered_at__isnull=False),
+                name="experience_alert_recovered_at_with_state",
+                violation_error_message="A recovered alert has a recovery time; an open one has none.",
+            ),
+        ]
+        indexes = [
+            # The alert list (by state, newest first) and the navigation's open count.
+            models.Index(fields=["state", "opened_at"], name="experience_alert_state_idx"),
+            # One service's alerts; a cause's history (re-armed alerts of the same cause).
+            models.Index(fields=["service", "opened_at"], name="experience_alert_service_idx"),
+            models.Index(fields=["cause", "opened_at"], name="experience_alert_cause_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

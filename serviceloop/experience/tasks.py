@@ -1,14 +1,24 @@
-"""Periodic experience work: thin, idempotent wrappers around services."""
+"""Experience background work: thin, idempotent."""
 
 from __future__ import annotations
+
+from dataclasses import asdict
 
 from celery import shared_task
 
 from serviceloop.core import clock
+from serviceloop.experience.drops import drops_detect
 from serviceloop.experience.xlas import xlas_evaluate_all
 
 
-@shared_task
+@shared_task(name="serviceloop.experience.tasks.detect_drops", soft_time_limit=240, time_limit=300)
+def detect_drops() -> dict[str, int]:
+    """Hourly: test every live service's primary metrics for a drop against its baseline (FDR-controlled),
+    raise an alert per discovery and recover the alerts whose drop is gone. A repeat raises nothing new."""
+    return asdict(drops_detect())
+
+
+@shared_task(name="serviceloop.experience.tasks.evaluate_xlas")
 def evaluate_xlas() -> int:
     """Evaluate every active XLA now (beat: every SERVICELOOP_XLA_EVALUATE_MINUTES); how many changed state.
 

@@ -1,10 +1,13 @@
 from django.urls import path
 
-from serviceloop.experience import xla_views
+from serviceloop.experience import alert_views, xla_views
 
 app_name = "experience"
 
 urlpatterns = [
+    path("alerts/", alert_views.alert_list, name="alert_list"),
+    path("alerts/<str:public_id>/", alert_views.alert_detail, name="alert_detail"),
+    path("alerts/<str:public_id>/acknowledge", alert_views.alert_acknowledge, name="alert_acknowledge"),
     path("xlas/", xla_views.xla_list, name="xla_list"),
     path("xlas/new/", xla_views.xla_create, name="xla_create"),
     path("xlas/<str:public_id>/", xla_views.xla_detail, name="xla_detail"),

@@ -1,12 +1,17 @@
-"""Authorisation rows for the experience API (see serviceloop/core/authz_matrix.py).
+"""Authorisation rows for the experience API and pages (see serviceloop/core/authz_matrix.py).
 
 Every signed-in user may read figures: staff of every organisation, a customer of their own only
 (naming another organisation answers 404; test_api_metrics.py checks that with real ids).
+Alerts are the provider's: staff see and acknowledge them, customers get 403 (test_alerts.py).
+
+`build(world)` adds `world.alert`: an open drop alert of `world.service` (built by catalogue); and two
+XLAs: `world.xla_service` (happiness of `world.service`) and `world.xla_a` (CSAT of `world.relationship_a`).
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from serviceloop.core.authz_matrix import (
     ANY_USER_API,
@@ -15,13 +20,38 @@ from serviceloop.core.authz_matrix import (
     ORG_A_API,
     ORG_A_PAGE,
     SIGN_IN,
+    STAFF_PAGE,
     Endpoint,
     Page,
     World,
     expect,
     manager_post,
+    staff_post,
 )
 from serviceloop.experience.xlas import xla_create
+
+
+def _build_alerts(world: World) -> None:
+    from serviceloop.experience.alerts import alert_raise
+
+    world.alert = alert_raise(
+        service=world.service,
+        kind="drop",
+        cause=f"drop:{world.service.public_id}:happiness",
+        title=f"Happiness fell on {world.service.name}",
+        figures={},
+    )
+
+
+def _alert(w: World) -> dict[str, Any]:
+    return {"public_id": w.alert.public_id}
+
+
+ALERT_PAGES = [
+    Page("experience:alert_list", STAFF_PAGE),
+    Page("experience:alert_detail", STAFF_PAGE, kwargs=_alert),
+    Page("experience:alert_acknowledge", staff_post("experience:alert_detail"), kwargs=_alert, method="POST"),
+]
 
 ENDPOINTS = [
     Endpoint("GET", "/api/experience/metrics", ANY_USER_API, query="group_by=week&metrics=happiness,fcr"),
@@ -35,6 +65,7 @@ ENDPOINTS = [
 
 
 def build(world: World) -> None:
+    _build_alerts(world)
     manager = world.users["manager"]
     world.xla_service = xla_create(
         by=manager, name="Mail happiness", service=world.service, metric="happiness", target=Decimal("60")
@@ -82,6 +113,7 @@ SERVICE_XLA_API = expect(anonymous=401, customer_a=404, agent=200)
 MANAGER_API = expect(anonymous=401, customer_a=403, agent=403, manager=200)
 
 PAGES = [
+    *ALERT_PAGES,
     Page("experience:xla_list", ANY_USER_PAGE),
     Page("experience:xla_list", ANY_USER_PAGE, query="state=breached&status=archived&service=nope"),
     Page("experience:xla_create", MANAGER_PAGE),

@@ -292,3 +292,26 @@ def test_the_worst_state_of_each_service_for_the_portfolio(sam: User, carol: Use
     assert (
         xla_queries.worst_states(viewer=carol, service_ids=[forty.pk, other.pk]) == {}
     )  # service-wide XLAs: staff only
+
+
+def test_a_state_change_delivered_raises_and_recovers_the_xlas_alert(sam: User, forty: Service, travel: Any) -> None:
+    from serviceloop.experience.models import Alert
+
+    def deliver() -> None:
+        for pk in Event.objects.filter(name="xla.state_changed", completed_at__isnull=True).values_list(
+            "pk", flat=True
+        ):
+            event_dispatch(event_id=pk)
+
+    xla = make(sam, forty, "50")  # breached at creation
+    deliver()
+    alert = Alert.objects.get()
+    assert (alert.kind, alert.cause, alert.state) == ("xla", f"xla:{xla.public_id}", "open")
+    assert alert.figures["to"] == "breached" and alert.figures["value"] == 40.0
+    answers(forty, "2026-06-30 09:00", 10, 10, 10, 10, 10)  # → +60: met
+    refresh()
+    travel.to(at("2026-06-30 13:00"))
+    xla_evaluate(xla)
+    deliver()
+    alert.refresh_from_db()
+    assert alert.state == "recovered" and Alert.objects.count() == 1
