@@ -295,6 +295,14 @@ CELERY_BEAT_SCHEDULE["experience-review-sweep"] = {
     "schedule": 60.0,
 }
 SERVICELOOP_PAGE_SIZE = 50
+# XLAs (docs/experience.md, "XLAs"): SLA compliance at or above this per cent reads as "SLA met" beside an
+# XLA (a breached XLA beside it is a watermelon); every active XLA is evaluated this often (minutes).
+SERVICELOOP_XLA_SLA_GREEN = float(env("SERVICELOOP_XLA_SLA_GREEN", "95"))
+SERVICELOOP_XLA_EVALUATE_MINUTES = float(env("SERVICELOOP_XLA_EVALUATE_MINUTES", "15"))
+CELERY_BEAT_SCHEDULE["experience-xla-evaluate"] = {
+    "task": "serviceloop.experience.tasks.evaluate_xlas",
+    "schedule": SERVICELOOP_XLA_EVALUATE_MINUTES * 60.0,
+}
 # Experience alerts (docs/experience.md, "Alerts"): each live service's primary metrics, the recent window
 # (days, today included) against the baseline before it; Benjamini–Hochberg at this false-discovery rate
 # across one run's tests; an open drop alert recovers when its one-sided p-value exceeds RECOVER_P.

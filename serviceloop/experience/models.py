@@ -1,5 +1,5 @@
 """Experience's tables: the rollup counts per service × offering × organisation × channel × ticket type × day
-(and their day sums), alerts to service managers, and service reviews.
+(and their day sums), XLAs and their history, alerts to service managers, and service reviews.
 
 Pages read experience figures from the rollups, never from the raw rows (docs/experience.md, "Rollups").
 """
@@ -7,9 +7,11 @@ Pages read experience figures from the rollups, never from the raw rows (docs/ex
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.text import get_valid_filename
 
 from serviceloop.accounts.models import Organisation
@@ -67,6 +69,150 @@ class RollupCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} service {self.service_id}: {self.measure}={self.value!r} × {self.count}"
+
+
+class Xla(BaseModel):
+    """An experience level agreement: a target on one experience metric for a service or a relationship.
+
+    The figure is the metric over a window (rolling 7, 30, 90 days, or the calendar month to date)
+    of the XLA's scope: a service, or one relationship (its organisation × offering). The latest
+    evaluation is kept on the row (state, figure, the desk's SLA compliance beside it); each change
+    of state is a row of `XlaEvaluation` (docs/experience.md, "XLAs").
+    """
+
+    class Comparator(models.TextChoices):
+        AT_LEAST = "gte", "≥ at least"
+        AT_MOST = "lte", "≤ at most"
+
+    class Window(models.TextChoices):
+        ROLLING_7 = "rolling_7", "Rolling 7 days"
+        ROLLING_30 = "rolling_30", "Rolling 30 days"
+        ROLLING_90 = "rolling_90", "Rolling 90 days"
+        MONTH = "month", "Calendar month to date"
+
+    class State(models.TextChoices):
+        MET = "met", "Met"
+        AT_RISK = "at_risk", "At risk"
+        BREACHED = "breached", "Breached"
+        NOT_ENOUGH_DATA = "not_enough_data", "Not enough data"
+
+    class BaselineKind(models.TextChoices):
+        NONE = "none", "No baseline"
+        VALUE = "value", "A value I give"
+        BEFORE_START = "before_start", "The window ending on the start date"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        ARCHIVED = "archived", "Archived"
+
+    public_id = public_id_field()
+    name = models.CharField(max_length=200)
+    # The service it is about; for a relationship XLA the service of the relationship's offering.
+    service = models.ForeignKey("catalogue.Service", on_delete=models.CASCADE, related_name="xlas")
+    relationship = models.ForeignKey(
+        "relationships.Relationship", null=True, blank=True, on_delete=models.CASCADE, related_name="xlas"
+    )
+    metric = models.CharField(max_length=40, help_text="A metric name of experience/metrics.py")
+    comparator = models.CharField(max_length=3, choices=Comparator.choices, default=Comparator.AT_LEAST)
+    target = models.DecimalField(max_digits=12, decimal_places=2)
+    window = models.CharField(max_length=20, choices=Window.choices, default=Window.ROLLING_30)
+    min_sample = models.PositiveIntegerField(help_text="Below this many answers (or tickets): not enough data")
+    # Met, but by less than this (in the metric's unit): at risk.
+    risk_margin = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    start_date = models.DateField(help_text="The first day the XLA holds; the baseline window ends the day before")
+    baseline_kind = models.CharField(max_length=20, choices=BaselineKind.choices, default=BaselineKind.NONE)
+    baseline = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    baseline_n = models.PositiveIntegerField(null=True, blank=True)
+    baseline_from = models.DateField(null=True, blank=True)
+    baseline_to = models.DateField(null=True, blank=True)
+    # Accountable for it; empty: the service's manager.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_xlas"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    # The latest evaluation ("" state: never evaluated).
+    state = models.CharField(max_length=20, choices=State.choices, blank=True, default="")
+    state_since = models.DateTimeField(null=True, blank=True)
+    value = models.FloatField(null=True, blank=True)
+    n = models.PositiveIntegerField(default=0)
+    interval_low = models.FloatField(null=True, blank=True)
+    interval_high = models.FloatField(null=True, blank=True)
+    window_from = models.DateField(null=True, blank=True)
+    window_to = models.DateField(null=True, blank=True)
+    evaluated_at = models.DateTimeField(null=True, blank=True)
+    # The desk's SLA compliance over the same window and scope, beside it (value None: not enough data).
+    sla_first_response = models.FloatField(null=True, blank=True)
+    sla_first_response_n = models.PositiveIntegerField(default=0)
+    sla_resolution = models.FloatField(null=True, blank=True)
+    sla_resolution_n = models.PositiveIntegerField(default=0)
+    # Optimistic concurrency (accounts.versioning): raised by one on every edit, not by an evaluation.
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        ordering = ["service__name", "name", "pk"]
+        verbose_name = "XLA"
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(name=""),
+                name="experience_xla_name_not_empty",
+                violation_error_message="An XLA needs a name.",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_sample__gte=1),
+                name="experience_xla_min_sample_positive",
+                violation_error_message="The minimum sample is at least 1.",
+            ),
+            models.CheckConstraint(
+                condition=Q(risk_margin__gte=0),
+                name="experience_xla_risk_margin_not_negative",
+                violation_error_message="The at-risk margin is a distance, never negative.",
+            ),
+            models.CheckConstraint(
+                condition=Q(comparator__in=["gte", "lte"]),
+                name="experience_xla_comparator_known",
+                violation_error_message="The comparator is ≥ or ≤.",
+            ),
+        ]
+        indexes = [
+            # The list: active XLAs by service, by state.
+            models.Index(fields=["status", "service"], name="experience_xla_service_idx"),
+            models.Index(fields=["status", "state"], name="experience_xla_state_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def accountable(self) -> Any:
+        """Who answers for it: the owner, else the service's manager."""
+        return self.owner if self.owner_id else self.service.service_manager
+
+
+class XlaEvaluation(models.Model):
+    """One change of an XLA's state, with the figures that caused it (written only when the state changes)."""
+
+    xla = models.ForeignKey(Xla, on_delete=models.CASCADE, related_name="evaluations")
+    previous_state = models.CharField(max_length=20, blank=True, help_text='"" for the first evaluation')
+    state = models.CharField(max_length=20, choices=Xla.State.choices)
+    value = models.FloatField(null=True, blank=True)
+    n = models.PositiveIntegerField(default=0)
+    interval_low = models.FloatField(null=True, blank=True)
+    interval_high = models.FloatField(null=True, blank=True)
+    target = models.DecimalField(max_digits=12, decimal_places=2)
+    comparator = models.CharField(max_length=3)
+    window_from = models.DateField()
+    window_to = models.DateField()
+    sla_first_response = models.FloatField(null=True, blank=True)
+    sla_resolution = models.FloatField(null=True, blank=True)
+    evaluated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-evaluated_at", "-pk"]
+        indexes = [models.Index(fields=["xla", "-evaluated_at"], name="experience_xlaeval_xla_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.xla}: {self.previous_state or 'new'} → {self.state} at {self.evaluated_at:%Y-%m-%d %H:%M}"
 
 
 class RollupDay(models.Model):

@@ -8,6 +8,8 @@ ITEMS = [
     # A customer's "Experience": their own organisation's page (experience:mine sends them there).
     NavItem("Experience", "experience:mine", audience="customer", order=30),
     NavItem("Service reviews", "experience:report_list", audience="customer", order=40),
+    # Customers see the XLAs of their own organisation's relationships (read-only).
+    NavItem("XLAs", "experience:xla_list", audience="all", order=35),
 ]
 
 # Links from the catalogue's service page and the organisation's page to their experience pages, and
@@ -25,4 +27,5 @@ OBJECT_LINKS = [
         query={"relationship": "public_id"},
         order=20,
     ),
+    ObjectLink("catalogue.service", "XLAs", "experience:xla_list", query={"service": "public_id"}, order=21),
 ]

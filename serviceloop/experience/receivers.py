@@ -68,3 +68,22 @@ def rollups_offering_deleted(event: Event) -> None:
 @subscriber("service.deleted", name="experience.rollups.service_deleted")
 def rollups_service_deleted(event: Event) -> None:
     service_forget(event.data["service_id"])
+
+
+@subscriber("xla.state_changed", name="experience.alerts.xla_state_changed")
+def alerts_xla_state_changed(event: Event) -> None:
+    # Imported here: alerts and XLAs are later rooms of this app than the rollups above.
+    from serviceloop.experience.alerts import alert_on_xla_change
+    from serviceloop.experience.models import Xla
+
+    xla = Xla.objects.select_related("service").filter(pk=event.data["xla_id"]).first()
+    if xla is None:  # deleted with its service meanwhile: nothing to tell
+        return
+    alert_on_xla_change(
+        service=xla.service,
+        xla_label=xla.name,
+        cause=f"xla:{xla.public_id}",
+        from_state=event.data.get("from") or "",
+        to_state=event.data["to"],
+        figures=dict(event.data),
+    )

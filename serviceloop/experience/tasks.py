@@ -6,7 +6,9 @@ from dataclasses import asdict
 
 from celery import shared_task
 
+from serviceloop.core import clock
 from serviceloop.experience.drops import drops_detect
+from serviceloop.experience.xlas import xlas_evaluate_all
 
 
 @shared_task(name="serviceloop.experience.tasks.detect_drops", soft_time_limit=240, time_limit=300)
@@ -30,3 +32,11 @@ def sweep_reviews() -> int:
     from serviceloop.experience.reports import reviews_sweep
 
     return reviews_sweep()
+
+
+@shared_task(name="serviceloop.experience.tasks.evaluate_xlas")
+def evaluate_xlas() -> int:
+    """Evaluate every active XLA now (beat: every SERVICELOOP_XLA_EVALUATE_MINUTES); how many changed state.
+
+    Idempotent: an XLA whose state stays the same gets its latest figure and nothing else."""
+    return xlas_evaluate_all(at=clock.now())

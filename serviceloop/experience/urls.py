@@ -1,6 +1,6 @@
 from django.urls import path
 
-from serviceloop.experience import alert_views, report_views, views
+from serviceloop.experience import alert_views, report_views, views, xla_views
 
 app_name = "experience"
 
@@ -16,4 +16,10 @@ urlpatterns = [
     path("reports/<str:public_id>/", report_views.report_detail, name="report_detail"),
     path("reports/<str:public_id>/pdf/", report_views.report_pdf, name="report_pdf"),
     path("reports/<str:public_id>/regenerate/", report_views.report_regenerate, name="report_regenerate"),
+    path("xlas/", xla_views.xla_list, name="xla_list"),
+    path("xlas/new/", xla_views.xla_create, name="xla_create"),
+    path("xlas/<str:public_id>/", xla_views.xla_detail, name="xla_detail"),
+    path("xlas/<str:public_id>/edit/", xla_views.xla_edit, name="xla_edit"),
+    path("xlas/<str:public_id>/evaluate/", xla_views.xla_evaluate, name="xla_evaluate"),
+    path("xlas/<str:public_id>/archive/", xla_views.xla_archive, name="xla_archive"),
 ]

@@ -27,6 +27,7 @@ from serviceloop.catalogue.services import component_create
 from serviceloop.catalogue.tests.factories import make_offering, make_value_item
 from serviceloop.core import clock
 from serviceloop.desk.models import MailRoute
+from serviceloop.experience.xlas import xla_create
 from serviceloop.feedback.models import Post, Response
 from serviceloop.feedback.services.surveys import survey_create
 from serviceloop.feedback.tests.factories_channels import make_service, ndjson, run_command, sign
@@ -416,6 +417,7 @@ def _patch_targets(sam: User, org_a: Organisation) -> dict[str, str]:
     relationship = relationship_create(by=sam, organisation=org_a, offering=offering, started_on=date(2025, 1, 1))
     survey = survey_create(service=offering.service, name="After a ticket", by=sam)
     route = MailRoute.objects.create(service=offering.service, address="route@desk.example")
+    xla = xla_create(by=sam, name="Mail happiness", service=offering.service, metric="happiness", target=0)
     return {
         "/api/catalogue/services/{public_id}": offering.service.public_id,
         "/api/catalogue/offerings/{public_id}": offering.public_id,
@@ -426,6 +428,7 @@ def _patch_targets(sam: User, org_a: Organisation) -> dict[str, str]:
         "/api/relationships/relationships/{public_id}": relationship.public_id,
         "/api/feedback/surveys/{public_id}": survey.public_id,
         "/api/desk/mail/routes/{public_id}": route.public_id,
+        "/api/experience/xlas/{public_id}": xla.public_id,
     }
 
 

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('catalogue', '0002_version'),
-        ('experience', '0001_initial'),
+        ('experience', '0002_xla'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -16,12 +16,14 @@ Service reviews: `build(world)` adds `world.review_a` (organisation A's relation
 every organisation: staff only). Customers see their own organisation's reviews and PDFs; any other
 answers 404. Only staff ask for reviews and have their PDF made again.
 
-`build(world)` also adds `world.alert`: an open drop alert of `world.service` (built by catalogue).
+`build(world)` also adds `world.alert`: an open drop alert of `world.service` (built by catalogue); and two
+XLAs: `world.xla_service` (happiness of `world.service`) and `world.xla_a` (CSAT of `world.relationship_a`).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -30,6 +32,8 @@ from serviceloop.core import clock
 from serviceloop.core.authz_matrix import (
     ANY_USER_API,
     ANY_USER_PAGE,
+    MANAGER_PAGE,
+    ORG_A_API,
     ORG_A_PAGE,
     SIGN_IN,
     STAFF_PAGE,
@@ -37,10 +41,12 @@ from serviceloop.core.authz_matrix import (
     Page,
     World,
     expect,
+    manager_post,
     staff_post,
     to,
 )
 from serviceloop.experience.models import ServiceReview
+from serviceloop.experience.xlas import xla_create
 
 STAFF_ONLY_REVIEW = expect(anonymous=SIGN_IN, customer_a=404, agent=200)
 
@@ -71,6 +77,12 @@ def build(world: World) -> None:
     world.review_service = ServiceReview.objects.create(
         service=world.service, requested_by=manager, state=ServiceReview.State.FAILED, failure="no Pango", **period
     )
+    world.xla_service = xla_create(
+        by=manager, name="Mail happiness", service=world.service, metric="happiness", target=Decimal("60")
+    )
+    world.xla_a = xla_create(
+        by=manager, name="Acme mailbox CSAT", relationship=world.relationship_a, metric="csat", target=Decimal("80")
+    )
 
 
 def _alert(w: World) -> dict[str, Any]:
@@ -92,6 +104,47 @@ def _review_a(world: World) -> dict[str, str]:
 def _review_service(world: World) -> dict[str, str]:
     return {"public_id": world.review_service.public_id}
 
+
+# -- XLAs: staff read every XLA; managers and administrators change them; a customer reads the XLAs of
+# their own organisation's relationships (B's customer gets 404 for A's; a service-wide XLA is 404 for both).
+
+
+def _xla(w: World) -> dict[str, str]:
+    return {"public_id": w.xla_a.public_id}
+
+
+def _xla_service(w: World) -> dict[str, str]:
+    return {"public_id": w.xla_service.public_id}
+
+
+def _xla_form(w: World) -> dict[str, object]:
+    return {
+        "name": "Mail ease",
+        "service": w.service.pk,
+        "metric": "ces",
+        "comparator": "gte",
+        "target": "70",
+        "window": "rolling_30",
+        "baseline_kind": "none",
+    }
+
+
+def _xla_edit(w: World) -> dict[str, object]:
+    return {
+        "name": "Acme mailbox CSAT",
+        "metric": "csat",
+        "comparator": "gte",
+        "target": "85",
+        "window": "month",
+        "baseline_kind": "none",
+        "version": w.xla_a.version,
+    }
+
+
+TO_XLA = manager_post("experience:xla_detail")
+SERVICE_XLA_PAGE = expect(anonymous=SIGN_IN, customer_a=404, agent=200)
+SERVICE_XLA_API = expect(anonymous=401, customer_a=404, agent=200)
+MANAGER_API = expect(anonymous=401, customer_a=403, agent=403, manager=200)
 
 ENDPOINTS = [
     Endpoint("GET", "/api/experience/metrics", ANY_USER_API, query="group_by=week&metrics=happiness,fcr"),
@@ -127,4 +180,35 @@ PAGES = [
         method="POST",
         kwargs=_review_service,
     ),
+    Page("experience:xla_list", ANY_USER_PAGE),
+    Page("experience:xla_list", ANY_USER_PAGE, query="state=breached&status=archived&service=nope"),
+    Page("experience:xla_create", MANAGER_PAGE),
+    Page("experience:xla_create", TO_XLA, method="POST", data=_xla_form),
+    Page("experience:xla_detail", ORG_A_PAGE, kwargs=_xla),
+    Page("experience:xla_detail", SERVICE_XLA_PAGE, kwargs=_xla_service, query="page=2"),
+    Page("experience:xla_edit", MANAGER_PAGE, kwargs=_xla),
+    Page("experience:xla_edit", TO_XLA, kwargs=_xla, method="POST", data=_xla_edit),
+    Page("experience:xla_evaluate", TO_XLA, kwargs=_xla, method="POST"),
+    Page("experience:xla_archive", TO_XLA, kwargs=_xla_service, method="POST"),
+]
+
+ENDPOINTS += [
+    Endpoint("GET", "/api/experience/xlas", ANY_USER_API, query="state=met&status=active"),
+    Endpoint(
+        "POST",
+        "/api/experience/xlas",
+        expect(anonymous=401, customer_a=403, agent=403, manager=201),
+        body=lambda w: {"name": "Mail ease", "service": w.service.public_id, "metric": "ces", "target": 70},
+    ),
+    Endpoint("GET", "/api/experience/xlas/{public_id}", ORG_A_API, params=_xla),
+    Endpoint("GET", "/api/experience/xlas/{public_id}", SERVICE_XLA_API, params=_xla_service),
+    Endpoint("PATCH", "/api/experience/xlas/{public_id}", MANAGER_API, params=_xla, body=lambda w: {"target": 85}),
+    Endpoint(
+        "DELETE",
+        "/api/experience/xlas/{public_id}",
+        expect(anonymous=401, customer_a=403, agent=403, manager=204),
+        params=_xla_service,
+    ),
+    Endpoint("POST", "/api/experience/xlas/{public_id}/evaluate", MANAGER_API, params=_xla),
+    Endpoint("GET", "/api/experience/xlas/{public_id}/history", ORG_A_API, params=_xla),
 ]
