@@ -287,6 +287,8 @@ SERVICELOOP_TRUSTED_PROXIES = env_list("SERVICELOOP_TRUSTED_PROXIES")
 
 # Experience metrics: below this many valid answers a figure shows "not enough data" (DOMAIN §2).
 SERVICELOOP_MIN_SAMPLE = int(env("SERVICELOOP_MIN_SAMPLE", "30"))
+# The home page's portfolio: the score shown for every service (any metric name of experience/metrics.py).
+SERVICELOOP_PRIMARY_METRIC = env("SERVICELOOP_PRIMARY_METRIC", "happiness")
 SERVICELOOP_PAGE_SIZE = 50
 
 # Desk: attachments (size and content types), the customer's reopen window, the "breaching soon" queue.

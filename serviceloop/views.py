@@ -8,9 +8,12 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from serviceloop.core.errors import InvalidInput
+from serviceloop.experience.portfolio_views import portfolio_page
+
 
 def home(request: HttpRequest) -> HttpResponse:
-    """Anonymous visitors sign in; customers land on their portal, staff on their start page."""
+    """Anonymous visitors sign in; customers land on their portal, staff (agents too) on the portfolio."""
     user = request.user
     if not user.is_authenticated:
         return redirect_to_login(request.get_full_path())
@@ -19,7 +22,11 @@ def home(request: HttpRequest) -> HttpResponse:
             return redirect(reverse("desk:portal"))
         except NoReverseMatch:
             pass
-    return render(request, "home.html", {})
+    try:
+        # XLA states (service pk → met / at risk / breached) are wired here once XLAs are merged.
+        return portfolio_page(request, xla_states={})
+    except InvalidInput as error:
+        return _error(request, 400, error.message)
 
 
 def healthz(request: HttpRequest) -> HttpResponse:

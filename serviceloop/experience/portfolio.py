@@ -1,0 +1,378 @@
+"""The portfolio (staff's home page): every live service's figures, the services that fell the most, hotspots.
+
+Every figure comes from `experience.api.compute` — a fixed handful of calls for the whole page, never
+one per service:
+
+1. the period, grouped by service: the primary score, lost time (mean and total), responses;
+2. the last 12 ISO weeks, grouped by service and week: the primary score (the sparklines);
+3. the period, ungrouped: the portfolio's baseline (primary score and lost time per answer);
+4. and 5. the last 30 days and the 30 before, grouped by service: "fell the most";
+6. and 7. the period, grouped by service × organisation and service × offering: the hotspots
+   (and service × driver once compute() can group by driver: see `DRIVER_DIMENSION`).
+
+The primary score is `SERVICELOOP_PRIMARY_METRIC` (default `happiness`, any metric of metrics.py).
+"Responses" is every response of the service in the period (the n of a driver share, whose
+denominator is every response).
+
+Impact of a hotspot (DOMAIN §2) = its answers × (its score − the baseline), the baseline being the
+portfolio's score over the same period and the same services; ranked worst first (most negative for
+a score where higher is better). By lost time: answers × (its lost time per answer − the baseline's),
+the minutes lost beyond what the portfolio loses per answer.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
+
+from serviceloop.accounts.models import Organisation, User
+from serviceloop.catalogue.models import Offering, Service
+from serviceloop.catalogue.queries import services_visible
+from serviceloop.core import clock
+from serviceloop.core.errors import InvalidInput
+from serviceloop.experience.api import compute
+from serviceloop.experience.metrics import LOWER, METRICS, Figure, Metric
+from serviceloop.experience.significance import (
+    benjamini_hochberg,
+    nps_difference_z,
+    p_two_sided,
+    two_proportion_z,
+)
+from serviceloop.experience.tally import GROUP_DIMENSIONS, Scope
+from serviceloop.feedback.models import Driver
+
+PERIODS = (30, 90, 365)
+DEFAULT_PERIOD = 90
+TREND_WEEKS = 12
+FALL_DAYS = 30
+TOP_FALLS = 5
+TOP_HOTSPOTS = 10
+FDR_Q = 0.05  # the false-discovery rate across the services compared in "fell the most"
+# A driver share's n is every response of the group: the response volume, through compute().
+RESPONSES_FROM = "driver_communication"
+LOST_MEAN, LOST_TOTAL = "lost_time_mean", "lost_time_total"
+# Hotspots by driver need compute() to group by driver (driver × score counts): shown once it does.
+DRIVER_DIMENSION = "driver"
+NO_XLA = "—"
+
+
+def primary_metric() -> Metric:
+    name = settings.SERVICELOOP_PRIMARY_METRIC
+    if name not in METRICS:
+        raise ImproperlyConfigured(
+            f"SERVICELOOP_PRIMARY_METRIC: {name!r} is not a metric; use one of {', '.join(METRICS)}."
+        )
+    return METRICS[name]
+
+
+def service_page_url(public_id: str) -> str:
+    """The service's experience page (experience/urls.py; a reverse() once that page is merged)."""
+    return f"/experience/services/{public_id}/"
+
+
+def today() -> date:
+    return timezone.localdate(clock.now())
+
+
+@dataclass(frozen=True)
+class Period:
+    since: date
+    until: date
+
+    @property
+    def days(self) -> int:
+        return (self.until - self.since).days + 1
+
+    def before(self) -> Period:
+        """The period of the same length just before this one."""
+        return Period(self.since - timedelta(days=self.days), self.since - timedelta(days=1))
+
+
+def period_ending(last: date, days: int) -> Period:
+    return Period(last - timedelta(days=days - 1), last)
+
+
+def worse_by(metric: Metric, change: float) -> float:
+    """How much worse a change is (positive: worse), by the metric's direction."""
+    return change if metric.direction == LOWER else -change
+
+
+@dataclass
+class ServiceRow:
+    service_id: int
+    public_id: str
+    name: str
+    url: str
+    score: Figure
+    lost_mean: Figure
+    lost_total: Figure
+    responses: int
+    trend: list[tuple[date, Figure | None]]
+    xla_state: str
+
+
+@dataclass
+class Fall:
+    name: str
+    url: str
+    before: Figure
+    after: Figure
+    change: float  # after − before, in the metric's unit
+    z: float | None  # None: no test for this metric, or no spread
+    p: float | None
+    significant: bool | None  # None: not tested
+
+
+@dataclass
+class Hotspot:
+    kind: str  # organisation, offering, driver
+    service: str
+    url: str
+    name: str  # the organisation's, offering's or driver's name
+    responses: int  # the figure's n
+    value: float
+    gap: float  # value − baseline, in the unit
+    impact: float  # responses × gap
+
+
+@dataclass
+class Portfolio:
+    metric: Metric
+    period: Period
+    rows: list[ServiceRow]
+    baseline: Figure
+    baseline_lost: Figure
+    fall_period: Period
+    falls: list[Fall]
+    tested: int  # services compared in both periods (the family BH controls)
+    hotspots: list[Hotspot]
+    lost_hotspots: list[Hotspot]
+    hotspot_kinds: tuple[str, ...]
+    weeks: list[date] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _names(primary: Metric) -> list[str]:
+    return list(dict.fromkeys([primary.name, LOST_MEAN, LOST_TOTAL, RESPONSES_FROM]))
+
+
+def _by_service(groups: Sequence[tuple[Mapping[str, str | None], list[Figure]]]) -> dict[str, dict[str, Figure]]:
+    return {str(key["service"]): {figure.metric: figure for figure in shown} for key, shown in groups if key["service"]}
+
+
+def _empty(name: str) -> Figure:
+    metric = METRICS[name]
+    return Figure(metric.name, metric.label, None, 0, None, metric.unit, False)
+
+
+def monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def portfolio(
+    viewer: User, *, days: int = DEFAULT_PERIOD, xla_states: Mapping[int, str] | None = None, last: date | None = None
+) -> Portfolio:
+    """The portfolio of the live services the viewer may see, over the `days` ending `last` (today).
+
+    `xla_states` maps a service's primary key to its XLA state (met, at risk, breached): the XLA
+    engine's hook, empty until it is wired; a service without one shows "—".
+    """
+    if days not in PERIODS:
+        choices = ", ".join(map(str, PERIODS))
+        raise InvalidInput("invalid", f"period: {days} days is not one of {choices}.", field="period")
+    primary = primary_metric()
+    last = last or today()
+    period = period_ending(last, days)
+    services = list(
+        services_visible(viewer=viewer).filter(lifecycle=Service.Lifecycle.LIVE).values_list("pk", "public_id", "name")
+    )
+    services.sort(key=lambda row: (row[2].casefold(), row[1]))
+    ids = tuple(pk for pk, _public, _name in services)
+    fall_period = period_ending(last, FALL_DAYS)
+    empty = Portfolio(primary, period, [], _empty(primary.name), _empty(LOST_MEAN), fall_period, [], 0, [], [], ())
+    if not ids:
+        return empty
+    scope = Scope(service_ids=ids, since=period.since, until=period.until)
+    names = _names(primary)
+    figures = _by_service(compute(scope, ["service"], names))
+    first_week = monday(last) - timedelta(weeks=TREND_WEEKS - 1)
+    weeks = [first_week + timedelta(weeks=index) for index in range(TREND_WEEKS)]
+    trend_scope = Scope(service_ids=ids, since=first_week, until=last)
+    trends: dict[str, dict[str, Figure]] = {}
+    for key, weekly_figures in compute(trend_scope, ["service", "week"], [primary.name]):
+        trends.setdefault(str(key["service"]), {})[str(key["week"])] = weekly_figures[0]
+    ((_key, overall),) = compute(scope, [], [primary.name, LOST_MEAN])
+    baseline, baseline_lost = overall
+    xla_states = xla_states or {}
+    rows = []
+    for pk, public_id, name in services:
+        shown = figures.get(public_id, {})
+        weekly = trends.get(public_id, {})
+        rows.append(
+            ServiceRow(
+                service_id=pk,
+                public_id=public_id,
+                name=name,
+                url=service_page_url(public_id),
+                score=shown.get(primary.name) or _empty(primary.name),
+                lost_mean=shown.get(LOST_MEAN) or _empty(LOST_MEAN),
+                lost_total=shown.get(LOST_TOTAL) or _empty(LOST_TOTAL),
+                responses=shown[RESPONSES_FROM].n if RESPONSES_FROM in shown else 0,
+                trend=[(week, weekly.get(week.isoformat())) for week in weeks],
+                xla_state=xla_states.get(pk, NO_XLA),
+            )
+        )
+    by_public = {public_id: name for _pk, public_id, name in services}
+    falls, tested = fell_the_most(primary, ids, by_public, fall_period)
+    result = Portfolio(primary, period, rows, baseline, baseline_lost, fall_period, falls, tested, [], [], ())
+    result.weeks = weeks
+    hotspots_fill(result, scope, by_public)
+    return result
+
+
+def fell_the_most(
+    metric: Metric, ids: tuple[int, ...], names: Mapping[str, str], period: Period
+) -> tuple[list[Fall], int]:
+    """The services whose score got worse the most, `period` against the one before; both need enough data.
+
+    Every service with enough data in both periods is tested (where the metric has a test: NPS-style
+    scores and proportions), and Benjamini–Hochberg at FDR_Q decides which changes are significant.
+    """
+    earlier = period.before()
+    now = _by_service(
+        compute(Scope(service_ids=ids, since=period.since, until=period.until), ["service"], [metric.name])
+    )
+    then = _by_service(
+        compute(Scope(service_ids=ids, since=earlier.since, until=earlier.until), ["service"], [metric.name])
+    )
+    compared = []
+    for public_id, shown in now.items():
+        after, before = shown[metric.name], then.get(public_id, {}).get(metric.name)
+        if before is None or not (after.enough and before.enough) or after.value is None or before.value is None:
+            continue
+        z = change_z(metric, after, before)
+        compared.append((public_id, before, after, z))
+    p_values = [p_two_sided(z) for _public, _before, _after, z in compared if z is not None]
+    rejected = iter(benjamini_hochberg(p_values, FDR_Q))
+    falls = []
+    for public_id, before, after, z in compared:
+        assert after.value is not None and before.value is not None  # nosec B101  # filtered above
+        change = after.value - before.value
+        significant = next(rejected) if z is not None else None
+        if worse_by(metric, change) <= 0:
+            continue
+        falls.append(
+            Fall(
+                name=names[public_id],
+                url=service_page_url(public_id),
+                before=before,
+                after=after,
+                change=round(change, metric.decimals),
+                z=None if z is None else round(z, 2),
+                p=None if z is None else p_two_sided(z),
+                significant=significant,
+            )
+        )
+    falls.sort(key=lambda fall: (-worse_by(metric, fall.change), fall.name))
+    return falls[:TOP_FALLS], len(compared)
+
+
+def nps_parts(shown: Figure) -> tuple[float, float] | None:
+    """(promoters, detractors) of an NPS-style figure, recovered from its score and interval.
+
+    The interval's half-width h = 196·√(V/n) gives V = p + d − (p − d)² = n·(h/196)², so
+    p + d = V + (s/100)² and p − d = s/100. The figure is rounded to 0.1 point, so the counts are too
+    (close enough for a z; the test on exact counts is significance.nps_difference_z). The half-width
+    is read on a side that was not clipped at ±100; None when both were.
+    """
+    if shown.value is None or shown.interval is None or shown.n <= 0:
+        return None
+    low, high = shown.interval
+    if high < 100:
+        half = high - shown.value
+    elif low > -100:
+        half = shown.value - low
+    else:
+        return None
+    difference = shown.value / 100
+    total = min(max(shown.n * (half / 196) ** 2 + difference**2, abs(difference)), 1.0)
+    p, d = (total + difference) / 2, (total - difference) / 2
+    return p * shown.n, d * shown.n
+
+
+def change_z(metric: Metric, after: Figure, before: Figure) -> float | None:
+    """z of after − before: NPS-style difference for nps kinds, two-proportion for shares, else None."""
+    assert after.value is not None and before.value is not None  # nosec B101  # callers pass enough figures
+    if metric.kind == "nps":
+        now, then = nps_parts(after), nps_parts(before)
+        if now is None or then is None:
+            return None
+        return nps_difference_z(now[0], now[1], after.n, then[0], then[1], before.n)
+    if metric.unit == "%" and metric.interval == "wilson":
+        now_successes = min(max(after.value / 100 * after.n, 0.0), after.n)
+        then_successes = min(max(before.value / 100 * before.n, 0.0), before.n)
+        return two_proportion_z(round(now_successes), after.n, round(then_successes), before.n)
+    return None
+
+
+def _hotspot_names(kind: str, public_ids: set[str]) -> dict[str, str]:
+    if kind == "organisation":
+        return dict(Organisation.objects.filter(public_id__in=public_ids).values_list("public_id", "name"))
+    if kind == "offering":
+        return dict(Offering.objects.filter(public_id__in=public_ids).values_list("public_id", "name"))
+    labels = dict(Driver.choices)
+    return {code: str(labels.get(code, code)) for code in public_ids}
+
+
+def hotspots_fill(result: Portfolio, scope: Scope, services: Mapping[str, str]) -> None:
+    """The worst hotspots (service × organisation, × offering, × driver) by impact, on score and on lost time."""
+    metric = result.metric
+    kinds = ["organisation", "offering"] + ([DRIVER_DIMENSION] if DRIVER_DIMENSION in GROUP_DIMENSIONS else [])
+    result.hotspot_kinds = tuple(kinds)
+    if DRIVER_DIMENSION not in GROUP_DIMENSIONS:
+        result.notes.append("Hotspots by driver are not ranked yet: the figures are not counted by driver.")
+    by_score: list[Hotspot] = []
+    by_lost: list[Hotspot] = []
+    base, base_lost = result.baseline.value, result.baseline_lost.value
+    for kind in kinds:
+        try:
+            groups = compute(scope, ["service", kind], list(dict.fromkeys([metric.name, LOST_MEAN])))
+        except InvalidInput:
+            result.notes.append(f"Too many service × {kind} groups to rank in this period: choose a shorter one.")
+            continue
+        names = _hotspot_names(kind, {str(key[kind]) for key, _shown in groups if key[kind]})
+        for key, shown in groups:
+            service = str(key["service"])
+            label = names.get(key[kind] or "", f"(no {kind})")
+            for figure, baseline, bucket in ((shown[0], base, by_score), (shown[-1], base_lost, by_lost)):
+                if not figure.enough or figure.value is None or baseline is None:
+                    continue
+                gap = figure.value - baseline
+                bucket.append(
+                    Hotspot(
+                        kind=kind,
+                        service=services.get(service, service),
+                        url=service_page_url(service),
+                        name=label,
+                        responses=figure.n,
+                        value=figure.value,
+                        gap=round(gap, 1),
+                        impact=round(figure.n * gap, 1),
+                    )
+                )
+    lost_metric = METRICS[LOST_MEAN]
+    result.hotspots = _worst(metric, by_score)
+    result.lost_hotspots = _worst(lost_metric, by_lost)
+
+
+def _worst(metric: Metric, hotspots: list[Hotspot]) -> list[Hotspot]:
+    """Hotspots worse than the baseline, by impact (worst first), at most TOP_HOTSPOTS."""
+    worse = [spot for spot in hotspots if worse_by(metric, spot.impact) > 0 and not math.isclose(spot.impact, 0)]
+    worse.sort(key=lambda spot: (-worse_by(metric, spot.impact), spot.service, spot.name))
+    return worse[:TOP_HOTSPOTS]
