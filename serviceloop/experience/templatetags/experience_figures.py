@@ -9,16 +9,21 @@ from serviceloop.experience.metrics import Figure
 register = template.Library()
 
 
+def _minus(text: str) -> str:
+    """The typographic minus sign, as the page prints every negative number."""
+    return text.replace("-", "−")
+
+
 @register.filter
 def figure_text(figure: Figure | None) -> str:
     """The value with its unit ("+41.2", "62.5%", "45 minutes"), or "not enough data"."""
     if figure is None or figure.value is None:
         return "not enough data"
     if figure.unit == "points":
-        return f"{figure.value:+g}"
+        return _minus(f"{figure.value:+g}")
     if figure.unit == "%":
-        return f"{figure.value:g}%"
-    return f"{figure.value:g} {figure.unit}"
+        return _minus(f"{figure.value:g}%")
+    return _minus(f"{figure.value:g} {figure.unit}")
 
 
 @register.filter
@@ -27,7 +32,7 @@ def interval_text(figure: Figure | None) -> str:
     if figure is None or figure.interval is None:
         return ""
     low, high = figure.interval
-    return f"{low:g} to {high:g}"
+    return _minus(f"{low:g} to {high:g}")
 
 
 @register.filter
@@ -37,4 +42,4 @@ def signed(value: float | None) -> str:
         return ""
     if value == 0:
         return "0"
-    return f"{value:+g}".replace("-", "−")
+    return _minus(f"{value:+g}")

@@ -16,10 +16,11 @@ from serviceloop.accounts.models import Organisation, User
 from serviceloop.catalogue.models import Offering, Service
 from serviceloop.core.testing import Travel
 from serviceloop.experience.api import compute
+from serviceloop.experience.metrics import Figure
 from serviceloop.experience.portfolio import Fall, portfolio, service_page_url
 from serviceloop.experience.rollups import rollups_rebuild
 from serviceloop.experience.tally import Scope
-from serviceloop.experience.templatetags.experience_figures import figure_text
+from serviceloop.experience.templatetags.experience_figures import figure_text, interval_text, signed
 from serviceloop.experience.tests.factories import make_service, respond
 
 pytestmark = pytest.mark.django_db
@@ -295,3 +296,12 @@ def test_a_fixed_handful_of_queries_whatever_the_number_of_services(
     rollups_rebuild()
     with django_assert_num_queries(len(few.captured_queries)):
         assert client.get("/").status_code == 200
+
+
+def test_figures_as_text() -> None:
+    happiness = Figure("happiness", "Happiness", -12.5, 40, (-40.1, 15.0), "points", True)
+    assert (figure_text(happiness), interval_text(happiness)) == ("−12.5", "−40.1 to 15")
+    assert figure_text(Figure("csat", "CSAT", 81.0, 40, (66.2, 90.4), "%", True)) == "81%"
+    assert figure_text(Figure("lost_time_mean", "Lost", 45.0, 40, None, "minutes", True)) == "45 minutes"
+    assert figure_text(Figure("csat", "CSAT", None, 3, None, "%", False)) == "not enough data"
+    assert (signed(3.2), signed(-570.4), signed(0.0)) == ("+3.2", "−570.4", "0")
