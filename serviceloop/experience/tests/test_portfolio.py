@@ -305,3 +305,14 @@ def test_figures_as_text() -> None:
     assert figure_text(Figure("lost_time_mean", "Lost", 45.0, 40, None, "minutes", True)) == "45 minutes"
     assert figure_text(Figure("csat", "CSAT", None, 3, None, "%", False)) == "not enough data"
     assert (signed(3.2), signed(-570.4), signed(0.0)) == ("+3.2", "−570.4", "0")
+
+
+def test_the_table_pages_and_keeps_the_period(seeded: dict[str, Any], sam: User, settings: Any) -> None:
+    settings.SERVICELOOP_PAGE_SIZE = 3
+    first = page(sam, period="365").content.decode()
+    assert re.findall(r'<tr data-service="(\w+)">', first) == [
+        seeded[name].public_id for name in ("desk", "email", "laptops")
+    ]
+    assert 'href="?period=365&amp;sort=name&page=2"' in first  # the pager keeps the period and order
+    second = page(sam, period="365", page="2").content.decode()
+    assert re.findall(r'<tr data-service="(\w+)">', second) == [seeded["payroll"].public_id]
