@@ -13,6 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 
 from serviceloop.accounts.models import Organisation, User
+from serviceloop.accounts.testing import PASSWORD
 from serviceloop.catalogue.models import Offering, Service
 from serviceloop.core.testing import Travel
 from serviceloop.experience.api import compute
@@ -70,7 +71,14 @@ def seeded(settings: Any, travel: Travel, sam: User, org_a: Organisation, org_b:
     return {"payroll": payroll, "email": email, "laptops": laptops, "desk": desk, "archive": archive}
 
 
-def page(user: User, **params: Any) -> Any:
+def sign_in(tab: Any, base: str, email: str, next_path: str) -> None:
+    tab.goto(f"{base}/accounts/login/?next={next_path}")
+    tab.get_by_label("Email").fill(email)
+    tab.get_by_label("Password").fill(PASSWORD)
+    tab.get_by_role("button", name="Sign in").click()
+
+
+def get_home(user: User, **params: Any) -> Any:
     client = Client()
     client.force_login(user)
     return client.get("/", params)
@@ -103,7 +111,7 @@ def test_every_live_service_with_the_figures_compute_gives(seeded: dict[str, Any
 
 
 def test_the_page_shows_those_figures(seeded: dict[str, Any], sam: User) -> None:
-    answer = page(sam)
+    answer = get_home(sam)
     assert answer.status_code == 200
     html = answer.content.decode()
     for row in portfolio(sam).rows:
@@ -153,7 +161,7 @@ def test_fell_the_most_orders_by_the_fall_and_tests_it(seeded: dict[str, Any], s
     assert payroll.z == pytest.approx(-3.02, abs=0.01) and payroll.significant is True
     # Email: V_then = (0.5 − 0.25)/8, V_now = (0.375 − 0.140625)/8; z = −0.125/√0.060547 = −0.51.
     assert email.z == pytest.approx(-0.51, abs=0.01) and email.significant is False
-    html = page(sam).content.decode()
+    html = get_home(sam).content.decode()
     falls = html[html.index('id="falls-head"') : html.index('id="hotspots-head"')]
     assert falls.index("Payroll") < falls.index("Email") and "Laptops" not in falls
     assert "significant</span>" in falls and "within chance" in falls
@@ -183,12 +191,12 @@ def test_hotspots_ranked_by_impact_against_the_portfolio(seeded: dict[str, Any],
         ("Payroll", "Payslips", 4, 325.0, 1300.0),
     ]
     assert any("driver" in note for note in result.notes)  # compute() cannot group by driver yet: said so
-    html = page(sam).content.decode()
+    html = get_home(sam).content.decode()
     assert "−570.4" in html and "+1300" in html
 
 
 def test_the_csv_of_the_portfolio_table(seeded: dict[str, Any], sam: User) -> None:
-    answer = page(sam, period="365", export="portfolio")
+    answer = get_home(sam, period="365", export="portfolio")
     assert answer.status_code == 200 and answer["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(answer.content.decode())))
     assert [row["service"] for row in rows] == ["Desk", "Email", "Laptops", "Payroll"]
@@ -210,16 +218,16 @@ def test_the_period_selector_and_bad_input(seeded: dict[str, Any], sam: User) ->
     # 30 days: only November's answers. Payroll's 8 → −25.
     month = portfolio(sam, days=30)
     assert next(row for row in month.rows if row.name == "Payroll").score.value == -25.0
-    html = page(sam, period="30").content.decode()
+    html = get_home(sam, period="30").content.decode()
     assert '<option value="30" selected>' in html and "export=portfolio" in html
     for params in ({"period": "7"}, {"period": "ninety"}, {"export": "everything"}, {"sort": "mood"}):
-        answer = page(sam, **params)
+        answer = get_home(sam, **params)
         assert answer.status_code == 400, params
         assert next(iter(params)) + ":" in answer.content.decode()
 
 
 def test_sorting_by_score_puts_the_worst_first(seeded: dict[str, Any], sam: User) -> None:
-    html = page(sam, sort="score").content.decode()
+    html = get_home(sam, sort="score").content.decode()
     order = re.findall(r'<tr data-service="(\w+)">', html)
     # Payroll +25, Laptops +37.5, Email +43.8, Desk +100.
     assert order == [seeded[name].public_id for name in ("payroll", "laptops", "email", "desk")]
@@ -240,7 +248,7 @@ def test_another_primary_metric(seeded: dict[str, Any], sam: User, settings: Any
     result = portfolio(sam)
     laptops = next(row for row in result.rows if row.name == "Laptops")
     assert (laptops.score.metric, laptops.score.n, laptops.score.value) == ("csat", 1, None)  # 1 < 4
-    assert "CSAT" in page(sam).content.decode()
+    assert "CSAT" in get_home(sam).content.decode()
     settings.SERVICELOOP_PRIMARY_METRIC = "joy"
     with pytest.raises(ImproperlyConfigured, match="SERVICELOOP_PRIMARY_METRIC"):
         portfolio(sam)
@@ -263,12 +271,12 @@ def test_a_proportion_falls_by_the_two_proportion_test(sam: User, settings: Any,
 
 
 def test_a_new_install_says_what_to_do_next(sam: User, alex: User) -> None:
-    answer = page(sam)
+    answer = get_home(sam)
     assert answer.status_code == 200
     html = answer.content.decode()
     assert "No live services yet" in html and 'href="/catalogue/"' in html
     make_service("Payroll", manager=sam)
-    html = page(alex).content.decode()  # agents see the portfolio too
+    html = get_home(alex).content.decode()  # agents see the portfolio too
     assert "No answers yet" in html
     for link in ('href="/feedback/surveys/"', 'href="/feedback/widgets/"', 'href="/api/docs"'):
         assert link in html
@@ -276,9 +284,9 @@ def test_a_new_install_says_what_to_do_next(sam: User, alex: User) -> None:
 
 
 def test_customers_keep_their_portal(seeded: dict[str, Any], carol: User) -> None:
-    answer = page(carol)
+    answer = get_home(carol)
     assert answer.status_code == 302 and answer["Location"] == "/desk/portal/"
-    assert page(carol, export="portfolio").status_code == 302
+    assert get_home(carol, export="portfolio").status_code == 302
 
 
 def test_a_fixed_handful_of_queries_whatever_the_number_of_services(
@@ -309,10 +317,44 @@ def test_figures_as_text() -> None:
 
 def test_the_table_pages_and_keeps_the_period(seeded: dict[str, Any], sam: User, settings: Any) -> None:
     settings.SERVICELOOP_PAGE_SIZE = 3
-    first = page(sam, period="365").content.decode()
+    first = get_home(sam, period="365").content.decode()
     assert re.findall(r'<tr data-service="(\w+)">', first) == [
         seeded[name].public_id for name in ("desk", "email", "laptops")
     ]
     assert 'href="?period=365&amp;sort=name&page=2"' in first  # the pager keeps the period and order
-    second = page(sam, period="365", page="2").content.decode()
+    second = get_home(sam, period="365", page="2").content.decode()
     assert re.findall(r'<tr data-service="(\w+)">', second) == [seeded["payroll"].public_id]
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_manager_reads_the_portfolio_in_a_browser_and_it_agrees_with_the_api(
+    live_server: Any, page: Any, seeded: dict[str, Any], sam: User
+) -> None:
+    sign_in(page, live_server.url, sam.email, "/")
+    page.wait_for_url(f"{live_server.url}/")
+    assert page.get_by_role("heading", name="Portfolio", exact=True).is_visible()
+    api = page.request.get(
+        f"{live_server.url}/api/experience/metrics?group_by=service&from=2026-09-02&to=2026-11-30"
+        "&metrics=happiness,lost_time_mean,lost_time_total"
+    )
+    assert api.ok
+    expected = {group["key"]["service"]: group["figures"] for group in api.json()["groups"]}
+    rows = page.locator("table.portfolio tbody tr")
+    assert rows.count() == 4
+    for index in range(rows.count()):
+        row = rows.nth(index)
+        figures = [Figure(**{**figure, "interval": None}) for figure in expected[row.get_attribute("data-service")]]
+        cell = {name: row.locator(f'[data-figure="{name}"]').inner_text().strip() for name in ("score", "n")}
+        assert cell["score"] == figure_text(figures[0]) and cell["n"] == str(figures[0].n)
+        assert row.locator('[data-figure="lost_time_mean"]').inner_text().strip() == figure_text(figures[1])
+        assert row.locator('[data-figure="lost_time_total"]').inner_text().strip() == figure_text(figures[2])
+    # The period from the keyboard: 30 days, then "Show".
+    page.get_by_label("Period", exact=True).focus()
+    page.get_by_label("Period", exact=True).select_option("30")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/?period=30&sort=name")
+    payroll = page.locator(f'tr[data-service="{seeded["payroll"].public_id}"] [data-figure="score"]')
+    assert payroll.inner_text().strip() == "−25"
