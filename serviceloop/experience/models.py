@@ -57,3 +57,37 @@ class RollupCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} service {self.service_id}: {self.measure}={self.value!r} × {self.count}"
+
+
+class RollupDay(models.Model):
+    """The rollup summed over offering, organisation, channel and ticket type: (service, day, measure, value).
+
+    Reads without those filters or groupings (the portfolio, a service's trend) come from here: its
+    size is bounded by services × days × values whatever the volume, while `RollupCount`'s finer key
+    holds about one cell per response once responses are spread over many organisations (measured:
+    bench/README.md, "Experience at scale"). Kept in the same transaction as the finer rows it sums.
+    """
+
+    service_id = models.PositiveBigIntegerField()
+    day = models.DateField()
+    measure = models.CharField(max_length=20)
+    value = models.CharField(max_length=40, default="", blank=True)
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service_id", "day", "measure", "value"],
+                name="experience_rollupday_key",
+                violation_error_message="This rollup day already has a count for that measure and value.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(count__gt=0),
+                name="experience_rollupday_count_positive",
+                violation_error_message="A rollup row counts at least one.",
+            ),
+        ]
+        indexes = [models.Index(fields=["day", "service_id"], name="experience_rollupday_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} service {self.service_id}: {self.measure}={self.value!r} × {self.count}"
