@@ -78,6 +78,12 @@ def sign_in(tab: Any, base: str, email: str, next_path: str) -> None:
     tab.get_by_role("button", name="Sign in").click()
 
 
+def row_of(html: str, public_id: str) -> str:
+    """One service's row of the portfolio table (its trend cell holds a table of its own)."""
+    start = html.index(f'<tr data-service="{public_id}">')
+    return html[start : html.index("</tr>", html.index('data-figure="xla"', start)) + 5]
+
+
 def get_home(user: User, **params: Any) -> Any:
     client = Client()
     client.force_login(user)
@@ -115,17 +121,16 @@ def test_the_page_shows_those_figures(seeded: dict[str, Any], sam: User) -> None
     assert answer.status_code == 200
     html = answer.content.decode()
     for row in portfolio(sam).rows:
-        cells = re.search(rf'<tr data-service="{row.public_id}">(.*?)</tr>', html, re.S)
-        assert cells is not None, row.name
-        shown = dict(re.findall(r'data-figure="(\w+)">([^<]*)<', cells.group(1)))
+        cells = row_of(html, row.public_id)
+        shown = dict(re.findall(r'data-figure="(\w+)">([^<]*)<', cells))
         assert shown["score"] == figure_text(row.score)
         assert shown["n"] == str(row.score.n)
         assert shown["lost_time_mean"] == figure_text(row.lost_mean)
         assert shown["responses"] == str(row.responses)
         assert shown["xla"] == "—"
-        assert f'href="{row.url}"' in cells.group(1)
+        assert f'href="{row.url}"' in cells
     assert "Archive" not in html
-    assert "+25" in html and "600 minutes" in html
+    assert "+25.0" in html and "10 h 0 min" in html  # Payroll
 
 
 def test_the_trend_is_weekly_over_twelve_weeks(seeded: dict[str, Any], sam: User) -> None:
@@ -144,6 +149,13 @@ def test_the_trend_is_weekly_over_twelve_weeks(seeded: dict[str, Any], sam: User
     shown = {week.isoformat(): figure for week, figure in payroll.trend if figure is not None}
     assert shown == weekly
     assert shown["2026-10-05"].value == 75.0 and shown["2026-11-09"].value == -25.0
+    # On the page: a sparkline with its data table, one row per week, the empty weeks "not enough data".
+    html = get_home(sam).content.decode()
+    trend = row_of(html, payroll.public_id)
+    assert '<svg class="sparkline"' in trend and "<polyline" in trend
+    weeks = dict(re.findall(r'<tr><th scope="row">([\d-]+)</th><td>([^<]*)</td>', trend))
+    assert list(weeks) == [week.isoformat() for week, _figure in payroll.trend]
+    assert (weeks["2026-10-05"], weeks["2026-11-09"], weeks["2026-09-14"]) == ("+75.0", "-25.0", "not enough data")
 
 
 def test_fell_the_most_orders_by_the_fall_and_tests_it(seeded: dict[str, Any], sam: User) -> None:
@@ -308,9 +320,9 @@ def test_a_fixed_handful_of_queries_whatever_the_number_of_services(
 
 def test_figures_as_text() -> None:
     happiness = Figure("happiness", "Happiness", -12.5, 40, (-40.1, 15.0), "points", True)
-    assert (figure_text(happiness), interval_text(happiness)) == ("−12.5", "−40.1 to 15")
-    assert figure_text(Figure("csat", "CSAT", 81.0, 40, (66.2, 90.4), "%", True)) == "81%"
-    assert figure_text(Figure("lost_time_mean", "Lost", 45.0, 40, None, "minutes", True)) == "45 minutes"
+    assert (figure_text(happiness), interval_text(happiness)) == ("-12.5", "-40.1 – +15.0")
+    assert figure_text(Figure("csat", "CSAT", 81.0, 40, (66.2, 90.4), "%", True)) == "81.0%"
+    assert figure_text(Figure("lost_time_mean", "Lost", 181.0, 40, None, "minutes", True)) == "3 h 1 min"
     assert figure_text(Figure("csat", "CSAT", None, 3, None, "%", False)) == "not enough data"
     assert (signed(3.2), signed(-570.4), signed(0.0)) == ("+3.2", "−570.4", "0")
 
@@ -340,7 +352,7 @@ def test_a_manager_reads_the_portfolio_in_a_browser_and_it_agrees_with_the_api(
     )
     assert api.ok
     expected = {group["key"]["service"]: group["figures"] for group in api.json()["groups"]}
-    rows = page.locator("table.portfolio tbody tr")
+    rows = page.locator("table.portfolio > tbody > tr")
     assert rows.count() == 4
     for index in range(rows.count()):
         row = rows.nth(index)
@@ -357,4 +369,4 @@ def test_a_manager_reads_the_portfolio_in_a_browser_and_it_agrees_with_the_api(
     page.keyboard.press("Enter")
     page.wait_for_url("**/?period=30&sort=name")
     payroll = page.locator(f'tr[data-service="{seeded["payroll"].public_id}"] [data-figure="score"]')
-    assert payroll.inner_text().strip() == "−25"
+    assert payroll.inner_text().strip() == "-25.0"
