@@ -4,7 +4,9 @@ Every figure comes from `experience.api.compute` — a fixed handful of calls fo
 one per service:
 
 1. the period, grouped by service: the primary score, lost time (mean and total), responses;
-2. the last 12 ISO weeks, grouped by service and week: the primary score (the sparklines);
+2. the last 12 ISO weeks of the services on the page shown, grouped by service and week: the primary
+   score (the sparklines; `trends_fill`, so a page of 50 services stays far under compute()'s limit
+   of groups however many services there are);
 3. the period, ungrouped: the portfolio's baseline (primary score and lost time per answer);
 4. and 5. the last 30 days and the 30 before, grouped by service: "fell the most";
 6. and 7. the period, grouped by service × organisation and service × offering: the hotspots
@@ -113,8 +115,8 @@ class ServiceRow:
     lost_mean: Figure
     lost_total: Figure
     responses: int
-    trend: list[tuple[date, Figure | None]]
     xla_state: str
+    trend: list[tuple[date, Figure | None]] = field(default_factory=list)  # trends_fill
 
 
 @dataclass
@@ -154,7 +156,6 @@ class Portfolio:
     hotspots: list[Hotspot]
     lost_hotspots: list[Hotspot]
     hotspot_kinds: tuple[str, ...]
-    weeks: list[date] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -201,19 +202,12 @@ def portfolio(
     scope = Scope(service_ids=ids, since=period.since, until=period.until)
     names = _names(primary)
     figures = _by_service(compute(scope, ["service"], names))
-    first_week = monday(last) - timedelta(weeks=TREND_WEEKS - 1)
-    weeks = [first_week + timedelta(weeks=index) for index in range(TREND_WEEKS)]
-    trend_scope = Scope(service_ids=ids, since=first_week, until=last)
-    trends: dict[str, dict[str, Figure]] = {}
-    for key, weekly_figures in compute(trend_scope, ["service", "week"], [primary.name]):
-        trends.setdefault(str(key["service"]), {})[str(key["week"])] = weekly_figures[0]
     ((_key, overall),) = compute(scope, [], [primary.name, LOST_MEAN])
     baseline, baseline_lost = overall
     xla_states = xla_states or {}
     rows = []
     for pk, public_id, name in services:
         shown = figures.get(public_id, {})
-        weekly = trends.get(public_id, {})
         rows.append(
             ServiceRow(
                 service_id=pk,
@@ -224,16 +218,32 @@ def portfolio(
                 lost_mean=shown.get(LOST_MEAN) or _empty(LOST_MEAN),
                 lost_total=shown.get(LOST_TOTAL) or _empty(LOST_TOTAL),
                 responses=shown[RESPONSES_FROM].n if RESPONSES_FROM in shown else 0,
-                trend=[(week, weekly.get(week.isoformat())) for week in weeks],
                 xla_state=xla_states.get(pk, NO_XLA),
             )
         )
     by_public = {public_id: name for _pk, public_id, name in services}
     falls, tested = fell_the_most(primary, ids, by_public, fall_period)
     result = Portfolio(primary, period, rows, baseline, baseline_lost, fall_period, falls, tested, [], [], ())
-    result.weeks = weeks
     hotspots_fill(result, scope, by_public)
     return result
+
+
+def trends_fill(rows: Sequence[ServiceRow], metric: Metric, last: date) -> None:
+    """Each row's primary score in each of the TREND_WEEKS ISO weeks ending with `last`'s (None: no answer)."""
+    if not rows:
+        return
+    first_week = monday(last) - timedelta(weeks=TREND_WEEKS - 1)
+    weeks = [first_week + timedelta(weeks=index) for index in range(TREND_WEEKS)]
+    scope = Scope(service_ids=tuple(row.service_id for row in rows), since=first_week, until=last)
+    trends: dict[str, dict[str, Figure]] = {}
+    try:
+        groups = compute(scope, ["service", "week"], [metric.name])
+    except InvalidInput:  # more groups than compute() answers: no trends rather than no page
+        return
+    for key, weekly in groups:
+        trends.setdefault(str(key["service"]), {})[str(key["week"])] = weekly[0]
+    for row in rows:
+        row.trend = [(week, trends.get(row.public_id, {}).get(week.isoformat())) for week in weeks]
 
 
 def fell_the_most(

@@ -25,6 +25,7 @@ from serviceloop.experience.portfolio import (
     Portfolio,
     ServiceRow,
     portfolio,
+    trends_fill,
     worse_by,
 )
 from serviceloop.feedback.models import Response
@@ -127,7 +128,9 @@ def portfolio_page(request: HttpRequest, *, xla_states: dict[int, str] | None = 
     metric = result.metric
     rows = _sorted(result.rows, metric, sort)
     page_obj = paginate(request, rows)
-    charted = [(row, _trend(row, metric)) for row in page_obj]
+    shown = list(page_obj)
+    trends_fill(shown, metric, result.period.until)
+    charted = [(row, _trend(row, metric)) for row in shown]
     answered = any(row.responses for row in result.rows) or bool(result.rows and Response.objects.exists())
     query = "&".join(f"{name}={value}" for name, value in (("period", days), ("sort", sort)))
     context = {

@@ -17,8 +17,8 @@ from serviceloop.accounts.testing import PASSWORD
 from serviceloop.catalogue.models import Offering, Service
 from serviceloop.core.testing import Travel
 from serviceloop.experience.api import compute
-from serviceloop.experience.metrics import Figure
-from serviceloop.experience.portfolio import Fall, portfolio, service_page_url
+from serviceloop.experience.metrics import METRICS, Figure
+from serviceloop.experience.portfolio import Fall, portfolio, service_page_url, trends_fill
 from serviceloop.experience.rollups import rollups_rebuild
 from serviceloop.experience.tally import Scope
 from serviceloop.experience.templatetags.experience_figures import figure_text, interval_text, signed
@@ -134,7 +134,9 @@ def test_the_page_shows_those_figures(seeded: dict[str, Any], sam: User) -> None
 
 
 def test_the_trend_is_weekly_over_twelve_weeks(seeded: dict[str, Any], sam: User) -> None:
-    payroll = next(row for row in portfolio(sam).rows if row.name == "Payroll")
+    rows = portfolio(sam).rows
+    trends_fill(rows, METRICS["happiness"], date(2026, 11, 30))
+    payroll = next(row for row in rows if row.name == "Payroll")
     # Twelve ISO weeks named by their Monday: 14 September (30 November − 11 weeks) to 30 November.
     assert payroll.trend[0][0] == date(2026, 9, 14)
     assert len(payroll.trend) == 12 and payroll.trend[-1][0] == date(2026, 11, 30)
@@ -370,3 +372,15 @@ def test_a_manager_reads_the_portfolio_in_a_browser_and_it_agrees_with_the_api(
     page.wait_for_url("**/?period=30&sort=name")
     payroll = page.locator(f'tr[data-service="{seeded["payroll"].public_id}"] [data-figure="score"]')
     assert payroll.inner_text().strip() == "-25.0"
+
+
+def test_too_many_groups_leave_out_a_part_not_the_page(
+    seeded: dict[str, Any], sam: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Six service × organisation groups and eight service × week groups, over a limit of five.
+    monkeypatch.setattr("serviceloop.experience.api.MAX_GROUPS", 5)
+    answer = get_home(sam)
+    assert answer.status_code == 200
+    html = answer.content.decode()
+    assert "Too many service × organisation groups" in html
+    assert "Payslips" in html  # the four service × offering groups are still ranked
