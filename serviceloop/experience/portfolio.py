@@ -61,6 +61,9 @@ RESPONSES_FROM = "driver_communication"
 LOST_MEAN, LOST_TOTAL = "lost_time_mean", "lost_time_total"
 # Hotspots by driver need compute() to group by driver (driver × score counts): shown once it does.
 DRIVER_DIMENSION = "driver"
+# Lost time per driver (a total of the answers naming the driver), where metrics.py defines it: the
+# service × driver hotspots by lost time come from these, one compute() call for every driver.
+DRIVER_LOST = "lost_time_driver_{code}"
 NO_XLA = "—"
 
 
@@ -345,8 +348,13 @@ def hotspots_fill(result: Portfolio, scope: Scope, services: Mapping[str, str]) 
     metric = result.metric
     kinds = ["organisation", "offering"] + ([DRIVER_DIMENSION] if DRIVER_DIMENSION in GROUP_DIMENSIONS else [])
     result.hotspot_kinds = tuple(kinds)
+    driver_lost = [name for name in (DRIVER_LOST.format(code=code) for code in Driver.values) if name in METRICS]
     if DRIVER_DIMENSION not in GROUP_DIMENSIONS:
-        result.notes.append("Hotspots by driver are not ranked yet: the figures are not counted by driver.")
+        result.notes.append(
+            "Hotspots by driver are ranked by lost time only: the scores are not counted by driver."
+            if driver_lost
+            else "Hotspots by driver are not ranked yet: the figures are not counted by driver."
+        )
     by_score: list[Hotspot] = []
     by_lost: list[Hotspot] = []
     base, base_lost = result.baseline.value, result.baseline_lost.value
@@ -376,9 +384,42 @@ def hotspots_fill(result: Portfolio, scope: Scope, services: Mapping[str, str]) 
                         impact=round(figure.n * gap, 1),
                     )
                 )
+    if driver_lost and base_lost is not None and DRIVER_DIMENSION not in GROUP_DIMENSIONS:
+        by_lost += _driver_lost_hotspots(scope, driver_lost, base_lost, services)
     lost_metric = METRICS[LOST_MEAN]
     result.hotspots = _worst(metric, by_score)
     result.lost_hotspots = _worst(lost_metric, by_lost)
+
+
+def _driver_lost_hotspots(
+    scope: Scope, names: list[str], baseline: float, services: Mapping[str, str]
+) -> list[Hotspot]:
+    """Service × driver by lost time, from the per-driver lost-time totals (n: the answers naming it).
+
+    Its lost time per answer is the total over n; impact = n × (that − the baseline) = total − n × baseline.
+    """
+    labels = dict(Driver.choices)
+    spots = []
+    for key, shown in compute(scope, ["service"], names):
+        service = str(key["service"])
+        for figure in shown:
+            if not figure.enough or figure.value is None or figure.n <= 0:
+                continue
+            mean = figure.value / figure.n
+            code = figure.metric.removeprefix(DRIVER_LOST.format(code=""))
+            spots.append(
+                Hotspot(
+                    kind="driver",
+                    service=services.get(service, service),
+                    url=service_page_url(service),
+                    name=str(labels.get(code, code)),
+                    responses=figure.n,
+                    value=round(mean, 1),
+                    gap=round(mean - baseline, 1),
+                    impact=round(figure.n * (mean - baseline), 1),
+                )
+            )
+    return spots
 
 
 def _worst(metric: Metric, hotspots: list[Hotspot]) -> list[Hotspot]:

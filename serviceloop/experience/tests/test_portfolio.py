@@ -384,3 +384,21 @@ def test_too_many_groups_leave_out_a_part_not_the_page(
     html = answer.content.decode()
     assert "Too many service × organisation groups" in html
     assert "Payslips" in html  # the four service × offering groups are still ranked
+
+
+@pytest.mark.skipif(
+    "lost_time_driver_communication" not in METRICS, reason="lost time per driver is not a metric on this branch yet"
+)
+def test_service_by_driver_hotspots_by_lost_time(seeded: dict[str, Any], sam: User) -> None:
+    # Payroll's four lost days name communication; one Email answer (<30 min) names it too.
+    from serviceloop.feedback.models import Response
+
+    Response.objects.filter(service=seeded["payroll"], lost_time_bucket="gt1day").update(drivers=["communication"])
+    Response.objects.filter(service=seeded["email"], lost_time_bucket="lt30").update(drivers=["communication"])
+    rollups_rebuild()
+    result = portfolio(sam)
+    drivers = [(spot.service, spot.name, spot.responses, spot.gap, spot.impact) for spot in result.lost_hotspots]
+    # Payroll × Communication: 4 answers, 2400 minutes → 600 per answer, 4 × (600 − 275) = 1300.
+    # Email × Communication: 5 answers at 15 minutes, below the baseline: not a hotspot.
+    assert ("Payroll", "Communication", 4, 325.0, 1300.0) in drivers
+    assert not any(spot.service == "Email" for spot in result.lost_hotspots)
