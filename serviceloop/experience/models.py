@@ -1,11 +1,15 @@
-"""The rollup table: counts of (measure, value) per service × offering × organisation × channel × ticket type × day.
+"""The rollup table: counts of (measure, value) per service × offering × organisation × channel × ticket type × day;
+alerts to service managers.
 
 Pages read experience figures from here, never from the raw rows (docs/experience.md, "Rollups").
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+
+from serviceloop.core.models import BaseModel, public_id_field
 
 # "No offering" and "no organisation" are stored as 0, not NULL: a unique constraint then covers
 # every row on SQLite and PostgreSQL alike (both treat NULLs as distinct in a plain unique index),
@@ -91,3 +95,66 @@ class RollupDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} service {self.service_id}: {self.measure}={self.value!r} × {self.count}"
+
+
+class Alert(BaseModel):
+    """An alert to a service's manager: an XLA that changed state, or a drop against the service's own baseline.
+
+    One open alert per cause (a partial unique constraint): raising it again while it is open changes
+    nothing, so repeated detection runs never storm. After it recovered, the same cause may open a new
+    one (re-armed). `figures` keeps what triggered it (docs/experience.md, "Alerts").
+    """
+
+    class Kind(models.TextChoices):
+        DROP = "drop", "Drop against the baseline"
+        XLA = "xla", "XLA state change"
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        RECOVERED = "recovered", "Recovered"
+
+    public_id = public_id_field()
+    service = models.ForeignKey("catalogue.Service", on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    cause = models.CharField(max_length=200, help_text='What it is about, e.g. "drop:<service>:happiness", "xla:<id>"')
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    title = models.CharField(max_length=300)
+    figures = models.JSONField(default=dict, blank=True, help_text="The figures that triggered it")
+    recovery_figures = models.JSONField(default=dict, blank=True, help_text="The figures it recovered on")
+    # The service manager at the time it opened: whom it was mailed to.
+    addressed_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    opened_at = models.DateTimeField()
+    recovered_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cause"],
+                condition=models.Q(state="open"),
+                name="experience_alert_one_open_per_cause",
+                violation_error_message="An alert for this cause is already open.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state="open", recovered_at__isnull=True)
+                | models.Q(state="recovered", recovered_at__isnull=False),
+                name="experience_alert_recovered_at_with_state",
+                violation_error_message="A recovered alert has a recovery time; an open one has none.",
+            ),
+        ]
+        indexes = [
+            # The alert list (by state, newest first) and the navigation's open count.
+            models.Index(fields=["state", "opened_at"], name="experience_alert_state_idx"),
+            # One service's alerts; a cause's history (re-armed alerts of the same cause).
+            models.Index(fields=["service", "opened_at"], name="experience_alert_service_idx"),
+            models.Index(fields=["cause", "opened_at"], name="experience_alert_cause_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

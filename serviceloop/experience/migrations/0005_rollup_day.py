@@ -26,7 +26,7 @@ def fill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('experience', '0001_initial'),
+        ('experience', '0003_alerts'),
     ]
 
     operations = [
