@@ -39,13 +39,9 @@ from serviceloop.catalogue.queries import services_visible
 from serviceloop.core import clock
 from serviceloop.core.errors import InvalidInput
 from serviceloop.experience.api import compute
-from serviceloop.experience.metrics import LOWER, METRICS, Figure, Metric
-from serviceloop.experience.significance import (
-    benjamini_hochberg,
-    nps_difference_z,
-    p_two_sided,
-    two_proportion_z,
-)
+from serviceloop.experience.drops import drop_statistic
+from serviceloop.experience.metrics import HIGHER, LOWER, METRICS, NPS_INTERVAL, WILSON, Figure, Metric
+from serviceloop.experience.stats import discoveries
 from serviceloop.experience.tally import GROUP_DIMENSIONS, Scope
 from serviceloop.feedback.models import Driver
 
@@ -129,8 +125,8 @@ class Fall:
     before: Figure
     after: Figure
     change: float  # after − before, in the metric's unit
-    z: float | None  # None: no test for this metric, or no spread
-    p: float | None
+    z: float | None  # of the drop (positive: worse), as the alerts test it; None: no test for this metric
+    p: float | None  # one-sided p of the drop
     significant: bool | None  # None: not tested
 
 
@@ -249,13 +245,20 @@ def trends_fill(rows: Sequence[ServiceRow], metric: Metric, last: date) -> None:
         row.trend = [(week, trends.get(row.public_id, {}).get(week.isoformat())) for week in weeks]
 
 
+def tested(metric: Metric) -> bool:
+    """Whether a change of the metric has a test: proportions and NPS-style scores with a direction."""
+    return metric.interval in (WILSON, NPS_INTERVAL) and metric.direction in (HIGHER, LOWER)
+
+
 def fell_the_most(
     metric: Metric, ids: tuple[int, ...], names: Mapping[str, str], period: Period
 ) -> tuple[list[Fall], int]:
     """The services whose score got worse the most, `period` against the one before; both need enough data.
 
-    Every service with enough data in both periods is tested (where the metric has a test: NPS-style
-    scores and proportions), and Benjamini–Hochberg at FDR_Q decides which changes are significant.
+    Every service with enough data in both periods is tested for a drop as the alerts test one
+    (`drops.drop_statistic`: the pooled two-proportion z-test, or the NPS-style score difference
+    with DOMAIN §2's variance; one-sided), and Benjamini–Hochberg at FDR_Q across them decides which
+    falls are significant (`stats.discoveries`).
     """
     earlier = period.before()
     now = _by_service(
@@ -269,15 +272,13 @@ def fell_the_most(
         after, before = shown[metric.name], then.get(public_id, {}).get(metric.name)
         if before is None or not (after.enough and before.enough) or after.value is None or before.value is None:
             continue
-        z = change_z(metric, after, before)
-        compared.append((public_id, before, after, z))
-    p_values = [p_two_sided(z) for _public, _before, _after, z in compared if z is not None]
-    rejected = iter(benjamini_hochberg(p_values, FDR_Q))
+        compared.append((public_id, before, after, drop_statistic(metric, before, after) if tested(metric) else None))
+    rejected = iter(discoveries([test[1] for *_rest, test in compared if test is not None], FDR_Q))
     falls = []
-    for public_id, before, after, z in compared:
+    for public_id, before, after, test in compared:
         assert after.value is not None and before.value is not None  # nosec B101  # filtered above
         change = after.value - before.value
-        significant = next(rejected) if z is not None else None
+        significant = next(rejected) if test is not None else None
         if worse_by(metric, change) <= 0:
             continue
         falls.append(
@@ -287,51 +288,13 @@ def fell_the_most(
                 before=before,
                 after=after,
                 change=round(change, metric.decimals),
-                z=None if z is None else round(z, 2),
-                p=None if z is None else p_two_sided(z),
+                z=None if test is None else round(test[0], 2),
+                p=None if test is None else test[1],
                 significant=significant,
             )
         )
     falls.sort(key=lambda fall: (-worse_by(metric, fall.change), fall.name))
     return falls[:TOP_FALLS], len(compared)
-
-
-def nps_parts(shown: Figure) -> tuple[float, float] | None:
-    """(promoters, detractors) of an NPS-style figure, recovered from its score and interval.
-
-    The interval's half-width h = 196·√(V/n) gives V = p + d − (p − d)² = n·(h/196)², so
-    p + d = V + (s/100)² and p − d = s/100. The figure is rounded to 0.1 point, so the counts are too
-    (close enough for a z; the test on exact counts is significance.nps_difference_z). The half-width
-    is read on a side that was not clipped at ±100; None when both were.
-    """
-    if shown.value is None or shown.interval is None or shown.n <= 0:
-        return None
-    low, high = shown.interval
-    if high < 100:
-        half = high - shown.value
-    elif low > -100:
-        half = shown.value - low
-    else:
-        return None
-    difference = shown.value / 100
-    total = min(max(shown.n * (half / 196) ** 2 + difference**2, abs(difference)), 1.0)
-    p, d = (total + difference) / 2, (total - difference) / 2
-    return p * shown.n, d * shown.n
-
-
-def change_z(metric: Metric, after: Figure, before: Figure) -> float | None:
-    """z of after − before: NPS-style difference for nps kinds, two-proportion for shares, else None."""
-    assert after.value is not None and before.value is not None  # nosec B101  # callers pass enough figures
-    if metric.kind == "nps":
-        now, then = nps_parts(after), nps_parts(before)
-        if now is None or then is None:
-            return None
-        return nps_difference_z(now[0], now[1], after.n, then[0], then[1], before.n)
-    if metric.unit == "%" and metric.interval == "wilson":
-        now_successes = min(max(after.value / 100 * after.n, 0.0), after.n)
-        then_successes = min(max(before.value / 100 * before.n, 0.0), before.n)
-        return two_proportion_z(round(now_successes), after.n, round(then_successes), before.n)
-    return None
 
 
 def _hotspot_names(kind: str, public_ids: set[str]) -> dict[str, str]:

@@ -170,11 +170,15 @@ def test_fell_the_most_orders_by_the_fall_and_tests_it(seeded: dict[str, Any], s
         ("Email", 50.0, 37.5, -12.5),
     ]  # Laptops rose: not a fall
     payroll, email = result.falls
-    # Payroll by hand: V_then = (0.75 − 0.75²)/8 = 0.0234375, V_now = (0.75 − 0.25²)/8 = 0.0859375;
-    # z = (−0.25 − 0.75)/√0.109375 = −3.02; p = 0.0025 ≤ 1 × 0.05/3: significant (BH, 3 services).
-    assert payroll.z == pytest.approx(-3.02, abs=0.01) and payroll.significant is True
-    # Email: V_then = (0.5 − 0.25)/8, V_now = (0.375 − 0.140625)/8; z = −0.125/√0.060547 = −0.51.
-    assert email.z == pytest.approx(-0.51, abs=0.01) and email.significant is False
+    # The z of the drop (positive: worse), one-sided, as the alerts test it. Payroll by hand:
+    # V_then = (0.75 − 0.75²)/8 = 0.0234375, V_now = (0.75 − 0.25²)/8 = 0.0859375;
+    # z = (0.75 − (−0.25))/√0.109375 = 3.02; p = 0.00125 ≤ 1 × 0.05/3: significant (BH, 3 services).
+    assert payroll.z == pytest.approx(3.02, abs=0.01) and payroll.p == pytest.approx(0.00125, abs=5e-5)
+    assert payroll.significant is True
+    # Email: V_then = (0.5 − 0.25)/8, V_now = (0.375 − 0.140625)/8; z = 0.125/√0.060547 = 0.51, p = 0.31:
+    # above 2 × 0.05/3 (and Laptops, which rose, has p ≈ 0.9): within chance.
+    assert email.z == pytest.approx(0.51, abs=0.01) and email.p == pytest.approx(0.306, abs=0.005)
+    assert email.significant is False
     html = get_home(sam).content.decode()
     falls = html[html.index('id="falls-head"') : html.index('id="hotspots-head"')]
     assert falls.index("Payroll") < falls.index("Email") and "Laptops" not in falls
@@ -269,7 +273,7 @@ def test_another_primary_metric(seeded: dict[str, Any], sam: User, settings: Any
 
 
 def test_a_proportion_falls_by_the_two_proportion_test(sam: User, settings: Any, travel: Travel) -> None:
-    # CSAT 45 of 100 in October, 30 of 100 in November: z = −2.19 (significance.two_proportion_z).
+    # CSAT 45 of 100 in October, 30 of 100 in November: pooled z of the drop 2.19, one-sided p 0.0142.
     settings.SERVICELOOP_MIN_SAMPLE = 30
     settings.SERVICELOOP_PRIMARY_METRIC = "csat"
     travel.to(TODAY)
@@ -281,7 +285,7 @@ def test_a_proportion_falls_by_the_two_proportion_test(sam: User, settings: Any,
     (fall,) = portfolio(sam).falls
     assert isinstance(fall, Fall)
     assert (fall.before.value, fall.after.value, fall.change) == (45.0, 30.0, -15.0)
-    assert fall.z == -2.19 and fall.p == pytest.approx(0.0285, abs=1e-4) and fall.significant is True
+    assert fall.z == 2.19 and fall.p == pytest.approx(0.01423, abs=1e-5) and fall.significant is True
 
 
 def test_a_new_install_says_what_to_do_next(sam: User, alex: User) -> None:
@@ -379,7 +383,7 @@ def test_too_many_groups_leave_out_a_part_not_the_page(
     seeded: dict[str, Any], sam: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Six service × organisation groups and eight service × week groups, over a limit of five.
-    monkeypatch.setattr("serviceloop.experience.api.MAX_GROUPS", 5)
+    monkeypatch.setattr("serviceloop.experience.tally.MAX_GROUPS", 5)
     answer = get_home(sam)
     assert answer.status_code == 200
     html = answer.content.decode()
