@@ -294,6 +294,8 @@ CELERY_BEAT_SCHEDULE["experience-review-sweep"] = {
     "task": "serviceloop.experience.tasks.sweep_reviews",
     "schedule": 60.0,
 }
+# The home page's portfolio: the score shown for every service (any metric name of experience/metrics.py).
+SERVICELOOP_PRIMARY_METRIC = env("SERVICELOOP_PRIMARY_METRIC", "happiness")
 SERVICELOOP_PAGE_SIZE = 50
 # XLAs (docs/experience.md, "XLAs"): SLA compliance at or above this per cent reads as "SLA met" beside an
 # XLA (a breached XLA beside it is a watermelon); every active XLA is evaluated this often (minutes).

@@ -8,9 +8,12 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from serviceloop.core.errors import InvalidInput
+from serviceloop.experience.portfolio_views import portfolio_page
+
 
 def home(request: HttpRequest) -> HttpResponse:
-    """Anonymous visitors sign in; customers land on their portal, staff on their start page."""
+    """Anonymous visitors sign in; customers land on their portal, staff (agents too) on the portfolio."""
     user = request.user
     if not user.is_authenticated:
         return redirect_to_login(request.get_full_path())
@@ -19,7 +22,20 @@ def home(request: HttpRequest) -> HttpResponse:
             return redirect(reverse("desk:portal"))
         except NoReverseMatch:
             pass
-    return render(request, "home.html", {})
+    try:
+        return portfolio_page(request, xla_states=_xla_states(user))
+    except InvalidInput as error:
+        return _error(request, 400, error.message)
+
+
+def _xla_states(user: object) -> dict[int, str]:
+    """The worst state of each live service's XLAs the viewer may see, as its label (the portfolio's column)."""
+    from serviceloop.catalogue.models import Service
+    from serviceloop.experience.models import Xla
+    from serviceloop.experience.xla_queries import worst_states
+
+    live = list(Service.objects.filter(lifecycle="live").values_list("pk", flat=True))
+    return {pk: Xla.State(state).label for pk, state in worst_states(viewer=user, service_ids=live).items()}
 
 
 def healthz(request: HttpRequest) -> HttpResponse:

@@ -24,7 +24,8 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from serviceloop.catalogue.models import Service
+from serviceloop.accounts.models import Organisation
+from serviceloop.catalogue.models import Offering, Service
 from serviceloop.core import clock
 from serviceloop.core.errors import InvalidInput, NotAllowed
 from serviceloop.core.events import event_record
@@ -277,17 +278,76 @@ def comments_of(scope: Scope, label: str, limit: int = COMMENTS_SHOWN) -> list[C
     ]
 
 
-def xla_states_for(review: ServiceReview) -> list[Any]:
-    """The XLAs of the review's service or relationship and their state over the period.
+def xla_states_for(review: ServiceReview) -> list[str]:
+    """The active XLAs of the review's scope, each judged over the review's period (not its own window).
 
-    Empty until the XLAs land (experience/xlas.py); wired here at the merge.
+    A relationship's review shows that relationship's XLAs only (a customer may read it: service-wide
+    XLAs are the provider's); a service's review shows every XLA of the service.
     """
-    return []
+    from serviceloop.experience.models import Xla
+    from serviceloop.experience.xlas import state_of, xla_scope
+
+    xlas = Xla.objects.filter(service_id=review.service_id, status=Xla.Status.ACTIVE).order_by("name", "pk")
+    if review.relationship_id is not None:
+        xlas = xlas.filter(relationship_id=review.relationship_id)
+    shown = []
+    for xla in xlas:
+        ((_key, (figure,)),) = compute(xla_scope(xla, review.period_start, review.period_end), [], [xla.metric])
+        state = state_of(
+            comparator=xla.comparator,
+            target=float(xla.target),
+            margin=float(xla.risk_margin),
+            required=xla.min_sample,
+            figure=figure,
+        )
+        target = format_value(float(xla.target), figure.unit)
+        value = format_value(figure.value, figure.unit)
+        shown.append(
+            f"{xla.name} ({figure.label} {'≥' if xla.comparator == Xla.Comparator.AT_LEAST else '≤'} {target}): "
+            f"{Xla.State(state).label.lower()} over the period — {value}, n {figure.n}"
+        )
+    return shown
 
 
-def hotspots_for(review: ServiceReview) -> list[Any]:
-    """The worst hotspots of the review's scope, ranked by impact (experience/portfolio.py, at the merge)."""
-    return []
+HOTSPOT_METRIC = "happiness"
+HOTSPOTS_SHOWN = 5
+
+
+def hotspots_for(review: ServiceReview) -> list[str]:
+    """A service review's worst organisations and offerings by impact (DOMAIN §2): answers × the gap of
+    their happiness to the service's own over the period; the negative ones, worst first. A relationship's
+    review is one organisation and offering: it has none."""
+    if review.relationship_id is not None:
+        return []
+    scope = review_scope(review)
+    ((_key, (overall,)),) = compute(scope, [], [HOTSPOT_METRIC])
+    if overall.value is None:
+        return []
+    found: list[tuple[float, int, str]] = []
+    models: tuple[tuple[str, Any], ...] = (("organisation", Organisation), ("offering", Offering))
+    for order, (kind, model) in enumerate(models):
+        groups = compute(scope, [kind], [HOTSPOT_METRIC])
+        names = dict(
+            model.objects.filter(public_id__in=[key[kind] for key, _ in groups if key[kind]]).values_list(
+                "public_id", "name"
+            )
+        )
+        for key, (figure,) in groups:
+            if figure.value is None or not key[kind]:
+                continue
+            impact = figure.n * (figure.value - overall.value)
+            if impact < 0:
+                label = names.get(str(key[kind]), str(key[kind]))
+                found.append(
+                    (
+                        impact,
+                        order,
+                        f"{kind.capitalize()} {label}: happiness {format_value(figure.value, figure.unit)} "
+                        f"against {format_value(overall.value, overall.unit)} for the service (n {figure.n}), "
+                        f"impact {impact:+.0f}",
+                    )
+                )
+    return [text for _impact, _order, text in sorted(found)[:HOTSPOTS_SHOWN]]
 
 
 def improvement_items_for(review: ServiceReview) -> list[Any]:

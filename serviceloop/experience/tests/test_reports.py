@@ -17,9 +17,11 @@ from serviceloop.experience.reports import (
     FIGURES,
     TREND_METRICS,
     buckets,
+    hotspots_for,
     period_label,
     report_data,
     review_scope,
+    xla_states_for,
 )
 from serviceloop.experience.tally import Scope
 from serviceloop.experience.tests.report_factories import NOVEMBER, review_of, seed
@@ -295,3 +297,39 @@ def test_a_chart_renders_as_markup_in_a_template_not_as_escaped_text() -> None:
     chart = line_chart([Series("Happiness", [Point("2 Nov", 41.2, 30.0, 50.0, 40)])], title="Happiness", unit="points")
     html = Template("{{ chart }}").render(Context({"chart": chart}))
     assert html.startswith('<figure class="chart"><svg') and "&lt;svg" not in html
+
+
+def test_a_service_review_names_its_hotspots_by_impact_and_a_relationship_review_none(
+    seeded: dict[str, Any], service: Service, org_b: Organisation, sam: User
+) -> None:
+    # The service: 4 promoters, 5 detractors of 9 → −11.1. Organisation B: 3 detractors of 3 → −100,
+    # impact 3 × (−100 − (−11.1)) = −267; its offering "Shared drives" the same. A's +33.3 is above.
+    review = review_of(service=service, by=sam)
+    hotspots = hotspots_for(review)
+    assert hotspots == [
+        f"Organisation {org_b.name}: happiness -100.0 against -11.1 for the service (n 3), impact -267",
+        "Offering Shared drives: happiness -100.0 against -11.1 for the service (n 3), impact -267",
+    ]
+    assert hotspots_for(review_of(service=service, relationship=seeded["relationship"], by=sam)) == []
+
+
+def test_the_review_judges_each_xla_of_its_scope_over_its_period(
+    seeded: dict[str, Any], service: Service, sam: User
+) -> None:
+    from decimal import Decimal
+
+    from serviceloop.experience.xlas import xla_create
+
+    xla_create(by=sam, name="Mail happiness", service=service, metric="happiness", target=Decimal("0"))
+    xla_create(
+        by=sam, name="Acme happiness", relationship=seeded["relationship"], metric="happiness", target=Decimal("30")
+    )
+    whole = xla_states_for(review_of(service=service, by=sam))
+    assert whole == [
+        # +33.3 is above +30 by less than the default margin (5 points): at risk.
+        "Acme happiness (Happiness ≥ +30.0): at risk over the period — +33.3, n 6",
+        "Mail happiness (Happiness ≥ +0.0): breached over the period — -11.1, n 9",
+    ]
+    # A relationship's review shows its own XLAs only (service-wide XLAs are the provider's).
+    mine = xla_states_for(review_of(service=service, relationship=seeded["relationship"], by=sam))
+    assert mine == ["Acme happiness (Happiness ≥ +30.0): at risk over the period — +33.3, n 6"]
