@@ -1,5 +1,9 @@
 """Demo people, relationships over the past two years, roles, and a customer login per organisation.
 
+Each organisation also has a few dozen colleagues who only raise tickets and answer surveys: written
+set-wise (bulk_create, no events: nothing waits on a person's creation but the audit trail, and these
+are demo rows), so the twelve months of tickets spread over enough people for the survey throttle.
+
 Seeded through `ctx.rng`, so the same seed gives the same names, emails, dates and roles.
 """
 
@@ -102,6 +106,7 @@ HOME_ZONES = [
 ]
 TRAVEL_ZONES = ["America/New_York", "America/Chicago", "Asia/Singapore", "Asia/Tokyo", "Australia/Sydney", "UTC"]
 HISTORY_DAYS = 730
+COLLEAGUES = (55, 85)  # how many more people each organisation has (bulk-written)
 
 
 def _email_part(name: str) -> str:
@@ -148,6 +153,37 @@ def _people(ctx: DemoContext, manager: User, organisation: Organisation, home_zo
             )
         )
     return people
+
+
+def _colleagues(ctx: DemoContext, organisation: Organisation, known: list[Person], home_zone: str) -> list[Person]:
+    """More people of the organisation, without logins or roles: they raise tickets and answer surveys."""
+    rng = ctx.rng
+    taken = {person.email.lower() for person in known}
+    pairs = [(first, last) for first in FIRST_NAMES for last in LAST_NAMES]
+    rng.shuffle(pairs)
+    rows: list[Person] = []
+    count = rng.randint(*COLLEAGUES)
+    for first, last in pairs:
+        if len(rows) >= count:
+            break
+        email = f"{_email_part(first)}.{_email_part(last)}@{organisation.domain}"
+        if email in taken:
+            continue
+        taken.add(email)
+        joined = ctx.now - timedelta(days=rng.randint(HISTORY_DAYS // 2, HISTORY_DAYS))
+        opted_out = rng.random() < 0.04
+        rows.append(
+            Person(
+                organisation=organisation,
+                email=email,
+                name=f"{first} {last}",
+                time_zone=home_zone if rng.random() < 0.85 else rng.choice(TRAVEL_ZONES),
+                survey_opt_out=opted_out,
+                survey_opted_out_at=joined + timedelta(days=1) if opted_out else None,
+                created_at=joined,
+            )
+        )
+    return Person.objects.bulk_create(rows, batch_size=500)
 
 
 def _at(day: datetime, hour: int) -> datetime:
@@ -217,6 +253,7 @@ def load(ctx: DemoContext) -> None:
     relationships: list[Relationship] = []
     for index, organisation in enumerate(ctx.objects["organisations"]):
         own = _people(ctx, manager, organisation, HOME_ZONES[index % len(HOME_ZONES)])
+        own += _colleagues(ctx, organisation, own, HOME_ZONES[index % len(HOME_ZONES)])
         people[organisation.slug] = own
         relationships += _relationships(ctx, manager, organisation, own, offerings)
     ctx.objects["people"] = [person for own in people.values() for person in own]
