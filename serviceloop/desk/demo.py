@@ -16,9 +16,9 @@ from serviceloop.accounts.models import User
 from serviceloop.catalogue.models import Service
 from serviceloop.core.cli import progress
 from serviceloop.core.demo import DemoContext
+from serviceloop.core.demo_story import Story, story_of
 from serviceloop.core.models import Event
 from serviceloop.desk.business_time import Calendar, add_business_seconds, business_seconds_between
-from serviceloop.desk.demo_story import Story, story_of
 from serviceloop.desk.mail_out import mail_domain
 from serviceloop.desk.models import (
     BusinessCalendar,
@@ -36,6 +36,9 @@ from serviceloop.desk.services.sla import DEFAULT_MATRIX, calendar_of
 from serviceloop.desk.services.tickets import references_allocate
 from serviceloop.relationships.models import Person, Relationship
 
+# The desk's tickets start a little before the twelve months of surveys, so the first weeks' answers
+# (after their tickets were resolved) are as many as any other's.
+LEAD_DAYS = 14
 WEEKDAYS = {str(day): [["09:00", "17:30"]] for day in range(5)}
 ALL_DAY = {str(day): [["00:00", "24:00"]] for day in range(7)}
 
@@ -433,26 +436,21 @@ def _plan(
 ) -> list[tuple[str, datetime, Relationship]]:
     """Each ticket's service, opening instant and relationship: day by day, as many as the story expects.
 
-    A ticket is raised on a relationship that had started by then (else on any of the service's),
-    bigger organisations raising more."""
+    A ticket is raised on a relationship of the service that had started by then (else on any of them)."""
     rng = ctx.rng
-    people: dict[int, int] = {}
-    for person in ctx.objects.get("people", []):
-        people[person.organisation_id] = people.get(person.organisation_id, 0) + 1
     by_service: dict[int, list[Relationship]] = {}
     for relationship in relationships:
         by_service.setdefault(relationship.offering.service_id, []).append(relationship)
     plan = []
-    day = story.first_day
+    day = story.first_day - timedelta(days=LEAD_DAYS)
     while day <= ctx.now.date():
         for service in services:
             own = by_service.get(service.pk)
             if not own:
                 continue
             started = [r for r in own if r.started_on <= day] or own
-            weights = [1 + people.get(r.organisation_id, 0) for r in started]
             for _ in range(_counted(rng, story.tickets_expected(service.slug, day))):
-                plan.append((service.slug, _opened_on(ctx, rng, day), rng.choices(started, weights=weights)[0]))
+                plan.append((service.slug, _opened_on(ctx, rng, day), rng.choice(started)))
         day += timedelta(days=1)
     return plan
 

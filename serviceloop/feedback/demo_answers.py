@@ -1,6 +1,6 @@
 """How a demo answer comes out of its ticket and the story (pure: a seeded generator, no database).
 
-The score leans to the happiness the story gives the service on that day (`desk.demo_story`), moved
+The score leans to the happiness the story gives the service on that day (`core.demo_story`), moved
 by the ticket itself: each reassignment, a reopen, a breached resolution and a P1 lower it, first-contact
 resolution raises it (as HappySignals reports). Lost time follows the score's band, with a long tail
 in the negative answers, so a few tickets carry most of it. Drivers are the ones the comment speaks
@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from serviceloop.desk.demo_story import Story
+from serviceloop.core.demo_story import Story
 from serviceloop.feedback.demo_comments import GENERIC, STORY_COMMENTS, STORY_DOMAINS
 from serviceloop.feedback.models import LostTime
 from serviceloop.feedback.questions import DRIVERS_NEGATIVE, DRIVERS_POSITIVE

@@ -17,6 +17,7 @@ from serviceloop.accounts.models import User
 from serviceloop.catalogue.models import Service
 from serviceloop.core.demo import DemoContext
 from serviceloop.feedback.channel_guards import qr_client_key
+from serviceloop.feedback.demo_answers import TICKET_FACTS
 from serviceloop.feedback.demo_comments import (
     AUTHORS,
     DESK,
@@ -92,7 +93,7 @@ def load(ctx: DemoContext) -> None:
 
 def _when(ctx: DemoContext, days: int = DAYS, service: Service | None = None) -> datetime:
     """An instant in the last `days` days, at least ten minutes before the demo's now; for a service, not
-    in its outage (`desk.demo_story`): a happy answer from the middle of it would not be true."""
+    in its outage (`core.demo_story`): a happy answer from the middle of it would not be true."""
     story = ctx.objects.get("story")
     while True:
         at = (ctx.now - timedelta(seconds=ctx.rng.uniform(600, days * 86400))).replace(microsecond=0)
@@ -110,7 +111,9 @@ def _comment(ctx: DemoContext, service: Service, kind: str, score: int) -> str:
     if ctx.rng.random() >= COMMENT_RATE:
         return ""
     band = score_band(kind, score) or "neutral"
-    return str(ctx.rng.choice(GENERIC[domain_of(service.slug, service.name)][band]))
+    # No ticket behind these answers: nothing that states a fact of one.
+    pool = [text for text in GENERIC[domain_of(service.slug, service.name)][band] if text not in TICKET_FACTS]
+    return str(ctx.rng.choice(pool))
 
 
 @dataclass

@@ -240,7 +240,7 @@ COMMENTS: dict[str, dict[str, list[str]]] = {
     },
 }
 
-# What the demo's story makes people say (`desk.demo_story`): only in its moments, never drawn at random
+# What the demo's story makes people say (`core.demo_story`): only in its moments, never drawn at random
 # elsewhere (`GENERIC` leaves them out); merged into COMMENTS below, so every comment of the demo is in
 # its service's pool and the analyser checks these too.
 STORY_COMMENTS: dict[str, dict[str, list[str]]] = {

@@ -1,4 +1,4 @@
-"""The demo's twelve months tell their story (`desk.demo_story`), read through `experience.api.compute`
+"""The demo's twelve months tell their story (`core.demo_story`), read through `experience.api.compute`
 as the pages read it: the portal that worked, the outage week, the unhappy organisation, lost time in
 a few tickets; weekly figures with enough answers; the rollups rebuilt and no event left waiting.
 
@@ -18,8 +18,8 @@ from django.db import transaction
 from django.test import override_settings
 
 from serviceloop.core.demo import DemoContext
+from serviceloop.core.demo_story import Story
 from serviceloop.demo import load_demo
-from serviceloop.desk.demo_story import Story
 from serviceloop.experience.api import compute
 from serviceloop.experience.metrics import Figure
 from serviceloop.experience.tally import Scope
@@ -97,7 +97,10 @@ def test_the_outage_week_is_the_email_services_worst_and_costliest(demo: DemoCon
     worst = min(happiness, key=lambda week: happiness[week] or 0)
     assert worst == story.outage_from
     usual = sorted(value for week, value in happiness.items() if week != worst and value is not None)
-    assert (happiness[worst] or 0) < usual[0] - 30, (happiness[worst], usual[:3])
+    assert (happiness[worst] or 0) < -20 and usual[len(usual) // 2] > 30, (happiness[worst], usual)
+    # The answers about the outage's last tickets still come in the week after; every other week is far above.
+    after = story.outage_from + timedelta(days=7)
+    assert all((value or 0) > -10 for week, value in happiness.items() if week not in (worst, after)), happiness
     lost = {week: figures["lost_time_mean"].value or 0 for week, figures in weeks.items()}
     assert max(lost, key=lambda week: lost[week]) == story.outage_from
     # ...and it is the portfolio's worst week too.
@@ -183,7 +186,7 @@ def test_weekly_figures_have_enough_answers_for_the_main_services(demo: DemoCont
         assert not thin, (slug, thin)
     every = _weeks(story, None, "happiness")
     volumes = sorted(figures["happiness"].n for figures in every.values())
-    assert 60 <= volumes[len(volumes) // 2] <= 160, volumes
+    assert 60 <= volumes[len(volumes) // 2] <= 180, volumes
 
 
 def test_the_story_is_said_only_where_it_is_true(demo: DemoContext, db: Any) -> None:
