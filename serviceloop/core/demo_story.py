@@ -97,7 +97,7 @@ class Story:
             return OUTAGE_HAPPINESS
         if slug == self.unhappy_service and organisation == self.unhappy_organisation:
             return UNHAPPY_HAPPINESS
-        base = BASELINE.get(slug, 45)
+        base = float(BASELINE.get(slug, 45))
         if self.after_portal(slug, day):
             share = min((day - self.portal_on).days / PORTAL_RAMP_DAYS, 1.0)
             base += (PORTAL_AFTER - base) * share
