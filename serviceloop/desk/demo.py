@@ -1,4 +1,4 @@
-"""Twelve months of tickets (~19,000) with realistic mixes, conversations, pauses, breaches and reopenings,
+"""Twelve months of tickets (~23,000) with realistic mixes, conversations, pauses, breaches and reopenings,
 shaped by the demo's story (`demo_story`): the service desk's portal launch, the email outage, the
 unhappy organisation on payroll.
 

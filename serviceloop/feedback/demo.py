@@ -3,7 +3,7 @@ about 45% answered, with scores, lost time, drivers and comments that come from 
 demo's story (`demo_answers`, `core.demo_story`). Then the other channels (`demo_channels`): widget
 sites, QR pages, ingest, social posts.
 
-The twelve months' rows (~17,000 invitations, ~7,000 responses and their link clicks) are written
+The twelve months' rows (~18,000 invitations, ~8,500 responses and their link clicks) are written
 set-wise, without events: the experience demo rebuilds the rollups from them afterwards. Sentiment
 labels come from the real scorer (`score_sentiment`), once per distinct comment.
 
