@@ -24,7 +24,7 @@ from serviceloop.experience.api import compute
 from serviceloop.experience.metrics import Figure
 from serviceloop.experience.tally import Scope
 
-DOCS = Path(__file__).resolve().parents[3] / "docs" / "experience.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "experience.md"
 
 
 @pytest.fixture(scope="module")
