@@ -21,7 +21,7 @@ from serviceloop.core.cli import progress
 from serviceloop.core.demo import DemoContext
 from serviceloop.core.demo_story import Story
 from serviceloop.feedback import demo_answers, demo_channels
-from serviceloop.feedback.demo_comments import GENERIC, domain_of
+from serviceloop.feedback.demo_comments import domain_of
 from serviceloop.feedback.models import (
     LOST_TIME_MINUTES,
     Channel,
@@ -45,11 +45,6 @@ OUTAGE_RESPONSE_RATE = 0.55  # people hit by the outage answer more often
 # The earliest an invitation is answered after it was sent, and the latest the demo lets it wait.
 ANSWER_AFTER = timedelta(minutes=5)
 ANSWER_WITHIN = timedelta(hours=30)
-
-
-def comment_for(rng: Any, service: Any, band: str) -> str:
-    """A comment that fits the service (its domain's pool, outside the story's moments) and the score's band."""
-    return str(rng.choice(GENERIC[domain_of(service.slug, service.name)][band]))
 
 
 def load(ctx: DemoContext) -> None:

@@ -47,7 +47,8 @@ from serviceloop.relationships.models import Person
 
 DAYS = 120
 COMMENT_RATE = 0.4
-# Score weights on each scale: most answers are good, the demo's worse service (ctx "feedback_worse") less so.
+# Score weights on each scale: most answers are good, a worse service's (ctx "feedback_worse", if a demo
+# names one; the story's demo does not) less so.
 WEIGHTS: dict[str, tuple[list[int], list[int]]] = {
     QuestionKind.HAPPINESS: ([1, 1, 1, 1, 2, 3, 4, 8, 14, 24, 30], [6, 5, 6, 7, 8, 10, 11, 12, 11, 9, 7]),
     QuestionKind.CSAT: ([3, 4, 8, 30, 55], [15, 18, 25, 24, 18]),
