@@ -287,7 +287,24 @@ SERVICELOOP_TRUSTED_PROXIES = env_list("SERVICELOOP_TRUSTED_PROXIES")
 
 # Experience metrics: below this many valid answers a figure shows "not enough data" (DOMAIN §2).
 SERVICELOOP_MIN_SAMPLE = int(env("SERVICELOOP_MIN_SAMPLE", "30"))
+# Experience: service review PDFs the worker never got (broker down) or lost (worker killed) go back to it.
+CELERY_BEAT_SCHEDULE["experience-review-sweep"] = {
+    "task": "serviceloop.experience.tasks.sweep_reviews",
+    "schedule": 60.0,
+}
 SERVICELOOP_PAGE_SIZE = 50
+# Experience alerts (docs/experience.md, "Alerts"): each live service's primary metrics, the recent window
+# (days, today included) against the baseline before it; Benjamini–Hochberg at this false-discovery rate
+# across one run's tests; an open drop alert recovers when its one-sided p-value exceeds RECOVER_P.
+SERVICELOOP_ALERT_METRICS = env_list("SERVICELOOP_ALERT_METRICS", "happiness,nps,csat,ces,fcr")
+SERVICELOOP_ALERT_RECENT_DAYS = int(env("SERVICELOOP_ALERT_RECENT_DAYS", "7"))
+SERVICELOOP_ALERT_BASELINE_DAYS = int(env("SERVICELOOP_ALERT_BASELINE_DAYS", "90"))
+SERVICELOOP_ALERT_FDR = float(env("SERVICELOOP_ALERT_FDR", "0.05"))
+SERVICELOOP_ALERT_RECOVER_P = float(env("SERVICELOOP_ALERT_RECOVER_P", "0.2"))
+CELERY_BEAT_SCHEDULE["experience-alert-drops"] = {
+    "task": "serviceloop.experience.tasks.detect_drops",
+    "schedule": 3600.0,
+}
 
 # Desk: attachments (size and content types), the customer's reopen window, the "breaching soon" queue.
 SERVICELOOP_ATTACHMENT_MAX_BYTES = int(env("SERVICELOOP_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))

@@ -19,7 +19,8 @@ def navigation(request: HttpRequest) -> dict[str, object]:
             url = reverse(item.url_name)
         except NoReverseMatch:
             continue
-        entries.append({"label": item.label, "url": url, "active": request.path.startswith(url)})
+        count = item.count(user) if item.count is not None else 0
+        entries.append({"label": item.label, "url": url, "active": request.path.startswith(url), "count": count})
     return {"nav": entries}
 
 

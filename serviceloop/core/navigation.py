@@ -1,15 +1,18 @@
 """The main navigation, assembled from each app's `navigation.py` so no app edits another's menu.
 
 An app lists its entries in `ITEMS`; the context processor shows each to the audience it names:
-"staff" (every staff login), "administrator" (administrators only), "customer", or "all".
+"staff" (every staff login), "administrator" (administrators only), "customer", or "all". An entry
+may carry `count`: a function of the viewer giving a number shown beside the label (0: none shown),
+e.g. open alerts; keep it one indexed query, it runs on every page.
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from typing import Literal
+from typing import Any, Literal
 
 from django.apps import apps
 
@@ -22,6 +25,7 @@ class NavItem:
     url_name: str
     audience: Audience = "staff"
     order: int = 100
+    count: Callable[[Any], int] | None = None
 
 
 def audiences_of(user: object) -> set[str]:

@@ -32,6 +32,7 @@ from serviceloop.desk.models import (
     TicketEvent,
 )
 from serviceloop.desk.search import search_reindex
+from serviceloop.desk.services.business_minutes import business_minutes_refresh
 from serviceloop.desk.services.sla import DEFAULT_MATRIX, calendar_of
 from serviceloop.desk.services.tickets import references_allocate
 from serviceloop.relationships.models import Person, Relationship
@@ -509,6 +510,7 @@ def _save(built: Built) -> None:
     SlaEvent.objects.bulk_create(sla, batch_size=1000)
     _audit_trail(events)
     search_reindex()
+    business_minutes_refresh()  # the stored business minutes the desk metrics average
 
 
 # The desk's history as the event log would have recorded it. Historical: delivered long ago, so

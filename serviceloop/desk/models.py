@@ -227,6 +227,10 @@ class Ticket(BaseModel):
     first_response_paused_seconds = models.PositiveIntegerField(default=0)
     first_response_breached = models.BooleanField(default=False)
     resolution_breached = models.BooleanField(default=False)
+    # Business minutes opened → first response and opened → (last) resolution, stored when they happen
+    # (desk.services.business_minutes: the target's calendar, else the service's, else 09–17 weekdays).
+    response_business_minutes = models.PositiveIntegerField(null=True, blank=True)
+    resolution_business_minutes = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-opened_at"]
@@ -241,6 +245,9 @@ class Ticket(BaseModel):
             models.Index(fields=["organisation", "-opened_at"], name="desk_ticket_org_opened_idx"),
             # Per-service streams and analytics.
             models.Index(fields=["service", "-opened_at"], name="desk_ticket_service_opened_idx"),
+            # The desk metrics: resolved and answered tickets of a service in a period.
+            models.Index(fields=["service", "resolved_at"], name="desk_ticket_svc_resolved_idx"),
+            models.Index(fields=["service", "first_response_at"], name="desk_ticket_svc_answered_idx"),
         ]
 
     def __str__(self) -> str:

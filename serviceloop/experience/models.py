@@ -1,11 +1,21 @@
-"""The rollup table: counts of (measure, value) per service × offering × organisation × channel × ticket type × day.
+"""Experience's tables: the rollup counts per service × offering × organisation × channel × ticket type × day
+(and their day sums), alerts to service managers, and service reviews.
 
-Pages read experience figures from here, never from the raw rows (docs/experience.md, "Rollups").
+Pages read experience figures from the rollups, never from the raw rows (docs/experience.md, "Rollups").
 """
 
 from __future__ import annotations
 
+import secrets
+
+from django.conf import settings
 from django.db import models
+from django.utils.text import get_valid_filename
+
+from serviceloop.accounts.models import Organisation
+from serviceloop.catalogue.models import Service
+from serviceloop.core.models import BaseModel, public_id_field
+from serviceloop.relationships.models import Relationship
 
 # "No offering" and "no organisation" are stored as 0, not NULL: a unique constraint then covers
 # every row on SQLite and PostgreSQL alike (both treat NULLs as distinct in a plain unique index),
@@ -57,3 +67,178 @@ class RollupCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} service {self.service_id}: {self.measure}={self.value!r} × {self.count}"
+
+
+class RollupDay(models.Model):
+    """The rollup summed over offering, organisation, channel and ticket type: (service, day, measure, value).
+
+    Reads without those filters or groupings (the portfolio, a service's trend) come from here: its
+    size is bounded by services × days × values whatever the volume, while `RollupCount`'s finer key
+    holds about one cell per response once responses are spread over many organisations (measured:
+    bench/README.md, "Experience at scale"). Kept in the same transaction as the finer rows it sums.
+    """
+
+    service_id = models.PositiveBigIntegerField()
+    day = models.DateField()
+    measure = models.CharField(max_length=20)
+    value = models.CharField(max_length=40, default="", blank=True)
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service_id", "day", "measure", "value"],
+                name="experience_rollupday_key",
+                violation_error_message="This rollup day already has a count for that measure and value.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(count__gt=0),
+                name="experience_rollupday_count_positive",
+                violation_error_message="A rollup row counts at least one.",
+            ),
+        ]
+        indexes = [models.Index(fields=["day", "service_id"], name="experience_rollupday_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} service {self.service_id}: {self.measure}={self.value!r} × {self.count}"
+
+
+class Alert(BaseModel):
+    """An alert to a service's manager: an XLA that changed state, or a drop against the service's own baseline.
+
+    One open alert per cause (a partial unique constraint): raising it again while it is open changes
+    nothing, so repeated detection runs never storm. After it recovered, the same cause may open a new
+    one (re-armed). `figures` keeps what triggered it (docs/experience.md, "Alerts").
+    """
+
+    class Kind(models.TextChoices):
+        DROP = "drop", "Drop against the baseline"
+        XLA = "xla", "XLA state change"
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        RECOVERED = "recovered", "Recovered"
+
+    public_id = public_id_field()
+    service = models.ForeignKey("catalogue.Service", on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    cause = models.CharField(max_length=200, help_text='What it is about, e.g. "drop:<service>:happiness", "xla:<id>"')
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    title = models.CharField(max_length=300)
+    figures = models.JSONField(default=dict, blank=True, help_text="The figures that triggered it")
+    recovery_figures = models.JSONField(default=dict, blank=True, help_text="The figures it recovered on")
+    # The service manager at the time it opened: whom it was mailed to.
+    addressed_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    opened_at = models.DateTimeField()
+    recovered_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cause"],
+                condition=models.Q(state="open"),
+                name="experience_alert_one_open_per_cause",
+                violation_error_message="An alert for this cause is already open.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state="open", recovered_at__isnull=True)
+                | models.Q(state="recovered", recovered_at__isnull=False),
+                name="experience_alert_recovered_at_with_state",
+                violation_error_message="A recovered alert has a recovery time; an open one has none.",
+            ),
+        ]
+        indexes = [
+            # The alert list (by state, newest first) and the navigation's open count.
+            models.Index(fields=["state", "opened_at"], name="experience_alert_state_idx"),
+            # One service's alerts; a cause's history (re-armed alerts of the same cause).
+            models.Index(fields=["service", "opened_at"], name="experience_alert_service_idx"),
+            models.Index(fields=["cause", "opened_at"], name="experience_alert_cause_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+# Where the PDFs of service reviews live inside the media storage.
+REVIEW_DIR = "experience/reviews"
+
+
+def review_pdf_path(instance: ServiceReview, filename: str) -> str:
+    # A random directory per file: the stored name reveals nothing; the file is served by a view only.
+    return f"{REVIEW_DIR}/{secrets.token_urlsafe(24)}/{get_valid_filename(filename)[:100] or 'review.pdf'}"
+
+
+class ServiceReview(BaseModel):
+    """A service review report: one service, or one relationship (organisation × offering), over a period.
+
+    The page is computed from the figures whenever it is opened; the PDF is what it said when the
+    worker generated it (`state`, with the reason when it failed).
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        GENERATING = "generating", "Generating"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    public_id = public_id_field()
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="reviews")
+    # A relationship's review: its organisation is kept beside it, so a customer's list filters on one column.
+    relationship = models.ForeignKey(
+        Relationship, null=True, blank=True, on_delete=models.CASCADE, related_name="reviews"
+    )
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.CASCADE, related_name="service_reviews"
+    )
+    period_start = models.DateField()
+    period_end = models.DateField()
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    state = models.CharField(max_length=12, choices=State.choices, default=State.QUEUED)
+    failure = models.TextField(blank=True, help_text="Why the PDF could not be generated")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    pdf = models.FileField(upload_to=review_pdf_path, max_length=300, blank=True)
+    pdf_size = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(period_start__lte=models.F("period_end")),
+                name="experience_review_period_in_order",
+                violation_error_message="A review's period starts on or before its last day.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(relationship__isnull=True, organisation__isnull=True)
+                | models.Q(relationship__isnull=False, organisation__isnull=False),
+                name="experience_review_relationship_has_organisation",
+                violation_error_message="A relationship's review names the relationship's organisation.",
+            ),
+        ]
+        indexes = [
+            # The list: a customer's organisation's reviews, newest first; one service's reviews.
+            models.Index(fields=["organisation", "-created_at"], name="experience_review_org_idx"),
+            models.Index(fields=["service", "-created_at"], name="experience_review_service_idx"),
+            # The sweep: reviews still waiting for the worker.
+            models.Index(fields=["state", "created_at"], name="experience_review_state_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Service review of {self.subject_label}, {self.period_start} to {self.period_end}"
+
+    @property
+    def subject_label(self) -> str:
+        relationship = self.relationship
+        if relationship is not None:
+            return f"{self.service.name} for {relationship.organisation.name} ({relationship.offering.name})"
+        return self.service.name

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db import transaction
-from django.db.models import F, Max, Min, Sum
+from django.db import connection, transaction
+from django.db.models import F, Max, Min, QuerySet, Sum
 from django.db.models.functions import TruncMonth, TruncWeek
 
 from serviceloop.catalogue.models import Service
 from serviceloop.core import clock
-from serviceloop.experience.models import NONE_ID, RollupCount
+from serviceloop.experience.models import NONE_ID, RollupCount, RollupDay
 from serviceloop.experience.recount import Cells, day_of, insert_recount
 from serviceloop.experience.tally import GROUP_DIMENSIONS, Grouped, Scope, Tally
 from serviceloop.feedback.models import Invitation, Post, Response, SuppressedInvitation
@@ -36,14 +36,33 @@ def _lock(service_ids: Collection[int] | None) -> None:
     list(services.values_list("pk", flat=True))
 
 
-def _replace(cells: Cells) -> int:
-    rows = RollupCount.objects.filter(day__gte=cells.first, day__lte=cells.last)
+def _in_cells(rows: QuerySet[Any], cells: Cells) -> QuerySet[Any]:
+    rows = rows.filter(day__gte=cells.first, day__lte=cells.last)
     if cells.service_ids is not None:
         rows = rows.filter(service_id__in=list(cells.service_ids))
     if cells.days is not None:
         rows = rows.filter(day__in=list(cells.days))
-    rows.delete()
-    return insert_recount(cells)
+    return rows
+
+
+def _replace(cells: Cells) -> int:
+    """Replace the cells' rows by a recount, then their day rows by the sum of the new rows."""
+    _in_cells(RollupCount.objects.all(), cells).delete()
+    written = insert_recount(cells)
+    _in_cells(RollupDay.objects.all(), cells).delete()
+    summed = (
+        _in_cells(RollupCount.objects.all(), cells)
+        .order_by()
+        .values("service_id", "day", "measure", "value")
+        .annotate(total=Sum("count"))
+    )
+    sql, params = summed.query.sql_with_params()
+    table = connection.ops.quote_name(RollupDay._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(name) for name in ("service_id", "day", "measure", "value", "count"))
+    with connection.cursor() as cursor:
+        # Django-compiled SQL; every value is a parameter.
+        cursor.execute(f"INSERT INTO {table} ({names}) {sql}", params)  # nosec B608
+    return written
 
 
 def cells_refresh(cells: CellMap) -> int:
@@ -123,6 +142,7 @@ def cells_of_offering(offering_id: int) -> CellMap:
 def service_forget(service_id: int) -> int:
     """A deleted service's rollups go with it."""
     deleted, _ = RollupCount.objects.filter(service_id=service_id).delete()
+    RollupDay.objects.filter(service_id=service_id).delete()
     return deleted
 
 
@@ -236,7 +256,7 @@ def tally_from_rollups(scope: Scope, group_by: tuple[str, ...]) -> Grouped:
     unknown = [dimension for dimension in group_by if dimension not in GROUP_DIMENSIONS]
     if unknown:
         raise ValueError(f"Unknown grouping {unknown[0]!r}; group by {', '.join(GROUP_DIMENSIONS)}.")
-    rows = RollupCount.objects.all()
+    rows: QuerySet[Any] = RollupDay.objects.all() if _by_day_only(scope, group_by) else RollupCount.objects.all()
     for ids, field in (
         (scope.service_ids, "service_id"),
         (scope.offering_ids, "offering_id"),
@@ -262,6 +282,15 @@ def tally_from_rollups(scope: Scope, group_by: tuple[str, ...]) -> Grouped:
         key = tuple(_key_part(dimension, row[name]) for name, dimension in zip(names, group_by, strict=True))
         result[key].add(row["measure"], row["value"], int(row["n"]))
     return dict(result)
+
+
+DAY_DIMENSIONS = frozenset({"service", "day", "week", "month"})
+
+
+def _by_day_only(scope: Scope, group_by: tuple[str, ...]) -> bool:
+    """Whether the day rows (RollupDay) answer: no filter or grouping on what they sum over."""
+    finer = (scope.offering_ids, scope.organisation_ids, scope.channels, scope.ticket_types)
+    return all(ids is None for ids in finer) and set(group_by) <= DAY_DIMENSIONS
 
 
 def _key_part(dimension: str, value: Any) -> object:

@@ -27,6 +27,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
+from serviceloop.core.errors import InvalidInput
+
 MEASURES = (
     "responses",
     "csat",
@@ -94,3 +96,21 @@ class Scope:
 # A grouping key: the dimensions asked for (e.g. ("service", "week")), and a tally per key.
 GROUP_DIMENSIONS = ("service", "offering", "organisation", "channel", "ticket_type", "day", "week", "month")
 Grouped = Mapping[tuple[object, ...], Tally]
+
+# More groups than this is no longer a view anyone reads: the answer asks to narrow the period or grouping.
+# Read by api.compute (after computing, over every source) and desk_metrics (before computing, counted).
+MAX_GROUPS = 5000
+
+
+def check_groups(count: int, *, exact: bool = True) -> None:
+    """InvalidInput "too_many_groups" (422) when a grouping has more than MAX_GROUPS groups.
+
+    `exact=False`: `count` is a lower bound (the keys were counted only up to the limit).
+    """
+    if count > MAX_GROUPS:
+        counted = f"{count} groups, more" if exact else "more groups"
+        raise InvalidInput(
+            "too_many_groups",
+            f"group_by: {counted} than {MAX_GROUPS}; narrow the period (from, to) or the grouping.",
+            field="group_by",
+        )

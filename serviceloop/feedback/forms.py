@@ -141,6 +141,24 @@ class StreamFilterForm(forms.Form):
     period = forms.ChoiceField(
         choices=[("", "All time"), *[(key, f"Last {days} days") for key, days in PERIODS.items()]], required=False
     )
+    # The days the experience pages' charts link with (their rows behind a point), and the offering.
+    since = BoundedDateField(label="From", required=False)
+    until = BoundedDateField(label="To", required=False)
+    offering = forms.ModelChoiceField(
+        queryset=Offering.objects.none(), to_field_name="public_id", required=False, empty_label="Any offering"
+    )
+
+    def __init__(self, *args: Any, service: Service | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        offerings = Offering.objects.filter(service=service) if service is not None else Offering.objects.all()
+        self.fields["offering"].queryset = offerings.order_by("name")  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and until < since:
+            self.add_error("until", "The end date is before the start date.")
+        return cleaned
 
 
 class SuppressedFilterForm(forms.Form):

@@ -42,6 +42,7 @@ class ResponseFilters:
     period: str | None = None  # 7d / 30d / 90d / 365d
     since: date | None = None
     until: date | None = None
+    offering: str | None = None  # public id
 
 
 def _band_q(band: str) -> Q:
@@ -90,6 +91,8 @@ def response_stream(*, viewer: object, filters: ResponseFilters) -> QuerySet[Res
         rows = rows.filter(drivers__icontains=f'"{filters.driver}"')
     if filters.organisation:
         rows = rows.filter(organisation__public_id=filters.organisation)
+    if filters.offering:
+        rows = rows.filter(offering__public_id=filters.offering)
     if filters.period:
         rows = rows.filter(responded_at__gte=clock.now() - timedelta(days=PERIODS[filters.period]))
     tz = timezone.get_current_timezone()

@@ -18,6 +18,7 @@ from serviceloop.core.storage import files_removed_on_rollback
 from serviceloop.desk.models import Message, Team, Ticket, TicketEvent, TicketSequence
 from serviceloop.desk.search import search_reindex
 from serviceloop.desk.services.attachments import NewAttachment, attachments_store, attachments_validate
+from serviceloop.desk.services.business_minutes import business_minutes_set
 from serviceloop.desk.services.sla import Pause, priority_for, sla_resume, sla_start, sla_stop, sla_target_for
 from serviceloop.relationships.models import Person, Relationship
 
@@ -367,6 +368,7 @@ def ticket_reply(
         if staff and not internal:
             if ticket.first_response_at is None:
                 ticket.first_response_at = now
+                business_minutes_set(ticket)
             if ticket.status == Status.NEW:
                 _set_status(ticket, Status.OPEN, at=now, by=by_user)
         elif not staff and ticket.status == Status.WAITING_CUSTOMER:
@@ -442,6 +444,7 @@ def ticket_move(
             sla_start(ticket)
             targets = f"SLA targets now those of {_place(ticket)}" if target else "no SLA target here"
             note = f"{note} · {targets}" if note else targets
+        business_minutes_set(ticket)  # the calendar may be another one here
         ticket.save()
         _record(
             ticket,
@@ -508,6 +511,7 @@ def ticket_set_priority(*, ticket: Ticket, by: User, impact: str, urgency: str) 
             )
             ticket.priority = priority
             sla_start(ticket)
+            business_minutes_set(ticket)  # another target, maybe another calendar
         ticket.save()
     return ticket
 
@@ -571,6 +575,7 @@ def ticket_resolve(*, ticket: Ticket, by: User, resolution: str) -> Ticket:
         if ticket.first_response_at is None:
             ticket.first_response_at = now
         ticket.first_contact_resolution = _first_contact(ticket)
+        business_minutes_set(ticket)
         ticket.save()
         resolved = _record(ticket, TicketEvent.Kind.RESOLVED, by=by, at=now, note=resolution)
         # The history row's id lets a subscriber ask whether the requester is told of this resolution
@@ -628,6 +633,7 @@ def _reopen_locked(
     ticket.reopen_count += 1
     ticket.resolved_at = None
     ticket.first_contact_resolution = False
+    ticket.resolution_business_minutes = None  # counted again, from the opening, at the next resolution
     ticket.save()
     _record(ticket, TicketEvent.Kind.REOPENED, by=by_user, by_person=by_person, at=at, note=reason.replace("\x00", ""))
     event_record("ticket.reopened", subject=ticket, by=by_user, ticket_id=ticket.pk)

@@ -9,8 +9,10 @@ from typing import Any
 from serviceloop.accounts.models import Organisation
 from serviceloop.catalogue.models import Service
 from serviceloop.desk.models import Ticket
+from serviceloop.desk.services.business_minutes import business_minutes_refresh
 from serviceloop.feedback.models import Invitation, Post, Response, SuppressedInvitation
-from serviceloop.feedback.tests.survey_factories import make_person, make_service, make_ticket, past_invitation
+from serviceloop.feedback.tests.survey_factories import make_person, make_service, past_invitation
+from serviceloop.feedback.tests.survey_factories import make_ticket as _make_ticket
 from serviceloop.relationships.models import Person
 
 _numbers = itertools.count(1)
@@ -57,6 +59,14 @@ def post(services: list[Service], when: str, label: str | None) -> Post:
         sentiment_score={"positive": 0.5, "negative": -0.5}.get(label or "", 0.0) if label else None,
     )
     row.services.set(services)
+    return row
+
+
+def make_ticket(service: Service, person: Person, **fields: Any) -> Ticket:
+    """A ticket row as given, with its business minutes stored as the desk's services store them."""
+    row = _make_ticket(service, person, **fields)
+    business_minutes_refresh([row.pk])
+    row.refresh_from_db()
     return row
 
 

@@ -109,7 +109,7 @@ def test_bad_input_answers_422_naming_the_parameter(
 
 
 def test_too_many_groups_answers_422(seeded: dict[str, Any], sam: User, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("serviceloop.experience.api.MAX_GROUPS", 2)
+    monkeypatch.setattr("serviceloop.experience.tally.MAX_GROUPS", 2)
     answer = api_client_for(sam).get(URL, {"group_by": "day"})  # seven days with answers
     assert answer.status_code == 422
     assert answer.json()["field"] == "group_by" and "narrow the period" in answer.json()["message"]

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from serviceloop.accounts.testing import make_organisation
+from serviceloop.accounts.testing import api_client_for, make_organisation
+from serviceloop.core.errors import InvalidInput
 from serviceloop.desk.models import BusinessCalendar, SlaTarget, Ticket
 from serviceloop.experience.desk_metrics import desk_figures
 from serviceloop.experience.metrics import DESK_METRICS, wilson
@@ -102,3 +103,43 @@ def test_under_the_minimum_sample_the_desk_says_not_enough_data(desk: dict[str, 
     fcr = desk_figures(Scope(), [], ["fcr", "sla_paused"])[()]
     assert (fcr["fcr"].value, fcr["fcr"].n, fcr["fcr"].interval) == (None, 3, None)
     assert fcr["sla_paused"].value == 30.0  # a total shown for context, whatever its n
+
+
+# ---------------------------------------------------------------- groups counted before computing
+
+
+def test_too_many_groups_are_refused_before_any_figure_is_computed(
+    desk: dict[str, Any], monkeypatch: pytest.MonkeyPatch, django_assert_max_num_queries: Any
+) -> None:
+    monkeypatch.setattr("serviceloop.experience.tally.MAX_GROUPS", 2)
+    # Resolved on three days (T1, T2, T3): the first population's keys are already too many.
+    with django_assert_max_num_queries(1), pytest.raises(InvalidInput) as refused:
+        desk_figures(Scope(), ["day"], DESK_METRICS)
+    assert refused.value.code == "too_many_groups" and refused.value.field == "group_by"
+    assert "more groups than 2" in refused.value.message
+
+
+def test_the_group_count_is_the_union_of_the_populations(
+    desk: dict[str, Any], monkeypatch: pytest.MonkeyPatch, django_assert_max_num_queries: Any
+) -> None:
+    monkeypatch.setattr("serviceloop.experience.tally.MAX_GROUPS", 3)
+    assert len(desk_figures(Scope(), ["day"], DESK_METRICS)) == 3  # answered and resolved on 1, 2 and 3 June
+    # A ticket answered on 4 June, not resolved: a fourth group, from the answered tickets only.
+    make_ticket(
+        desk["payroll"], make_person(desk["acme"], "ann@acme.example"), opened_at=at("2026-06-04 09:00"),
+        first_response_at=at("2026-06-04 09:30"),
+    )  # fmt: skip
+    with django_assert_max_num_queries(4), pytest.raises(InvalidInput):
+        desk_figures(Scope(), ["day"], DESK_METRICS)
+    assert len(desk_figures(Scope(), ["day"], ["mttr_mean"])) == 3  # MTTR reads resolved tickets only
+
+
+def test_the_api_answers_422_before_computing(
+    desk: dict[str, Any], sam: Any, monkeypatch: pytest.MonkeyPatch, django_assert_max_num_queries: Any
+) -> None:
+    monkeypatch.setattr("serviceloop.experience.tally.MAX_GROUPS", 2)
+    client = api_client_for(sam)
+    with django_assert_max_num_queries(6):  # the token, the user, one group count
+        answer = client.get("/api/experience/metrics", {"group_by": "day,organisation", "metrics": "mttr_mean,fcr"})
+    assert answer.status_code == 422, answer.content
+    assert answer.json()["field"] == "group_by" and "narrow the period" in answer.json()["message"]

@@ -9,6 +9,7 @@ its end, so examples never see each other's rows. Runs on SQLite and PostgreSQL 
 from __future__ import annotations
 
 import contextlib
+from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -24,7 +25,7 @@ from serviceloop.catalogue.services import offering_delete
 from serviceloop.core.errors import ConflictError
 from serviceloop.core.events import all_subscribers, event_dispatch
 from serviceloop.core.models import Event
-from serviceloop.experience.models import RollupCount
+from serviceloop.experience.models import RollupCount, RollupDay
 from serviceloop.experience.recount import recount_cells
 from serviceloop.experience.rollups import rollups_rebuild, tally_from_rollups
 from serviceloop.experience.sources import tally_from_rows
@@ -242,9 +243,22 @@ def _table() -> dict[Row, int]:
     }
 
 
+def _day_table() -> dict[tuple[Any, ...], int]:
+    return {(r.service_id, r.day, r.measure, r.value): r.count for r in RollupDay.objects.all()}
+
+
+def _summed_by_day(rows: dict[tuple[Any, ...], int]) -> dict[tuple[Any, ...], int]:
+    summed: dict[tuple[Any, ...], int] = defaultdict(int)
+    for (service, day, _offering, _organisation, _channel, _ticket_type, measure, value), n in rows.items():
+        summed[(service, day, measure, value)] += n
+    return dict(summed)
+
+
 def check(world: World) -> None:
     expected = expected_rows()
     assert _table() == dict(expected)
+    # The day rows are the finer rows summed over offering, organisation, channel and ticket type.
+    assert _day_table() == _summed_by_day(dict(expected))
     days = {row[1] for row in expected} | set(RollupCount.objects.values_list("day", flat=True))
     for service in world.services:
         mine = {row: n for row, n in expected.items() if row[0] == service.pk}
@@ -327,4 +341,5 @@ def test_the_rollups_equal_a_recount_of_the_raw_rows_after_any_sequence(
         # The rebuild from raw data writes the same rows.
         rollups_rebuild(since=START.date() - timedelta(days=2), until=START.date() + timedelta(days=12))
         assert _table() == dict(expected_rows())
+        assert _day_table() == _summed_by_day(dict(expected_rows()))
         transaction.set_rollback(True)

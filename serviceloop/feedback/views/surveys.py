@@ -291,7 +291,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @staff_page
 def service_stream(request: HttpRequest, public_id: str) -> HttpResponse:
     service = service_for_feedback(viewer=request.user, public_id=public_id)
-    form = StreamFilterForm(request.GET or None)
+    form = StreamFilterForm(request.GET or None, service=service)
     filters = ResponseFilters(service=service.public_id)
     if form.is_valid():
         data = form.cleaned_data
@@ -304,6 +304,9 @@ def service_stream(request: HttpRequest, public_id: str) -> HttpResponse:
             driver=data.get("driver") or None,
             organisation=organisation.public_id if organisation else None,
             period=data.get("period") or None,
+            since=data.get("since"),
+            until=data.get("until"),
+            offering=offering.public_id if (offering := data.get("offering")) else None,
         )
     page_obj = paginate(request, response_stream(viewer=request.user, filters=filters))
     query = request.GET.copy()
