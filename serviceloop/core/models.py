@@ -13,7 +13,14 @@ _ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
 
 def new_public_id(length: int = 12) -> str:
     """A random id for URLs and emails: ~59 bits at the default length, never a row number."""
-    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+    # One draw below 31**length, written in base 31: the same uniform choice of every string as drawing
+    # each character alone, about ten times faster (bulk loads make hundreds of thousands).
+    number = secrets.randbelow(len(_ALPHABET) ** length)
+    characters = []
+    for _ in range(length):
+        number, digit = divmod(number, len(_ALPHABET))
+        characters.append(_ALPHABET[digit])
+    return "".join(characters)
 
 
 def public_id_field() -> models.CharField:

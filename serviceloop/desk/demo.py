@@ -1,4 +1,6 @@
-"""Twelve months of tickets (~4,000) with realistic mixes, conversations, pauses, breaches and reopenings.
+"""Twelve months of tickets (~23,000) with realistic mixes, conversations, pauses, breaches and reopenings,
+shaped by the demo's story (`demo_story`): the service desk's portal launch, the email outage, the
+unhappy organisation on payroll.
 
 Written set-wise (bulk_create) so the demo stays fast; the SLA instants come from the same
 business-time functions the product uses, so breaches and warnings are true to the calendars.
@@ -12,7 +14,9 @@ from datetime import date, datetime, time, timedelta
 
 from serviceloop.accounts.models import User
 from serviceloop.catalogue.models import Service
+from serviceloop.core.cli import progress
 from serviceloop.core.demo import DemoContext
+from serviceloop.core.demo_story import Story, story_of
 from serviceloop.core.models import Event
 from serviceloop.desk.business_time import Calendar, add_business_seconds, business_seconds_between
 from serviceloop.desk.mail_out import mail_domain
@@ -33,8 +37,9 @@ from serviceloop.desk.services.sla import DEFAULT_MATRIX, calendar_of
 from serviceloop.desk.services.tickets import references_allocate
 from serviceloop.relationships.models import Person, Relationship
 
-TICKETS = 4000
-DAYS = 365
+# The desk's tickets start a little before the twelve months of surveys, so the first weeks' answers
+# (after their tickets were resolved) are as many as any other's.
+LEAD_DAYS = 14
 WEEKDAYS = {str(day): [["09:00", "17:30"]] for day in range(5)}
 ALL_DAY = {str(day): [["00:00", "24:00"]] for day in range(7)}
 
@@ -154,12 +159,43 @@ def _teams(agents: list[User]) -> list[Team]:
     return teams
 
 
-def _opened_at(ctx: DemoContext, rng: random.Random) -> datetime:
-    # More tickets lately (growth) and mostly in working hours on weekdays.
-    days_ago = int(DAYS * (rng.random() ** 1.3))
-    day = (ctx.now - timedelta(days=days_ago)).date()
-    if day.weekday() >= 5 and rng.random() < 0.7:
-        day -= timedelta(days=day.weekday() - 4)
+@dataclass(frozen=True)
+class Shape:
+    """How the story bends one ticket: its type and priority, reassignments, first-contact resolution."""
+
+    incident: float = 0.0  # the chance it is an incident of high impact whatever the usual mix says
+    hops: tuple[int, int, int] = (75, 20, 5)  # weights of 1, 2, 3 assignment hops
+    fcr: float = 0.8  # the chance a ticket without follow-up or reopen was resolved at first contact
+    reopen: float = 0.07
+    portal: int = 45  # weight of the portal among the channels (email 40, api 5, staff 10)
+    slower: float = 1.0  # resolution time, times the usual
+
+
+def shape_of(story: Story, slug: str, day: date, organisation: str) -> Shape:
+    if story.in_outage(slug, day):
+        return Shape(incident=0.85, hops=(40, 35, 25), fcr=0.3, reopen=0.12, slower=1.6)
+    if slug == story.unhappy_service and organisation == story.unhappy_organisation:
+        return Shape(hops=(45, 35, 20), fcr=0.5, reopen=0.16, slower=1.3)
+    if story.before_portal(slug, day):
+        return Shape(hops=(55, 30, 15), fcr=0.55, reopen=0.1, portal=20, slower=1.2)
+    if story.after_portal(slug, day):
+        return Shape(hops=(85, 13, 2), fcr=0.9, reopen=0.04, portal=75, slower=0.7)
+    return Shape()
+
+
+def _counted(rng: random.Random, expected: float) -> int:
+    """A count with the given mean (Poisson-like spread; normal approximation above 30)."""
+    if expected > 30:
+        return max(0, round(rng.gauss(expected, expected**0.5)))
+    limit, count, product = pow(2.718281828459045, -expected), 0, rng.random()
+    while product > limit:
+        count += 1
+        product *= rng.random()
+    return count
+
+
+def _opened_on(ctx: DemoContext, rng: random.Random, day: date) -> datetime:
+    # Mostly in working hours, some at any hour; never later than a few minutes before now.
     hour = rng.choices([rng.randint(8, 17), rng.randint(0, 23)], weights=[85, 15])[0]
     opened = datetime.combine(day, time(hour, rng.randint(0, 59)), tzinfo=ctx.now.tzinfo)
     return min(opened, ctx.now - timedelta(minutes=rng.randint(5, 600)))
@@ -177,13 +213,22 @@ class _Simulator:
             self.calendars[target.calendar_id] = calendar_of(target.calendar)
         return self.calendars[target.calendar_id]
 
-    def ticket(self, relationship: Relationship, requester: Person, reference: str, built: Built) -> None:
+    def ticket(
+        self,
+        relationship: Relationship,
+        requester: Person,
+        reference: str,
+        built: Built,
+        opened: datetime,
+        shape: Shape,
+    ) -> None:
         rng, now = self.rng, self.ctx.now
-        kind = _weighted(rng, TYPES)
-        impact, urgency = _weighted(rng, LEVELS), _weighted(rng, LEVELS)
+        if rng.random() < shape.incident:
+            kind, impact, urgency = "incident", "high", _weighted(rng, [("high", 60), ("medium", 40)])
+        else:
+            kind, impact, urgency = _weighted(rng, TYPES), _weighted(rng, LEVELS), _weighted(rng, LEVELS)
         priority = DEFAULT_MATRIX[(impact, urgency)]
         offering = relationship.offering
-        opened = _opened_at(self.ctx, rng)
         target = self.targets.get((offering.service_id, priority))
         ticket = Ticket(
             reference=reference,
@@ -192,11 +237,13 @@ class _Simulator:
             service_id=offering.service_id,
             offering=offering,
             type=kind,
-            subject=rng.choice(SUBJECTS[kind]).format(o=offering.service.name),
+            subject=rng.choice(SUBJECTS[kind][:3] if shape.incident else SUBJECTS[kind]).format(
+                o=offering.service.name
+            ),
             priority=priority,
             impact=impact,
             urgency=urgency,
-            channel=rng.choices(["portal", "email", "api", "staff"], weights=[45, 40, 5, 10])[0],
+            channel=rng.choices(["portal", "email", "api", "staff"], weights=[shape.portal, 40, 5, 10])[0],
             opened_at=opened,
             created_at=opened,
             sla_target=target,
@@ -214,7 +261,9 @@ class _Simulator:
         first_at = add_business_seconds(calendar, opened, first_secs)
         paused = rng.random() < 0.22
         paused_secs = int(rng.uniform(0.5, 16) * 3600) if paused else 0
-        resolve_secs = resolve_target * rng.choice([rng.uniform(0.15, 0.95)] * 8 + [rng.uniform(1.05, 2.5)])
+        resolve_secs = (
+            resolve_target * shape.slower * rng.choice([rng.uniform(0.15, 0.95)] * 8 + [rng.uniform(1.05, 2.5)])
+        )
         resolved_at = add_business_seconds(calendar, opened, resolve_secs + paused_secs)
         resolved_at = max(resolved_at, first_at + timedelta(minutes=5))
         if target:
@@ -236,7 +285,7 @@ class _Simulator:
         ticket.first_response_at = first_at
         ticket.assignee = agent
         ticket.team = rng.choice(self.teams)
-        ticket.assignment_hops = rng.choices([1, 2, 3], weights=[75, 20, 5])[0]
+        ticket.assignment_hops = rng.choices([1, 2, 3], weights=shape.hops)[0]
         ticket.reassignment_count = ticket.assignment_hops - 1
         events.append(TicketEvent(ticket=ticket, kind="assigned", by=agent, at=first_at, to_value=str(agent)))
         messages.append(self._message(ticket, first_at, rng.choice(STAFF_REPLIES), user=agent))
@@ -257,7 +306,7 @@ class _Simulator:
                 ticket.clock_stopped_at = max(ticket.clock_stopped_at, first_at)
             self._sla(ticket, sla, first_met=first_at, resolved=None)
         else:
-            self._resolve(ticket, resolved_at, agent, requester, messages, events, customer_follow_up, calendar)
+            self._resolve(ticket, resolved_at, agent, requester, messages, events, customer_follow_up, calendar, shape)
             self._sla(ticket, sla, first_met=first_at, resolved=ticket.resolved_at)
         built.tickets.append(ticket)
         built.messages.append(messages)
@@ -274,6 +323,7 @@ class _Simulator:
         events: list[TicketEvent],
         follow_up: bool,
         calendar: Calendar,
+        shape: Shape,
     ) -> None:
         rng, now = self.rng, self.ctx.now
         ticket.status = Ticket.Status.RESOLVED
@@ -282,7 +332,7 @@ class _Simulator:
         ticket.clock_stopped_at = resolved_at
         events.append(TicketEvent(ticket=ticket, kind="resolved", by=agent, at=resolved_at, note=ticket.resolution))
         messages.append(self._message(ticket, resolved_at, ticket.resolution, user=agent))
-        if rng.random() < 0.07:  # reopened by the customer, resolved again later
+        if rng.random() < shape.reopen:  # reopened by the customer, resolved again later
             reopened = resolved_at + timedelta(hours=rng.uniform(2, 72))
             if reopened + timedelta(hours=4) < now:
                 ticket.reopen_count = 1
@@ -301,7 +351,7 @@ class _Simulator:
                 ticket.resolved_at = min(ticket.resolved_at, now - timedelta(minutes=5))
                 ticket.clock_stopped_at = ticket.resolved_at
                 events.append(TicketEvent(ticket=ticket, kind="resolved", by=agent, at=ticket.resolved_at))
-        ticket.first_contact_resolution = not follow_up and ticket.reopen_count == 0 and rng.random() < 0.8
+        ticket.first_contact_resolution = not follow_up and ticket.reopen_count == 0 and rng.random() < shape.fcr
         if now - ticket.resolved_at > timedelta(days=14):
             ticket.status = Ticket.Status.CLOSED
             ticket.closed_at = ticket.resolved_at + timedelta(days=14)
@@ -365,17 +415,45 @@ def load(ctx: DemoContext) -> None:
     for person in people:
         by_org.setdefault(person.organisation_id, []).append(person)
     relationships = [r for r in relationships if r.organisation_id in by_org]
-    # Bigger organisations and older relationships raise more tickets.
-    weights = [1 + len(by_org[r.organisation_id]) for r in relationships]
+    story = story_of(ctx.now)
     simulator = _Simulator(ctx, targets, agents, teams)
     built = Built()
-    references = references_allocate(TICKETS)
-    for reference in references:
-        relationship = ctx.rng.choices(relationships, weights=weights)[0]
-        simulator.ticket(relationship, ctx.rng.choice(by_org[relationship.organisation_id]), reference, built)
+    plan = _plan(ctx, story, services, relationships)
+    references = references_allocate(len(plan))
+    names = {organisation.pk: organisation.name for organisation in ctx.objects.get("organisations", [])}
+    shown = progress(zip(references, plan, strict=True), total=len(plan), desc="Tickets", enabled=ctx.progress)
+    for reference, (slug, opened, relationship) in shown:
+        requester = ctx.rng.choice(by_org[relationship.organisation_id])
+        shape = shape_of(story, slug, opened.date(), names.get(relationship.organisation_id, ""))
+        simulator.ticket(relationship, requester, reference, built, opened, shape)
     _save(built)
     ctx.objects["tickets"] = built.tickets
+    ctx.objects["story"] = story
     ctx.objects["sla_calendars"] = list(calendars.values())
+
+
+def _plan(
+    ctx: DemoContext, story: Story, services: list[Service], relationships: list[Relationship]
+) -> list[tuple[str, datetime, Relationship]]:
+    """Each ticket's service, opening instant and relationship: day by day, as many as the story expects.
+
+    A ticket is raised on a relationship of the service that had started by then (else on any of them)."""
+    rng = ctx.rng
+    by_service: dict[int, list[Relationship]] = {}
+    for relationship in relationships:
+        by_service.setdefault(relationship.offering.service_id, []).append(relationship)
+    plan = []
+    day = story.first_day - timedelta(days=LEAD_DAYS)
+    while day <= ctx.now.date():
+        for service in services:
+            own = by_service.get(service.pk)
+            if not own:
+                continue
+            started = [r for r in own if r.started_on <= day] or own
+            for _ in range(_counted(rng, story.tickets_expected(service.slug, day))):
+                plan.append((service.slug, _opened_on(ctx, rng, day), rng.choice(started)))
+        day += timedelta(days=1)
+    return plan
 
 
 # Mail to these addresses (at the desk's own domain) opens its ticket on the service of that slug.

@@ -1,6 +1,11 @@
 """Demo feedback: a survey per service, invitations after resolved tickets (throttled like the real thing),
-about a third answered, with scores, lost time, drivers and comments that fit the service; one service
-clearly worse. Then the other channels (`demo_channels`): widget sites, QR pages, ingest, social posts.
+about 45% answered, with scores, lost time, drivers and comments that come from the ticket and the
+demo's story (`demo_answers`, `core.demo_story`). Then the other channels (`demo_channels`): widget
+sites, QR pages, ingest, social posts.
+
+The twelve months' rows (~18,000 invitations, ~8,500 responses and their link clicks) are written
+set-wise, without events: the experience demo rebuilds the rollups from them afterwards. Sentiment
+labels come from the real scorer (`score_sentiment`), once per distinct comment.
 
 Nothing is dated after the demo's `now`: an invitation is sent, clicked and answered before it.
 """
@@ -12,56 +17,34 @@ from datetime import timedelta
 from typing import Any
 
 from serviceloop.catalogue.models import Service
+from serviceloop.core.cli import progress
 from serviceloop.core.demo import DemoContext
-from serviceloop.feedback import demo_channels
-from serviceloop.feedback.demo_comments import COMMENTS, domain_of
+from serviceloop.core.demo_story import Story
+from serviceloop.feedback import demo_answers, demo_channels
+from serviceloop.feedback.demo_comments import domain_of
 from serviceloop.feedback.models import (
     LOST_TIME_MINUTES,
     Channel,
     Invitation,
     LinkClick,
-    LostTime,
     Response,
     SuppressedInvitation,
     SurveyKind,
     Trigger,
 )
-from serviceloop.feedback.questions import drivers_offered, score_band
+from serviceloop.feedback.questions import score_band
 from serviceloop.feedback.sentiment import DEFAULT_THRESHOLDS
 from serviceloop.feedback.services.invitations import active_survey
-from serviceloop.feedback.services.responses import score_sentiment
+from serviceloop.feedback.services.responses import Sentiment, score_sentiment
 from serviceloop.feedback.services.surveys import survey_create, survey_current_version
 from serviceloop.feedback.throttle import TRANSACTIONAL, PastInvitation, Policy, decide
 from serviceloop.relationships.models import Person
 
-RESPONSE_RATE = 0.35
-COMMENT_RATE = 0.45
-# Happiness 0..10 weights: most services do well; one is clearly worse.
-GOOD = [1, 1, 1, 1, 2, 3, 4, 8, 14, 24, 30]
-POOR = [6, 5, 6, 7, 8, 10, 11, 12, 11, 9, 7]
-LOST_FOR_BAND = {
-    "positive": [(LostTime.NONE, 6), (LostTime.LT30, 4), (LostTime.M30_60, 1)],
-    "neutral": [(LostTime.LT30, 3), (LostTime.M30_60, 3), (LostTime.H1_2, 2), (LostTime.H2_4, 1)],
-    "negative": [
-        (LostTime.M30_60, 2),
-        (LostTime.H1_2, 3),
-        (LostTime.H2_4, 3),
-        (LostTime.H4_8, 2),
-        (LostTime.GT1DAY, 1),
-    ],
-}
+RESPONSE_RATE = 0.45
+OUTAGE_RESPONSE_RATE = 0.55  # people hit by the outage answer more often
 # The earliest an invitation is answered after it was sent, and the latest the demo lets it wait.
 ANSWER_AFTER = timedelta(minutes=5)
 ANSWER_WITHIN = timedelta(hours=30)
-
-
-def comment_for(rng: Any, service: Any, band: str) -> str:
-    """A comment that fits the service (its domain's pool) and the score's band."""
-    return str(rng.choice(COMMENTS[domain_of(service.slug, service.name)][band]))
-
-
-def _weighted(rng: Any, pairs: list[tuple[Any, int]]) -> Any:
-    return rng.choices([p[0] for p in pairs], weights=[p[1] for p in pairs])[0]
 
 
 def load(ctx: DemoContext) -> None:
@@ -70,15 +53,22 @@ def load(ctx: DemoContext) -> None:
         return  # the desk demo did not run: nothing to survey
     # By id, not `ticket.service`: that would read the service of each of the thousands of tickets.
     services = sorted(Service.objects.filter(pk__in={t.service_id for t in tickets}), key=lambda s: s.name)
-    worse = services[len(services) // 2] if services else None
+    story: Story | None = ctx.objects.get("story")
     versions = {}
     for service in services:
         survey = active_survey(service=service, offering=None, kind=SurveyKind.TRANSACTIONAL) or survey_create(
             service=service, name=f"{service.name} — after a ticket", by=None
         )
         versions[service.pk] = survey_current_version(survey)
+    by_id = {service.pk: service for service in services}
     invitations, suppressed = _invitations(ctx, tickets, versions)
-    answered = [inv for inv in invitations if ctx.rng.random() < RESPONSE_RATE and inv.sent_at + ANSWER_AFTER < ctx.now]
+    answered = []
+    for inv in invitations:
+        assert inv.ticket is not None  # nosec B101  # narrows for mypy; every demo invitation has its ticket
+        outage = story is not None and story.in_outage(by_id[inv.service_id].slug, inv.ticket.opened_at.date())
+        rate = OUTAGE_RESPONSE_RATE if outage else RESPONSE_RATE
+        if ctx.rng.random() < rate and inv.sent_at + ANSWER_AFTER < ctx.now:
+            answered.append(inv)
     for invitation in answered:
         # Answered within 30 hours, never after the demo's now (a recent invitation waits less).
         latest = min(invitation.sent_at + ANSWER_WITHIN, ctx.now)
@@ -89,8 +79,12 @@ def load(ctx: DemoContext) -> None:
         invitation.first_clicked_at = invitation.responded_at
     Invitation.objects.bulk_create(invitations, batch_size=1000)
     SuppressedInvitation.objects.bulk_create(suppressed, batch_size=1000)
-    by_id = {service.pk: service for service in services}
-    responses = [_response(ctx, invitation, worse, by_id[invitation.service_id]) for invitation in answered]
+    organisations = {o.pk: o.name for o in ctx.objects.get("organisations", [])}
+    scorer = _Scorer()
+    shown = progress(answered, total=len(answered), desc="Responses", enabled=ctx.progress)
+    responses = [
+        _response(ctx, invitation, story, by_id[invitation.service_id], organisations, scorer) for invitation in shown
+    ]
     Response.objects.bulk_create(responses, batch_size=1000)
     # Each emailed answer was a click on a score button of the email, counted after the scanner window.
     LinkClick.objects.bulk_create(
@@ -109,7 +103,7 @@ def load(ctx: DemoContext) -> None:
     )
     ctx.objects["feedback_invitations"] = invitations
     ctx.objects["feedback_responses"] = responses
-    ctx.objects["feedback_worse"] = worse
+    ctx.objects["feedback_worse"] = None  # the story's services differ by moment, not one worse service
     demo_channels.load(ctx)
 
 
@@ -121,10 +115,16 @@ def _invitations(
     policy = Policy()
     history: dict[int, list[PastInvitation]] = defaultdict(list)
     logins = set(Person.objects.filter(user__isnull=False).values_list("pk", flat=True))
+    opted_out = set(Person.objects.filter(survey_opt_out=True).values_list("pk", flat=True))
     quiet_since = ctx.now - timedelta(days=policy.transactional_long_days + 1)
     invitations: list[Invitation] = []
     suppressed: list[SuppressedInvitation] = []
-    for ticket in sorted((t for t in tickets if t.resolved_at), key=lambda t: t.resolved_at):
+    story: Story | None = ctx.objects.get("story")
+    # Surveys began with the twelve months: the desk's first tickets (opened a little earlier) were
+    # resolved before them and never asked.
+    started = story.first_day if story is not None else None
+    resolved = (t for t in tickets if t.resolved_at and (started is None or t.resolved_at.date() >= started))
+    for ticket in sorted(resolved, key=lambda t: t.resolved_at):
         common = {
             "person_id": ticket.requester_id,
             "organisation_id": ticket.organisation_id,
@@ -146,7 +146,13 @@ def _invitations(
             reason = SuppressedInvitation.Reason.SAMPLED_OUT
             detail = "Demo: left uninvited so that this demo login can receive a survey."
         else:
-            decision = decide(kind=TRANSACTIONAL, now=sent_at, recent=history[ticket.requester_id], policy=policy)
+            decision = decide(
+                kind=TRANSACTIONAL,
+                now=sent_at,
+                recent=history[ticket.requester_id],
+                policy=policy,
+                opted_out=ticket.requester_id in opted_out,
+            )
             reason, detail = ("", "") if decision.allowed else (decision.reason or "throttled", decision.detail)
         if reason:
             suppressed.append(SuppressedInvitation(**common, reason=reason, detail=detail, created_at=sent_at))
@@ -166,23 +172,44 @@ def _invitations(
     return invitations, suppressed
 
 
-def _response(ctx: DemoContext, invitation: Invitation, worse: Any, service: Any) -> Response:
-    rng = ctx.rng
-    weights = POOR if worse is not None and invitation.service_id == worse.pk else GOOD
-    happiness = rng.choices(range(11), weights=weights)[0]
+class _Scorer:
+    """The real sentiment scorer, once per distinct text (the demo's comments come from small pools)."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, Sentiment] = {}
+
+    def __call__(self, text: str) -> Sentiment:
+        if text not in self.seen:
+            self.seen[text] = score_sentiment(text, DEFAULT_THRESHOLDS)
+        return self.seen[text]
+
+
+def _response(
+    ctx: DemoContext,
+    invitation: Invitation,
+    story: Story | None,
+    service: Any,
+    organisations: dict[int, str],
+    scorer: _Scorer,
+) -> Response:
+    rng, ticket = ctx.rng, invitation.ticket
+    assert ticket is not None and invitation.responded_at is not None  # nosec B101  # narrows for mypy
+    day = ticket.opened_at.date()
+    moment = demo_answers.Moment.of(story, service.slug, day)
+    organisation = organisations.get(invitation.organisation_id or 0, "")
+    base = story.happiness(service.slug, day, organisation) if story is not None else 45.0
+    happiness = demo_answers.happiness_score(rng, demo_answers.lean(base, ticket), moment)
     band = score_band("happiness", happiness) or "neutral"
-    bucket = _weighted(rng, LOST_FOR_BAND[band]) if rng.random() < 0.7 else None
-    offered = drivers_offered("happiness", happiness)
-    drivers = rng.sample([d.value for d in offered], k=rng.choice((0, 1, 1, 2))) if rng.random() < 0.6 else []
-    comment = comment_for(rng, service, band) if rng.random() < COMMENT_RATE else ""
-    sentiment = score_sentiment(comment, DEFAULT_THRESHOLDS)
-    assert invitation.responded_at is not None  # nosec B101  # narrows for mypy; demo data sets it above
+    bucket = demo_answers.lost_time(rng, band, moment)
+    comment = demo_answers.comment(rng, domain_of(service.slug, service.name), band, moment, ticket)
+    drivers = demo_answers.drivers(rng, comment, band, moment)
+    sentiment = scorer(comment)
     return Response(
         service_id=invitation.service_id,
         offering_id=invitation.offering_id,
         organisation_id=invitation.organisation_id,
         person_id=invitation.person_id,
-        ticket=invitation.ticket,
+        ticket=ticket,
         invitation=invitation,
         survey_version=invitation.survey_version,
         channel=Channel.EMAIL,

@@ -17,10 +17,11 @@ from serviceloop.accounts.models import User
 from serviceloop.catalogue.models import Service
 from serviceloop.core.demo import DemoContext
 from serviceloop.feedback.channel_guards import qr_client_key
+from serviceloop.feedback.demo_answers import TICKET_FACTS
 from serviceloop.feedback.demo_comments import (
     AUTHORS,
-    COMMENTS,
     DESK,
+    GENERIC,
     MAIL,
     MATCH_RULES,
     PARCELS,
@@ -46,7 +47,8 @@ from serviceloop.relationships.models import Person
 
 DAYS = 120
 COMMENT_RATE = 0.4
-# Score weights on each scale: most answers are good, the demo's worse service (ctx "feedback_worse") less so.
+# Score weights on each scale: most answers are good, a worse service's (ctx "feedback_worse", if a demo
+# names one; the story's demo does not) less so.
 WEIGHTS: dict[str, tuple[list[int], list[int]]] = {
     QuestionKind.HAPPINESS: ([1, 1, 1, 1, 2, 3, 4, 8, 14, 24, 30], [6, 5, 6, 7, 8, 10, 11, 12, 11, 9, 7]),
     QuestionKind.CSAT: ([3, 4, 8, 30, 55], [15, 18, 25, 24, 18]),
@@ -90,9 +92,14 @@ def load(ctx: DemoContext) -> None:
     _posts(ctx, by_domain, managers[0])
 
 
-def _when(ctx: DemoContext, days: int = DAYS) -> datetime:
-    """An instant in the last `days` days, at least ten minutes before the demo's now."""
-    return (ctx.now - timedelta(seconds=ctx.rng.uniform(600, days * 86400))).replace(microsecond=0)
+def _when(ctx: DemoContext, days: int = DAYS, service: Service | None = None) -> datetime:
+    """An instant in the last `days` days, at least ten minutes before the demo's now; for a service, not
+    in its outage (`core.demo_story`): a happy answer from the middle of it would not be true."""
+    story = ctx.objects.get("story")
+    while True:
+        at = (ctx.now - timedelta(seconds=ctx.rng.uniform(600, days * 86400))).replace(microsecond=0)
+        if story is None or service is None or not story.in_outage(service.slug, at.date()):
+            return at
 
 
 def _score(ctx: DemoContext, kind: str, service: Service, worse: Any) -> int:
@@ -105,7 +112,9 @@ def _comment(ctx: DemoContext, service: Service, kind: str, score: int) -> str:
     if ctx.rng.random() >= COMMENT_RATE:
         return ""
     band = score_band(kind, score) or "neutral"
-    return str(ctx.rng.choice(COMMENTS[domain_of(service.slug, service.name)][band]))
+    # No ticket behind these answers: nothing that states a fact of one.
+    pool = [text for text in GENERIC[domain_of(service.slug, service.name)][band] if text not in TICKET_FACTS]
+    return str(ctx.rng.choice(pool))
 
 
 @dataclass
@@ -145,7 +154,7 @@ def _widgets(ctx: DemoContext, by_domain: dict[str, Service], by: User, worse: A
             response = widget_response_record(
                 site=site, score=score, comment=_comment(ctx, service, question, score), ticket_nonce=nonce
             )
-            at = _when(ctx)
+            at = _when(ctx, service=service)
             dated.add(response, at)
             dated.nonces[nonce] = at
     ctx.objects["widget_sites"] = list(WidgetSite.objects.order_by("pk"))
@@ -175,7 +184,7 @@ def _qr_pages(ctx: DemoContext, by_domain: dict[str, Service], worse: Any, dated
                 comment=_comment(ctx, service, kind, score),
                 client=client,
             )
-            at = _when(ctx)
+            at = _when(ctx, service=service)
             dated.add(response, at)
             dated.clients[client] = at
 
@@ -198,7 +207,7 @@ def _ingest(ctx: DemoContext, by_domain: dict[str, Service], by: User, worse: An
                 "service": service.slug,
                 "happiness": score,
                 "comment": _comment(ctx, service, kind, score),
-                "responded_at": _when(ctx).isoformat(),
+                "responded_at": _when(ctx, service=service).isoformat(),
             }
             if people and source == "crm":
                 person = ctx.rng.choice(people)

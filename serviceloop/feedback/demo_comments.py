@@ -229,18 +229,70 @@ COMMENTS: dict[str, dict[str, list[str]]] = {
             "Took a while, but it works now.",
             "The answer was right; it came a day after I asked.",
             "Fine, it was picked up on the second call.",
-            "OK, the portal form was confusing but the agent helped.",
         ],
         "negative": [
             "Logged the ticket on Monday, it is Thursday and nobody has looked at it. Poor.",
             "I had to explain the same problem three times to three different people.",
             "Closed my ticket without fixing anything. Reopened it. Again.",
             "Still waiting for someone to call me back as promised yesterday.",
-            "The self-service portal is a confusing maze, it took twenty minutes to raise a request.",
             "Slow response, we were waiting for days and nobody told us anything.",
         ],
     },
 }
+
+# What the demo's story makes people say (`core.demo_story`): only in its moments, never drawn at random
+# elsewhere (`GENERIC` leaves them out); merged into COMMENTS below, so every comment of the demo is in
+# its service's pool and the analyser checks these too.
+STORY_COMMENTS: dict[str, dict[str, list[str]]] = {
+    # The service desk before its new self-service portal.
+    "before_portal": {
+        "positive": [],
+        "neutral": [
+            "OK, the portal form was confusing but the agent helped.",
+            "Got there in the end, the old request form does not say which option to pick.",
+        ],
+        "negative": [
+            "The self-service portal is a confusing maze, it took twenty minutes to raise a request.",
+            "Passed from team to team for a week before anyone fixed my access. Awful and frustrating.",
+            "The old portal lost my request twice, I had to phone the desk in the end. Poor.",
+        ],
+    },
+    # The service desk after the new portal went live.
+    "after_portal": {
+        "positive": [
+            "The new self-service portal let me reset my password myself in two minutes. Brilliant.",
+            "Raised my request in the new portal and could follow every step until it was done. Great.",
+            "The new portal found the right form for me straight away, and it was sorted the same day. Excellent.",
+            "Love the new portal, I fixed my printer access myself without waiting for anyone.",
+        ],
+        "neutral": [
+            "The new portal is quicker, I just could not find the form for a second monitor at first.",
+            "Fine, the new portal works, the status updates could be a bit more detailed.",
+        ],
+        "negative": [],
+    },
+    # Email & collaboration during its outage week.
+    "outage": {
+        "positive": ["Thanks for the clear updates during the mail outage, and for fixing it quickly in the end."],
+        "neutral": ["Mail works again now, we are catching up on the messages from that morning."],
+        "negative": [
+            "Email was down for most of the day and nobody told us when it would be back. Unacceptable.",
+            "The mail outage stopped our whole office, customers could not reach us. Terrible.",
+            "Lost a full day of work to the email outage and still no explanation. Very disappointed.",
+            "Outlook and Teams both dead during the outage, we missed a client deadline. Awful.",
+            "Second day of the email outage and the status page still says everything is fine. Useless.",
+        ],
+    },
+}
+# Which domain each moment of the story speaks in.
+STORY_DOMAINS = {"before_portal": DESK, "after_portal": DESK, "outage": MAIL}
+# The comment pools to draw from at random: COMMENTS without the story's moments.
+GENERIC: dict[str, dict[str, list[str]]] = {
+    domain: {band: list(texts) for band, texts in pools.items()} for domain, pools in COMMENTS.items()
+}
+for _moment, _pools in STORY_COMMENTS.items():
+    for _band, _texts in _pools.items():
+        COMMENTS[STORY_DOMAINS[_moment]][_band] += _texts
 
 # Rules each domain's services match posts by: (kind, pattern), as a service manager would set them.
 MATCH_RULES: dict[str, list[tuple[str, str]]] = {
