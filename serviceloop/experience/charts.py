@@ -454,9 +454,12 @@ def sparkline(points: Sequence[Point], *, title: str, unit: str, width: int = 12
         return pad + (height - 2 * pad) * (1 - (value - low) / (high - low))
 
     parts = []
-    for run in _segments(points):
+    for run in (run for run in _segments(points) if len(run) > 1):
         line = " ".join(f"{_number(x_of(i))},{_number(y_of(points[i].value or 0))}" for i in run)
         parts.append(f'<polyline points="{line}" fill="none" stroke="{PALETTE[0]}" stroke-width="1.5"/>')
+    for run in _segments(points):
+        if len(run) == 1:  # a value between two gaps: a dot, or it would not show at all
+            parts.append(_marker("circle", x_of(run[0]), y_of(points[run[0]].value or 0), PALETTE[0], 1.5))
     last = next((i for i in range(len(points) - 1, -1, -1) if points[i].value is not None), None)
     if last is not None:
         parts.append(_marker("circle", x_of(last), y_of(points[last].value or 0), PALETTE[0], 2.5))

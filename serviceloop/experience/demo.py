@@ -15,9 +15,10 @@ from collections.abc import Iterable, Iterator
 from datetime import date
 
 from serviceloop.core import clock
+from serviceloop.core import demo_story as story
 from serviceloop.core.cli import progress
 from serviceloop.core.demo import DemoContext
-from serviceloop.core.events import all_subscribers
+from serviceloop.core.events import all_subscribers, event_dispatch
 from serviceloop.core.models import Event, EventDelivery
 from serviceloop.experience.rollups import rollups_rebuild
 
@@ -53,3 +54,49 @@ def load(ctx: DemoContext) -> None:
         return progress(chunks, total=total, desc="Rollups", enabled=ctx.progress, unit=" chunks")
 
     rollups_rebuild(wrap=wrap)
+    _xlas()
+
+
+# The demo's XLAs, beside the story (core/demo_story.py): the service desk's happiness after its new
+# portal (met), email's since the outage (at risk or breached by the day), and the unhappy
+# organisation's payroll relationship (breached), so the portfolio's XLA column and the alerts tell it.
+DEMO_XLAS = [
+    ("Service desk happiness", story.PORTAL_SERVICE, None, "happiness", "50"),
+    ("Email happiness", story.OUTAGE_SERVICE, None, "happiness", "45"),
+    ("Dunmore Council payroll happiness", story.UNHAPPY_SERVICE, story.UNHAPPY_ORGANISATION, "happiness", "20"),
+]
+
+
+def _xlas() -> None:
+    from decimal import Decimal
+
+    from serviceloop.accounts.models import User
+    from serviceloop.catalogue.models import Service
+    from serviceloop.experience.xlas import xla_create
+    from serviceloop.relationships.models import Relationship
+
+    manager = User.objects.filter(role=User.Role.SERVICE_MANAGER, is_active=True).order_by("pk").first()
+    if manager is None:
+        return
+    for name, slug, organisation, metric, target in DEMO_XLAS:
+        service = Service.objects.filter(slug=slug).first()
+        if service is None:
+            continue
+        relationship = None
+        if organisation is not None:
+            relationship = (
+                Relationship.objects.filter(organisation__name=organisation, offering__service=service)
+                .order_by("pk")
+                .first()
+            )
+            if relationship is None:
+                continue
+            service = None
+        xla_create(
+            by=manager, name=name, service=service, relationship=relationship, metric=metric, target=Decimal(target)
+        )
+    # Their first states' events reach the alerts as the worker would deliver them.
+    for event_id in Event.objects.filter(name="xla.state_changed", completed_at__isnull=True).values_list(
+        "pk", flat=True
+    ):
+        event_dispatch(event_id=event_id)

@@ -92,6 +92,7 @@ PATH_RESOURCES = {
     "/api/feedback/services/{public_id}": "Service",
     "/api/desk/mail/inbound/{public_id}": "Inbound",
     "/api/desk/mail/routes/{public_id}": "Route",
+    "/api/experience/xlas/{public_id}": "Xla",
 }
 # Body fields that name another object by its public id.
 REFERENCE_FIELDS = {
@@ -123,6 +124,8 @@ SCHEMA_RESOURCES = {
     "RouteServiceOut": "Service",
     "RouteOfferingOut": "Offering",
     "RouteOrganisationOut": "Organisation",
+    "XlaOwnerOut": "User",
+    "XlaRelationshipOut": "Relationship",
 }
 # Operations that remove what later operations need: they run after all the others.
 LAST = ("DELETE", "POST /api/accounts/tokens/{public_id}/revoke")

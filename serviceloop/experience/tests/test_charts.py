@@ -124,3 +124,10 @@ def test_a_template_renders_the_chart_as_markup_not_text() -> None:
     html = Template("{{ chart }}").render(Context({"chart": chart}))
     assert html.startswith('<figure class="chart"><svg')
     assert "&lt;svg" not in html
+
+
+def test_a_sparkline_shows_a_value_between_two_gaps() -> None:
+    points = [Point("a", None), Point("b", 2.0), Point("c", None), Point("d", 4.0), Point("e", 5.0)]
+    root = _parse(sparkline(points, title="t", unit="points").svg)
+    assert len(root.findall(f".//{SVG}polyline")) == 1  # d–e
+    assert len(root.findall(f".//{SVG}circle")) == 2  # b alone, and the last value
