@@ -20,8 +20,10 @@ class BoundedDateField(forms.DateField):
     """A date from 1970 to 2099 (core.schemas), as the API's `BoundedDate`; a date picker in the page."""
 
     default_validators = [_date_in_range]
+    # ISO days: a date input shows nothing for a value in the locale's format (e.g. 01/12/2026).
     widget = forms.DateInput(
-        attrs={"type": "date", "min": f"{EARLIEST_DATE:%Y-%m-%d}", "max": f"{LATEST_DATE:%Y-%m-%d}"}
+        format="%Y-%m-%d",
+        attrs={"type": "date", "min": f"{EARLIEST_DATE:%Y-%m-%d}", "max": f"{LATEST_DATE:%Y-%m-%d}"},
     )
 
 

@@ -17,6 +17,7 @@ from ninja import Field, Query, Router, Schema
 
 from serviceloop.accounts.models import Organisation
 from serviceloop.catalogue.models import Offering, Service
+from serviceloop.core.csvsafe import safe_row
 from serviceloop.core.errors import InvalidInput
 from serviceloop.core.schemas import BoundedDate, ErrorOut
 from serviceloop.core.visibility import is_staff_viewer
@@ -248,17 +249,19 @@ def metrics_csv(request: HttpRequest, query: Query[MetricsQuery]) -> HttpRespons
             low, high = figure.interval if figure.interval is not None else ("", "")
             value = "" if figure.value is None else figure.value
             writer.writerow(
-                [
-                    *(key[name] or "" for name in group_by),
-                    figure.metric,
-                    figure.label,
-                    value,
-                    figure.n,
-                    low,
-                    high,
-                    figure.unit,
-                    "yes" if figure.enough else "no",
-                ]
+                safe_row(
+                    [
+                        *(key[name] or "" for name in group_by),
+                        figure.metric,
+                        figure.label,
+                        value,
+                        figure.n,
+                        low,
+                        high,
+                        figure.unit,
+                        "yes" if figure.enough else "no",
+                    ]
+                )
             )
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="experience-metrics.csv"'

@@ -65,6 +65,8 @@ DEMO_XLAS = [
     ("Email happiness", story.OUTAGE_SERVICE, None, "happiness", "45"),
     ("Dunmore Council payroll happiness", story.UNHAPPY_SERVICE, story.UNHAPPY_ORGANISATION, "happiness", "20"),
 ]
+# One organisation's answers are few: its XLA looks at a quarter (a month has fewer than the minimum sample).
+DEMO_XLA_WINDOWS = {"Dunmore Council payroll happiness": "rolling_90"}
 
 
 def _xlas() -> None:
@@ -93,7 +95,13 @@ def _xlas() -> None:
                 continue
             service = None
         xla_create(
-            by=manager, name=name, service=service, relationship=relationship, metric=metric, target=Decimal(target)
+            by=manager,
+            name=name,
+            service=service,
+            relationship=relationship,
+            metric=metric,
+            target=Decimal(target),
+            window=DEMO_XLA_WINDOWS.get(name, "rolling_30"),
         )
     # Their first states' events reach the alerts as the worker would deliver them.
     for event_id in Event.objects.filter(name="xla.state_changed", completed_at__isnull=True).values_list(

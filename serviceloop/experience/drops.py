@@ -19,6 +19,7 @@ One run (`drops_detect`, hourly from the worker):
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -90,6 +91,13 @@ def drop_cause(service: Service, metric: str) -> str:
     return f"drop:{service.public_id}:{metric}"
 
 
+# Metrics whose recent days are not settled yet: tested against a baseline they would drift by themselves.
+IMMATURE = {
+    "response_rate": "invitations sent in the last days have had no time to be answered",
+    "reopen_rate": "tickets resolved in the last days have had no time to be reopened",
+}
+
+
 def alert_metrics() -> list[Metric]:
     """The metrics tested (SERVICELOOP_ALERT_METRICS): proportions and NPS-style scores with a direction."""
     chosen = []
@@ -98,7 +106,12 @@ def alert_metrics() -> list[Metric]:
         if metric is None or metric.interval not in (WILSON, NPS_INTERVAL) or metric.direction not in (HIGHER, LOWER):
             raise ImproperlyConfigured(
                 f"SERVICELOOP_ALERT_METRICS: {name!r} is not a proportion or NPS-style metric with a direction "
-                "(e.g. happiness, nps, csat, ces, fcr, response_rate, reopen_rate)."
+                "(e.g. happiness, nps, csat, ces, fcr)."
+            )
+        if name in IMMATURE:
+            raise ImproperlyConfigured(
+                f"SERVICELOOP_ALERT_METRICS: {name!r} is not settled in a recent window ({IMMATURE[name]}), "
+                "so a week against its baseline would read as a change that is not there."
             )
         chosen.append(metric)
     return chosen
@@ -115,7 +128,8 @@ def _half_width(figure: Figure) -> float:
         return figure.value - low
     if high < 100:
         return high - figure.value
-    return 196.0  # both clipped: no better bound than the widest (variance 1 per answer)
+    # Both clipped: no better bound than the widest, variance 1 per answer: 196·√(1 / n) points.
+    return 196.0 / math.sqrt(figure.n)
 
 
 def score_variance(figure: Figure) -> float:

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 
 from django.http import StreamingHttpResponse
 
+from serviceloop.core.csvsafe import safe_row
 from serviceloop.experience.queries import Table
 from serviceloop.feedback.models import Response
 
@@ -25,7 +26,9 @@ class _Echo:
 
 def _stream(rows: Iterable[list[object]], filename: str) -> StreamingHttpResponse:
     writer = csv.writer(_Echo())
-    response = StreamingHttpResponse((writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        (writer.writerow(safe_row(row)) for row in rows), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 

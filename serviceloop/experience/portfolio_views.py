@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
+from serviceloop.core.csvsafe import safe_row
 from serviceloop.core.errors import InvalidInput
 from serviceloop.core.pagination import paginate
 from serviceloop.experience.charts import Point, sparkline
@@ -71,46 +72,50 @@ def portfolio_csv(result: Portfolio) -> HttpResponse:
     writer = csv.writer(buffer)
     metric = result.metric.name
     writer.writerow(
-        [
-            "service",
-            "service_id",
-            "metric",
-            "value",
-            "n",
-            "interval_low",
-            "interval_high",
-            "unit",
-            "enough",
-            "lost_time_mean_minutes",
-            "lost_time_mean_n",
-            "lost_time_total_minutes",
-            "responses",
-            "xla_state",
-            "from",
-            "to",
-        ]
+        safe_row(
+            [
+                "service",
+                "service_id",
+                "metric",
+                "value",
+                "n",
+                "interval_low",
+                "interval_high",
+                "unit",
+                "enough",
+                "lost_time_mean_minutes",
+                "lost_time_mean_n",
+                "lost_time_total_minutes",
+                "responses",
+                "xla_state",
+                "from",
+                "to",
+            ]
+        )
     )
     for row in result.rows:
         low, high = row.score.interval if row.score.interval is not None else ("", "")
         writer.writerow(
-            [
-                row.name,
-                row.public_id,
-                metric,
-                "" if row.score.value is None else row.score.value,
-                row.score.n,
-                low,
-                high,
-                row.score.unit,
-                "yes" if row.score.enough else "no",
-                "" if row.lost_mean.value is None else row.lost_mean.value,
-                row.lost_mean.n,
-                "" if row.lost_total.value is None else row.lost_total.value,
-                row.responses,
-                "" if row.xla_state == "—" else row.xla_state,
-                result.period.since.isoformat(),
-                result.period.until.isoformat(),
-            ]
+            safe_row(
+                [
+                    row.name,
+                    row.public_id,
+                    metric,
+                    "" if row.score.value is None else row.score.value,
+                    row.score.n,
+                    low,
+                    high,
+                    row.score.unit,
+                    "yes" if row.score.enough else "no",
+                    "" if row.lost_mean.value is None else row.lost_mean.value,
+                    row.lost_mean.n,
+                    "" if row.lost_total.value is None else row.lost_total.value,
+                    row.responses,
+                    "" if row.xla_state == "—" else row.xla_state,
+                    result.period.since.isoformat(),
+                    result.period.until.isoformat(),
+                ]
+            )
         )
     answer = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     answer["Content-Disposition"] = f'attachment; filename="portfolio-{result.period.until.isoformat()}.csv"'

@@ -79,6 +79,11 @@ def alerts_xla_state_changed(event: Event) -> None:
     xla = Xla.objects.select_related("service").filter(pk=event.data["xla_id"]).first()
     if xla is None:  # deleted with its service meanwhile: nothing to tell
         return
+    # Events are delivered each on its own, retried, re-delivered: a change that is no longer the XLA's
+    # latest (a later one happened, or it was archived) tells nothing about its state now.
+    latest = xla.evaluations.order_by("-pk").values_list("pk", flat=True).first()
+    if xla.status != Xla.Status.ACTIVE or latest != event.data.get("evaluation_id"):
+        return
     alert_on_xla_change(
         service=xla.service,
         xla_label=xla.name,

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from serviceloop.catalogue.models import Service
 from serviceloop.core import clock
+from serviceloop.core.forms import BoundedDateField
 from serviceloop.relationships.models import Relationship
 
 PERIODS = [
@@ -45,10 +46,6 @@ def period_of(choice: str, today: date) -> tuple[date, date]:
     raise ValueError(f"unknown period {choice!r}")
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-
 class ReviewRequestForm(forms.Form):
     service = forms.ModelChoiceField(
         Service.objects.order_by("name"), to_field_name="public_id", required=False, empty_label="—"
@@ -65,8 +62,8 @@ class ReviewRequestForm(forms.Form):
         "and its customers may read and download it.",
     )
     period = forms.ChoiceField(choices=PERIODS, initial="last_month")
-    period_start = forms.DateField(required=False, widget=DateInput, label="First day")
-    period_end = forms.DateField(required=False, widget=DateInput, label="Last day")
+    period_start = BoundedDateField(required=False, label="First day")
+    period_end = BoundedDateField(required=False, label="Last day")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -507,4 +507,8 @@ def xla_archive(*, xla: Xla, by: User) -> Xla:
         xla.archived_at = clock.now()
         xla.save(update_fields=["status", "archived_at", "updated_at"])
         event_record("xla.archived", subject=xla, by=by, xla_id=xla.pk)
+        # No evaluation will ever recover its alert: archiving does (imported here: alerts are a later room).
+        from serviceloop.experience.alerts import alert_recover
+
+        alert_recover(f"xla:{xla.public_id}", figures={"reason": "archived"})
     return xla

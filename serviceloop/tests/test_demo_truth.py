@@ -29,6 +29,7 @@ DEADLINES = {
     ("desk.Ticket", "resolution_due_at"): "the resolution is due (open tickets)",
     ("desk.Ticket", "resolution_warn_at"): "the SLA warning is ahead (open tickets)",
     ("feedback.Invitation", "expires_at"): "an invitation sent lately can still be answered",
+    ("core.OutgoingMail", "retry_until"): "a mail the demo queued (an XLA's alert) is retried until then",
 }
 
 

@@ -226,6 +226,15 @@ def test_a_metric_that_cannot_be_tested_is_refused_with_its_name(settings: Any) 
         drops_detect(TODAY)
 
 
+@pytest.mark.parametrize("name", ["response_rate", "reopen_rate"])
+def test_a_metric_not_settled_in_a_recent_week_is_refused(settings: Any, name: str) -> None:
+    # Invitations of the last days are not answered yet, tickets not reopened yet: a week against its
+    # baseline would always read as a change.
+    settings.SERVICELOOP_ALERT_METRICS = ["happiness", name]
+    with pytest.raises(ImproperlyConfigured, match=f"{name}.*not settled"):
+        drops_detect(TODAY)
+
+
 def test_retired_services_are_not_tested_and_the_task_reports_the_run(payroll: Service) -> None:
     answers(payroll, RECENT, scores(15, 15, 30))
     refresh()

@@ -100,3 +100,6 @@ def test_the_variance_is_read_back_from_the_figure_interval() -> None:
     low, high = nps_interval(38, 0, 40)
     clipped = Figure("happiness", "Happiness", 95.0, 40, (round(low, 1), 100.0), "points", True)
     assert score_variance(clipped) == pytest.approx(0.95 - 0.95**2, rel=0.02)
+    # Clipped on both sides (one promoter, one detractor of 2: 0 ± 196 points): the widest, 1 per answer.
+    both = Figure("happiness", "Happiness", 0.0, 2, (-100.0, 100.0), "points", True)
+    assert score_variance(both) == pytest.approx(1.0)

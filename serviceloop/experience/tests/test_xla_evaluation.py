@@ -17,8 +17,9 @@ from serviceloop.core.events import event_dispatch
 from serviceloop.core.models import Event
 from serviceloop.core.testing import subscribed
 from serviceloop.experience import xla_queries, xlas
-from serviceloop.experience.models import Xla, XlaEvaluation
+from serviceloop.experience.models import Alert, Xla, XlaEvaluation
 from serviceloop.experience.tasks import evaluate_xlas
+from serviceloop.experience.tests.factories import deliver
 from serviceloop.experience.tests.xla_factories import answers, at, make_person, refresh, resolved
 from serviceloop.experience.xlas import xla_archive, xla_create, xla_evaluate, xla_update
 from serviceloop.relationships.models import Relationship
@@ -315,3 +316,36 @@ def test_a_state_change_delivered_raises_and_recovers_the_xlas_alert(sam: User, 
     deliver()
     alert.refresh_from_db()
     assert alert.state == "recovered" and Alert.objects.count() == 1
+
+
+# XLA alerts follow the XLA's state now, whatever order its events arrive in; archiving recovers them.
+
+
+def _open(xla: Xla) -> int:
+    return Alert.objects.filter(cause=f"xla:{xla.public_id}", state=Alert.State.OPEN).count()
+
+
+def test_archiving_a_breached_xla_recovers_its_alert(sam: User, forty: Service) -> None:
+    deliver()
+    xla = make(sam, forty, "60")  # +40 against 60: breached
+    deliver()
+    assert xla.state == "breached" and _open(xla) == 1
+    xla_archive(xla=xla, by=sam)
+    deliver()
+    assert _open(xla) == 0  # no evaluation would ever recover it
+
+
+def test_a_late_breached_event_does_not_alert_on_a_met_xla(sam: User, forty: Service) -> None:
+    deliver()
+    xla = make(sam, forty, "60")  # breached: event 1
+    xla = xla_update(xla=xla, by=sam, target=Decimal("20"))  # met: event 2
+    assert xla.state == "met"
+    pending = list(
+        Event.objects.filter(completed_at__isnull=True, name="xla.state_changed")
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    assert len(pending) == 2
+    event_dispatch(event_id=pending[1])  # the later change arrives first (the first one's delivery failed)
+    event_dispatch(event_id=pending[0])
+    assert _open(xla) == 0
