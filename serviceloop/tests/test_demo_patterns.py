@@ -102,7 +102,10 @@ def test_the_outage_week_is_the_email_services_worst_and_costliest(demo: DemoCon
     after = story.outage_from + timedelta(days=7)
     assert all((value or 0) > -10 for week, value in happiness.items() if week not in (worst, after)), happiness
     lost = {week: figures["lost_time_mean"].value or 0 for week, figures in weeks.items()}
-    assert max(lost, key=lambda week: lost[week]) == story.outage_from
+    # Lost time peaks with the outage: in its week, or the week after when the answers about its last
+    # (longest) tickets come in then — which of the two depends on the day the demo is loaded.
+    assert max(lost, key=lambda week: lost[week]) in (story.outage_from, after)
+    assert min(lost[story.outage_from], lost[after]) > 2 * sorted(lost.values())[len(lost) // 2]
     # ...and it is the portfolio's worst week too.
     every = _weeks(story, None, "happiness")
     assert min(every, key=lambda week: every[week]["happiness"].value or 0) == story.outage_from

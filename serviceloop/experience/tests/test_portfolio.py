@@ -154,7 +154,8 @@ def test_the_trend_is_weekly_over_twelve_weeks(seeded: dict[str, Any], sam: User
     # On the page: a sparkline with its data table, one row per week, the empty weeks "not enough data".
     html = get_home(sam).content.decode()
     trend = row_of(html, payroll.public_id)
-    assert '<svg class="sparkline"' in trend and "<polyline" in trend
+    # Two weeks with a value, each between gaps: two dots (a one-point line would not show).
+    assert '<svg class="sparkline"' in trend and trend.count("<circle") >= 2
     weeks = dict(re.findall(r'<tr><th scope="row">([\d-]+)</th><td>([^<]*)</td>', trend))
     assert list(weeks) == [week.isoformat() for week, _figure in payroll.trend]
     assert (weeks["2026-10-05"], weeks["2026-11-09"], weeks["2026-09-14"]) == ("+75.0", "-25.0", "not enough data")
