@@ -46,5 +46,7 @@ def test_demo_surveys_resolved_tickets_with_throttling_and_a_third_answering(sam
     assert 0.25 < answered / sent < 0.45
     # Scores follow the demo's story (core/demo_story.py): services outside it are answered alike, well.
     means = {s.name: Response.objects.filter(service=s).aggregate(m=Avg("happiness"))["m"] for s in services}
-    assert set(means) == {"Laptops", "Payroll", "Travel"} and all(6 < (mean or 0) < 10 for mean in means.values()), means
+    assert set(means) == {"Laptops", "Payroll", "Travel"} and all(6 < (mean or 0) < 10 for mean in means.values()), (
+        means
+    )
     assert Response.objects.exclude(comment="").exists()
