@@ -32,6 +32,7 @@ from serviceloop.experience.metrics import (
     TALLY_METRICS,
     Figure,
     figures,
+    measures_of,
     min_sample,
 )
 from serviceloop.experience.rollups import rollup_group_count, tally_from_rollups
@@ -159,7 +160,7 @@ def compute(scope: Scope, group_by: list[str], names: list[str]) -> list[tuple[d
         check_groups(rollup_group_count(scope, group_by, limit=tally_limits.MAX_GROUPS), exact=False)
     # The desk counts its own groups and refuses too many before computing anything.
     desk = desk_figures(scope, group_by, [name for name in names if name in DESK_METRICS])
-    tallies = tally_from_rollups(scope, group_by) if tally_names else {}
+    tallies = tally_from_rollups(scope, group_by, measures=measures_of(tally_names)) if tally_names else {}
     prices = priced_from_rollups(scope, group_by) if cost_names else {}
     keys = set(tallies) | set(prices) | set(desk)
     if not group_by:

@@ -229,6 +229,19 @@ def money(metric: Metric | str, priced: Priced) -> tuple[Decimal, int]:
     return amount.quantize(CENT, rounding=ROUND_HALF_UP), n
 
 
+def measures_of(names: Iterable[str]) -> set[str]:
+    """The tally measures the metrics `names` read (their own and their denominator's): a read of the
+    rollups need not sum the others."""
+    needed: set[str] = set()
+    for name in names:
+        metric = METRICS[name]
+        if metric.measure:
+            needed.add(metric.measure)
+        if metric.denominator:
+            needed.add(metric.denominator.partition(":")[0])
+    return needed
+
+
 def _denominator(metric: Metric, tally: Tally) -> int:
     """n: the measure's total, another measure's total, or one value of a measure ("invitation:sent")."""
     measure, _, value = (metric.denominator or metric.measure).partition(":")
