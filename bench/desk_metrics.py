@@ -27,23 +27,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import re
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import ROOT, postgres_url, run_child
+
 SEED = 20261201
 ORGANISATIONS = 200
 NAMES = ("mtta_mean", "mtta_median", "mttr_mean", "mttr_median")
@@ -267,57 +265,6 @@ def child(tickets: int, repeat: int) -> dict[str, Any]:
     }
 
 
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, ""))
-
-
-def _postgres(url: str, statement: str) -> None:
-    import psycopg
-
-    with psycopg.connect(_with_database(url, "postgres"), autocommit=True) as connection:
-        connection.execute(statement)
-
-
-def run(database_url: str | None, label: str, tickets: int, repeat: int) -> dict[str, Any] | None:
-    data_dir = tempfile.mkdtemp(prefix="serviceloop-bench-")
-    env = dict(os.environ)
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "serviceloop.settings",
-            "SERVICELOOP_DATA_DIR": data_dir,
-            "SERVICELOOP_SECRET_KEY": "bench-secret-key-not-for-production-0123456789",
-            "SERVICELOOP_LOG_LEVEL": "WARNING",
-            "SERVICELOOP_TASKS_EAGER": "true",
-            "PYTHONPATH": str(ROOT),
-        }
-    )
-    env.pop("SERVICELOOP_DATABASE_URL", None)
-    database = None
-    if database_url:
-        database = f"{urlsplit(database_url).path.strip('/') or 'serviceloop'}_bench_desk"
-        _postgres(database_url, f'DROP DATABASE IF EXISTS "{database}"')
-        _postgres(database_url, f'CREATE DATABASE "{database}"')
-        env["SERVICELOOP_DATABASE_URL"] = _with_database(database_url, database)
-    try:
-        result = subprocess.run(
-            [sys.executable, __file__, "--child", "--tickets", str(tickets), "--repeat", str(repeat)],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    finally:
-        if database_url and database:
-            _postgres(database_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        shutil.rmtree(data_dir, ignore_errors=True)
-    if result.returncode != 0:
-        print(f"{label}: failed\n{result.stderr[-3000:]}", file=sys.stderr)
-        return None
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
 def report(label: str, figures: dict[str, Any]) -> bool:
     print(
         f"\n{label}: {figures['tickets']:,} tickets over a year; "
@@ -363,13 +310,19 @@ def main() -> int:
         args.tickets = args.sqlite_tickets = 500
         args.repeat = 2
     targets: list[tuple[str, str | None, int]] = [("SQLite", None, args.sqlite_tickets)]
-    postgres = os.environ.get("SERVICELOOP_BENCH_DATABASE_URL") or os.environ.get("SERVICELOOP_DATABASE_URL")
+    postgres = postgres_url()
     if postgres:
         targets.append(("PostgreSQL", postgres, args.tickets))
     print(f"desk metrics MTTA/MTTR: the Python loop (before) and the stored minutes (after), best of {args.repeat}")
     ok = True
     for label, url, tickets in targets:
-        figures = run(url, label, tickets, args.repeat)
+        figures = run_child(
+            __file__,
+            ["--tickets", str(tickets), "--repeat", str(args.repeat)],
+            database_url=url,
+            suffix="bench_desk",
+            label=label,
+        )
         if figures is None:
             ok = False
             continue
