@@ -393,6 +393,11 @@ SERVICELOOP_IMAP_FOLDER = env("SERVICELOOP_IMAP_FOLDER", "INBOX")
 SERVICELOOP_IMAP_CA_FILE = env("SERVICELOOP_IMAP_CA_FILE")
 SERVICELOOP_IMAP_POLL_SECONDS = float(env("SERVICELOOP_IMAP_POLL_SECONDS", "60"))
 SERVICELOOP_IMAP_TIMEOUT = float(env("SERVICELOOP_IMAP_TIMEOUT", "30"))
+# The public status page (incidents/status*): its name, its time zone (days of the uptime bars,
+# times in the Statuspage-compatible JSON) and how long browsers and proxies may keep its answers.
+SERVICELOOP_STATUS_PAGE_NAME = env("SERVICELOOP_STATUS_PAGE_NAME", "serviceloop status")
+SERVICELOOP_STATUS_TIME_ZONE = env("SERVICELOOP_STATUS_TIME_ZONE", "UTC")
+SERVICELOOP_STATUS_MAX_AGE = int(env("SERVICELOOP_STATUS_MAX_AGE", "30"))
 if SERVICELOOP_IMAP_HOST:
     CELERY_BEAT_SCHEDULE["desk-mail-poll"] = {
         "task": "serviceloop.desk.mail_tasks.poll_mailbox",

@@ -10,6 +10,7 @@ from django.urls import URLPattern, URLResolver, include, path
 
 from serviceloop import views
 from serviceloop.api import api
+from serviceloop.incidents.status_urls import root_api_urls
 
 admin.site.site_header = "serviceloop administration"
 admin.site.site_title = "serviceloop"
@@ -18,7 +19,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    # The status page's Statuspage-compatible JSON at the root as well (clients assume /api/v2/),
+    # before the ninja API, which would otherwise answer /api/v2/... with its 404.
+    path("api/v2/", include((root_api_urls, "status_api"))),
     path("api/", api.urls),
+    path("status/", include("serviceloop.incidents.status_urls")),
 ]
 
 # Every serviceloop app with pages mounts at /<label>/ (accounts at /accounts/, desk at /desk/ ...).
