@@ -81,7 +81,12 @@ def public_components() -> list[Component]:
     return list(Component.objects.filter(is_public=True).select_related("service", "group"))
 
 
-WORST = [ComponentStatus.OPERATIONAL, ComponentStatus.DEGRADED, ComponentStatus.PARTIAL, ComponentStatus.MAJOR]
+WORST: list[str] = [
+    ComponentStatus.OPERATIONAL.value,
+    ComponentStatus.DEGRADED.value,
+    ComponentStatus.PARTIAL.value,
+    ComponentStatus.MAJOR.value,
+]
 
 
 def resolve_status(*, maintenance: bool, incident_statuses: Iterable[str]) -> str:
@@ -90,9 +95,9 @@ def resolve_status(*, maintenance: bool, incident_statuses: Iterable[str]) -> st
     statuses = list(incident_statuses)
     maintenance = maintenance or ComponentStatus.MAINTENANCE in statuses
     ranked = [s for s in statuses if s in WORST]
-    worst = max(ranked, key=WORST.index, default=ComponentStatus.OPERATIONAL)
+    worst = max(ranked, key=WORST.index, default=ComponentStatus.OPERATIONAL.value)
     if maintenance and worst not in (ComponentStatus.PARTIAL, ComponentStatus.MAJOR):
-        return ComponentStatus.MAINTENANCE
+        return ComponentStatus.MAINTENANCE.value
     return worst
 
 
@@ -223,8 +228,10 @@ def published_steps(incident: Incident) -> list[RecoveryStep]:
 
 def past_incidents(start: datetime, end: datetime) -> list[Incident]:
     """Public incidents and maintenance that began in [start, end), newest first."""
-    began = Q(kind=INCIDENT, created_at__gte=start, created_at__lt=end) | Q(
-        kind=MAINTENANCE, scheduled_for__gte=start, scheduled_for__lt=end
+    began = (
+        Q(kind=INCIDENT, declared_at__gte=start, declared_at__lt=end)
+        | Q(kind=INCIDENT, declared_at__isnull=True, created_at__gte=start, created_at__lt=end)
+        | Q(kind=MAINTENANCE, scheduled_for__gte=start, scheduled_for__lt=end)
     )
     rows = list(public_incidents().filter(began))
     return sorted(rows, key=began_at, reverse=True)
@@ -280,7 +287,8 @@ def history(services: Sequence[Service], start: datetime, end: datetime, *, publ
     for service_id, began, completed in windows.values_list(
         "service_id", "incident__started_at", "incident__completed_at"
     ):
-        result.maintenance.setdefault(service_id, []).append((began, completed or now))
+        if began is not None:
+            result.maintenance.setdefault(service_id, []).append((began, completed or now))
     zone = page_zone()
     for service in services:
         component: Component | None = getattr(service, "status_component", None)

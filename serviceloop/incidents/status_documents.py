@@ -13,7 +13,14 @@ from typing import Any
 from django.conf import settings
 
 from serviceloop.incidents import status
-from serviceloop.incidents.models import IMPACT_OF_SEVERITY, Component, ComponentGroup, Incident, IncidentUpdate
+from serviceloop.incidents.models import (
+    IMPACT_OF_SEVERITY,
+    Component,
+    ComponentGroup,
+    Incident,
+    IncidentUpdate,
+    Severity,
+)
 
 Document = dict[str, Any]
 
@@ -59,7 +66,7 @@ class Snapshot:
 
     def indicator(self, open_incidents: list[Incident]) -> Document:
         indicator, description = status.rollup(
-            [self.state(c) for c in self.components], [IMPACT_OF_SEVERITY[i.severity] for i in open_incidents]
+            [self.state(c) for c in self.components], [IMPACT_OF_SEVERITY[Severity(i.severity)] for i in open_incidents]
         )
         return {"indicator": indicator, "description": description}
 
@@ -167,7 +174,7 @@ def incident(snapshot: Snapshot, row: Incident) -> Document:
         "updated_at": when(row.updated_at),
         "monitoring_at": when(row.monitoring_at),
         "resolved_at": when(row.completed_at if maintenance else row.resolved_at),
-        "impact": "maintenance" if maintenance else IMPACT_OF_SEVERITY[row.severity],
+        "impact": "maintenance" if maintenance else IMPACT_OF_SEVERITY[Severity(row.severity)],
         "shortlink": status.incident_url(row),
         "started_at": when(row.started_at if maintenance else (row.impact_started_at or row.declared_at)),
         "page_id": snapshot.page_id,

@@ -3,13 +3,14 @@ maintenance, newest first (Statuspage's history.atom and history.rss)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFeed
 from django.views.decorators.http import require_safe
 
 from serviceloop.incidents import status
@@ -19,7 +20,7 @@ FEED_LIMIT = 50
 
 
 class StatusRss(Feed):  # type: ignore[type-arg]
-    feed_type = Rss201rev2Feed
+    feed_type: type[SyndicationFeed] = Rss201rev2Feed
 
     def title(self) -> str:
         return f"{settings.SERVICELOOP_STATUS_PAGE_NAME}: status history"
@@ -69,7 +70,7 @@ class StatusAtom(StatusRss):
         return self.description()
 
 
-def _cached(feed: Feed) -> object:  # type: ignore[type-arg]
+def _cached(feed: Feed) -> Callable[[HttpRequest], HttpResponse]:  # type: ignore[type-arg]
     @require_safe
     def view(request: HttpRequest) -> HttpResponse:
         response = feed(request)

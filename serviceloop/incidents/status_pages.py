@@ -7,7 +7,14 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from serviceloop.incidents import status, uptime
-from serviceloop.incidents.models import IMPACT_OF_SEVERITY, Component, ComponentGroup, ComponentStatus, Incident
+from serviceloop.incidents.models import (
+    IMPACT_OF_SEVERITY,
+    Component,
+    ComponentGroup,
+    ComponentStatus,
+    Incident,
+    Severity,
+)
 from serviceloop.incidents.uptime import DayUptime
 
 DAYS = 90
@@ -117,7 +124,7 @@ def page_context(now: datetime) -> dict[str, Any]:
     components, states, groups = component_rows(now, for_page=True)
     open_rows = status.open_incidents()
     indicator, description = status.rollup(
-        [states[c.service_id] for c in components], [IMPACT_OF_SEVERITY[i.severity] for i in open_rows]
+        [states[c.service_id] for c in components], [IMPACT_OF_SEVERITY[Severity(i.severity)] for i in open_rows]
     )
     maintenance = status.upcoming_and_active()
     today = _day(now)
@@ -145,7 +152,9 @@ def incident_card(row: Incident) -> dict[str, Any]:
     review = getattr(row, "review", None)
     return {
         "incident": row,
-        "impact": "maintenance" if row.kind == Incident.Kind.MAINTENANCE else IMPACT_OF_SEVERITY[row.severity],
+        "impact": "maintenance"
+        if row.kind == Incident.Kind.MAINTENANCE
+        else IMPACT_OF_SEVERITY[Severity(row.severity)],
         "updates": getattr(row, "public_updates", []),
         "steps": status.published_steps(row),
         "affected": [a.service.status_component for a in getattr(row, "public_affected", [])],

@@ -29,11 +29,17 @@ _numbers = itertools.count(1)
 
 
 def make_component(by: User, name: str = "Mail", *, service: Service | None = None, **fields: Any) -> Component:
-    service = service or make_service(by, name=f"{name} service {next(_numbers)}")
+    if service is None:
+        service = make_service(by, name=f"{name} service {next(_numbers)}")
+        # Rows take their creation time from the real clock; the tests' clock may be elsewhere.
+        Service.objects.filter(pk=service.pk).update(created_at=clock.now())
+        service.refresh_from_db()
+    fields.setdefault("created_at", clock.now())
     return Component.objects.create(service=service, name=name, **fields)
 
 
 def make_group(name: str = "Workplace", **fields: Any) -> ComponentGroup:
+    fields.setdefault("created_at", clock.now())
     return ComponentGroup.objects.create(name=name, **fields)
 
 
@@ -49,6 +55,7 @@ def make_incident(
     """An incident affecting `services` ({service: component status})."""
     now = clock.now()
     fields.setdefault("declared_at", now)
+    fields.setdefault("created_at", now)
     if status == Incident.Status.RESOLVED:
         fields.setdefault("resolved_at", now)
     incident = Incident.objects.create(
@@ -70,6 +77,7 @@ def make_maintenance(
     **fields: Any,
 ) -> Incident:
     starts = starts or clock.now() + timedelta(days=1)
+    fields.setdefault("created_at", clock.now())
     if status in Incident.MAINTENANCE_ACTIVE or status == Incident.Status.COMPLETED:
         fields.setdefault("started_at", starts)
     if status == Incident.Status.COMPLETED:
@@ -99,6 +107,7 @@ def make_update(
     display_at: datetime | None = None,
     **fields: Any,
 ) -> IncidentUpdate:
+    fields.setdefault("created_at", clock.now())
     return IncidentUpdate.objects.create(
         incident=incident,
         body=body,
@@ -128,6 +137,7 @@ def make_step(incident: Incident, title: str = "Fail over to the standby", **fie
 def publish_review(incident: Incident, summary: str = "A disk filled up; we added an alert.") -> Review:
     now = clock.now()
     return Review.objects.create(
+        created_at=now,
         incident=incident,
         status=Review.Status.PUBLISHED,
         due_at=now,
