@@ -69,8 +69,9 @@ def incident_url(incident: Incident) -> str:
 
 def page_updated_at(components: Sequence[Component]) -> datetime | None:
     """The last change anything on the page saw: a public incident, one of its updates, a component."""
-    latest = Incident.objects.filter(visibility=PUBLIC).aggregate(i=Max("updated_at"), u=Max("updates__updated_at"))
-    times = [t for t in (latest["i"], latest["u"], *(c.updated_at for c in components)) if t is not None]
+    incidents = Incident.objects.filter(visibility=PUBLIC).aggregate(latest=Max("updated_at"))["latest"]
+    updates = public_updates().filter(incident__visibility=PUBLIC).aggregate(latest=Max("updated_at"))["latest"]
+    times = [t for t in (incidents, updates, *(c.updated_at for c in components)) if t is not None]
     return max(times, default=None)
 
 

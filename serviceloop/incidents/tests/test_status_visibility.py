@@ -95,3 +95,13 @@ def test_a_non_public_incident_does_not_change_a_public_component(world: dict[st
     assert summary["status"] == {"indicator": "none", "description": "All Systems Operational"}
     html = Client().get("/status/").content.decode()
     assert "All Systems Operational" in html and "major_outage" not in html
+
+
+def test_a_non_public_update_does_not_move_the_page_updated_at(world: dict[str, Component], travel: Travel) -> None:
+    public = make_incident("Public blip", services={world["mail"].service: ComponentStatus.DEGRADED})
+    Incident.objects.filter(pk=public.pk).update(updated_at=NOW - timedelta(hours=2))
+    make_update(public, "Public word", display_at=NOW - timedelta(hours=2))
+    before = Client().get("/api/v2/status.json").json()["page"]["updated_at"]
+    update = make_update(public, "Staff-Update", audiences=[Audience.INTERNAL])
+    assert update.updated_at > datetime.fromisoformat(before)
+    assert Client().get("/api/v2/status.json").json()["page"]["updated_at"] == before
