@@ -111,6 +111,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "serviceloop.core.context_processors.navigation",
                 "serviceloop.core.context_processors.csp_nonce",
+                "serviceloop.incidents.context_processors.outage_banner",
             ],
         },
     },
