@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.conf import settings
 
@@ -127,10 +128,8 @@ def update_mail(
     return len(sent)
 
 
-def clock_mail(*, incident: Incident, plan: AudiencePlan, to: list[str], overdue: bool, key: str) -> int:
+def clock_mail(*, incident: Incident, plan: AudiencePlan, due: datetime, to: list[str], overdue: bool, key: str) -> int:
     """The reminder before an update falls due, or the alert when it is overdue."""
-    due = plan.next_due_at
-    assert due is not None
     if overdue:
         subject = f"[{incident.reference}] Update to {plan.get_audience_display().lower()} overdue"
         first = f"The update to {plan.get_audience_display().lower()} was due at {due:%Y-%m-%d %H:%M} UTC and has not been posted."

@@ -60,7 +60,7 @@ def _handle(plan_id: int, now: datetime) -> str:
             plan.save(update_fields=["overdue_at", "updated_at"])
             people = [plan.owner, incident.comms_lead, incident.owner]
             to = [user.email for user in people if user is not None and user.is_active]
-            clock_mail(incident=incident, plan=plan, to=to, overdue=True, key=f"overdue.{key}")
+            clock_mail(incident=incident, plan=plan, due=due, to=to, overdue=True, key=f"overdue.{key}")
             event_record(events.INCIDENT_UPDATE_OVERDUE, subject=incident, **data)
             return "overdue"
         if plan.reminded_at is not None:
@@ -69,7 +69,7 @@ def _handle(plan_id: int, now: datetime) -> str:
         plan.save(update_fields=["reminded_at", "updated_at"])
         owner = plan.owner or incident.comms_lead or incident.owner
         to = [owner.email] if owner is not None and owner.is_active else []
-        clock_mail(incident=incident, plan=plan, to=to, overdue=False, key=f"due.{key}")
+        clock_mail(incident=incident, plan=plan, due=due, to=to, overdue=False, key=f"due.{key}")
         event_record(events.INCIDENT_UPDATE_DUE_SOON, subject=incident, **data)
         return "reminded"
 
