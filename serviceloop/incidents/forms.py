@@ -139,12 +139,10 @@ class UpdateForm(ServiceStatusMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
         label="Message as published",
-        help_text="Leave empty to compose it from the three parts.",
+        help_text="Leave empty to compose it from the three parts (then all three are needed).",
     )
     next_update_at = DateTimeLocalField(label="Next update by", required=False)
     deliver_notifications = forms.BooleanField(required=False, initial=True, label="Notify subscribers")
-
-    TEXT = ("affected", "impacted", "actions", "body")
 
     def __init__(self, *args: Any, incident: Incident, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -161,13 +159,9 @@ class UpdateForm(ServiceStatusMixin, forms.Form):
             none_label="Unchanged",
             initial={},
         )
-        self.current_statuses = {a.service_id: a.get_component_status_display() for a in affected}
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        if not any(cleaned.get(name) for name in self.TEXT):
-            self.add_error("actions", "Say what is affected, who is impacted or what is being done.")
-        return cleaned
+        for service in self.status_services:
+            current = next(a for a in affected if a.service_id == service.pk)
+            self.fields[status_field_name(service)].help_text = f"Now: {current.get_component_status_display()}"
 
 
 class PlanForm(forms.Form):

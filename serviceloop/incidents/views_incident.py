@@ -29,6 +29,7 @@ from serviceloop.incidents.forms import (
 from serviceloop.incidents.models import Audience, Incident, RecoveryStep
 from serviceloop.incidents.services import (
     audience_plan_set,
+    compose_body,
     incident_change,
     incident_eta_set,
     incident_resolve,
@@ -58,6 +59,25 @@ def _templates(incident: Incident) -> list[Any]:
     return list(update_templates(incident=incident))
 
 
+def _chosen_template(request: HttpRequest, incident: Incident) -> Any:
+    """The template `?template=<name>` names (any case), or None."""
+    chosen = request.GET.get("template", "").strip().lower()
+    if not chosen or not incident.is_open:
+        return None
+    return next((t for t in _templates(incident) if t.name.lower() == chosen), None)
+
+
+def _resolve_form(request: HttpRequest, incident: Incident) -> ResolveForm:
+    """The resolution notice, prefilled from the "resolved" template when it is chosen."""
+    template = _chosen_template(request, incident)
+    if template is not None and template.status == Incident.Status.RESOLVED:
+        body = compose_body(
+            affected=template.affected, impacted=template.impacted, actions=template.actions, next_update_at=None
+        )
+        return ResolveForm(initial={"body": body})
+    return ResolveForm()
+
+
 def _update_form(request: HttpRequest, incident: Incident) -> UpdateForm:
     """The composer, prefilled from `?template=<name>` when one is chosen (no script needed)."""
     initial: dict[str, Any] = {
@@ -65,15 +85,14 @@ def _update_form(request: HttpRequest, incident: Incident) -> UpdateForm:
         "status": incident.status,
         "deliver_notifications": True,
     }
-    chosen = request.GET.get("template", "")
-    for template in _templates(incident):
-        if template.name == chosen:
-            initial.update(
-                status=template.status,
-                affected=template.affected,
-                impacted=template.impacted,
-                actions=template.actions,
-            )
+    template = _chosen_template(request, incident)
+    if template is not None and template.status != Incident.Status.RESOLVED:
+        initial.update(
+            status=template.status,
+            affected=template.affected,
+            impacted=template.impacted,
+            actions=template.actions,
+        )
     return UpdateForm(initial=initial, incident=incident)
 
 
@@ -123,7 +142,7 @@ def _context(request: HttpRequest, incident: Incident, **forms: Any) -> dict[str
         "plans": _plan_forms(incident, forms.get("plan_forms", {})),
         "update_form": forms.get("update_form") or _update_form(request, incident),
         "templates": _templates(incident) if incident.is_open else [],
-        "chosen_template": request.GET.get("template", ""),
+        "chosen_template": request.GET.get("template", "").strip().lower(),
         "updates": queries.updates_of(incident),
         "steps": _step_rows(incident, forms.get("step_forms", {})),
         "step_form": forms.get("step_form") or StepForm(prefix="new-step"),
@@ -138,7 +157,7 @@ def _context(request: HttpRequest, incident: Incident, **forms: Any) -> dict[str
         "linked": queries.linked_tickets(incident),
         "candidates": queries.candidate_tickets(incident) if incident.is_open else [],
         "organisations": incident.affected_organisations.all(),
-        "resolve_form": forms.get("resolve_form") or ResolveForm(),
+        "resolve_form": forms.get("resolve_form") or _resolve_form(request, incident),
         "change_form": forms.get("change_form")
         or ChangeForm(
             initial={

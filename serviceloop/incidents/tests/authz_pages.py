@@ -41,7 +41,7 @@ def _declare(w: World) -> dict[str, Any]:
 
 
 def _update(w: World) -> dict[str, Any]:
-    return {"audiences": ["internal"], "status": "identified", "actions": "Restarting the relay."}
+    return {"audiences": ["internal"], "status": "identified", "body": "Restarting the relay."}
 
 
 def _step(w: World) -> dict[str, Any]:
