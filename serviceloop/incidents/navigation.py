@@ -8,7 +8,9 @@ ITEMS = [
 
 # Pages of lower apps that offer incidents (rendered there by `{% object_links obj %}`).
 OBJECT_LINKS = [
-    ObjectLink("catalogue.service", "Incidents", "incidents:list", query={"service": "public_id"}, constants={"list": "all"}),
+    ObjectLink(
+        "catalogue.service", "Incidents", "incidents:list", query={"service": "public_id"}, constants={"list": "all"}
+    ),
     ObjectLink(
         "accounts.organisation",
         "Incidents",

@@ -108,7 +108,7 @@ def declare(request: HttpRequest) -> HttpResponse:
                 severity=data["severity"],
                 services=form.service_statuses(),
                 offerings=list(data["offerings"]),
-                organisations={organisation: None for organisation in organisations} if organisations else None,
+                organisations=dict.fromkeys(organisations) if organisations else None,
                 tickets=tickets,
                 impact_started_at=data["impact_started_at"],
                 owner=data["owner"],

@@ -306,7 +306,10 @@ def eta_set(request: HttpRequest, public_id: str) -> HttpResponse:
     if form.is_valid():
         try:
             incident_eta_set(
-                incident=item, by=_user(request), eta=form.cleaned_data["eta"], confidence=form.cleaned_data["confidence"]
+                incident=item,
+                by=_user(request),
+                eta=form.cleaned_data["eta"],
+                confidence=form.cleaned_data["confidence"],
             )
         except DomainError as error:
             form_error(form, error)

@@ -100,7 +100,7 @@ def test_the_ticket_page_offers_to_link_or_declare_and_then_shows_the_incident(
     incident = make_incident("Mail is down", services=[service], organisations=[org_a])
     IncidentTicket.objects.create(incident=incident, ticket=ticket, linked_by=alex)
     page = _client(alex).get(f"/desk/tickets/{ticket.public_id}/").content.decode()
-    assert f"Part of <a href=\"/incidents/{incident.public_id}/\">{incident.reference} Mail is down</a>" in page
+    assert f'Part of <a href="/incidents/{incident.public_id}/">{incident.reference} Mail is down</a>' in page
 
 
 def test_the_link_page_lists_open_incidents_on_the_tickets_service_first(
