@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from serviceloop.accounts.models import Organisation, User
@@ -177,5 +178,6 @@ def link_tickets(request: HttpRequest, public_id: str) -> HttpResponse:
         linked = _link(request, incident, tickets)
         if linked:
             messages.success(request, f"{linked} ticket(s) linked to {incident.reference}.")
-    target = local_next(request, request.POST.get("next"), f"/incidents/{incident.public_id}/#tickets")
+    here = reverse("incidents:incident", kwargs={"public_id": incident.public_id}) + "#tickets"
+    target = local_next(request, request.POST.get("next"), here)
     return redirect(target)

@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -177,7 +178,7 @@ def _page(request: HttpRequest, incident: Incident, status: int = 200, **forms: 
 
 
 def _back(incident: Incident, anchor: str) -> HttpResponse:
-    return redirect(f"/incidents/{incident.public_id}/#{anchor}")
+    return redirect(reverse("incidents:incident", kwargs={"public_id": incident.public_id}) + f"#{anchor}")
 
 
 @staff_required
