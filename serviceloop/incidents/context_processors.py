@@ -9,7 +9,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from serviceloop.incidents import queries
+from serviceloop.incidents import queries_pages as queries
 
 
 def _banner(request: HttpRequest, user: Any) -> Any:

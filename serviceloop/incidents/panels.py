@@ -7,7 +7,7 @@ from typing import Any
 from django.template.loader import render_to_string
 
 from serviceloop.core.links import object_links
-from serviceloop.incidents.queries import ticket_link_of
+from serviceloop.incidents.queries_pages import ticket_link_of
 
 
 def ticket_panel(ticket: Any, user: Any) -> str:

@@ -22,7 +22,7 @@ from serviceloop.core.access import form_error, local_next, staff_required
 from serviceloop.core.errors import DomainError
 from serviceloop.core.pagination import paginate
 from serviceloop.desk.models import Ticket
-from serviceloop.incidents import queries
+from serviceloop.incidents import queries_pages as queries
 from serviceloop.incidents.forms import DeclareForm
 from serviceloop.incidents.models import ComponentStatus, Incident, Severity
 from serviceloop.incidents.services import incident_declare, incident_link_ticket

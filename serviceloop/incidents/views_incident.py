@@ -17,7 +17,7 @@ from serviceloop.accounts.models import User
 from serviceloop.core import clock
 from serviceloop.core.access import form_error, staff_required
 from serviceloop.core.errors import DomainError
-from serviceloop.incidents import queries
+from serviceloop.incidents import queries_pages as queries
 from serviceloop.incidents.forms import (
     ChangeForm,
     EtaForm,

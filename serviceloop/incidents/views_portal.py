@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from serviceloop.core.pagination import paginate
-from serviceloop.incidents import queries
+from serviceloop.incidents import queries_pages as queries
 
 View = Callable[..., HttpResponse]
 

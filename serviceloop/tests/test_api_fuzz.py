@@ -93,6 +93,8 @@ PATH_RESOURCES = {
     "/api/desk/mail/inbound/{public_id}": "Inbound",
     "/api/desk/mail/routes/{public_id}": "Route",
     "/api/experience/xlas/{public_id}": "Xla",
+    "/api/incidents/incidents/{public_id}": "Incident",
+    "/api/incidents/steps/{public_id}": "RecoveryStep",
 }
 # Body fields that name another object by its public id.
 REFERENCE_FIELDS = {
@@ -126,6 +128,7 @@ SCHEMA_RESOURCES = {
     "RouteOrganisationOut": "Organisation",
     "XlaOwnerOut": "User",
     "XlaRelationshipOut": "Relationship",
+    "IncidentDetailOut": "Incident",
 }
 # Operations that remove what later operations need: they run after all the others.
 LAST = ("DELETE", "POST /api/accounts/tokens/{public_id}/revoke")
