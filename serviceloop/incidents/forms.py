@@ -103,7 +103,6 @@ class DeclareForm(ServiceStatusMixin, forms.Form):
     comms_lead = StaffChoiceField(queryset=User.objects.none(), required=False, label="Communications lead")
     visibility = forms.ChoiceField(choices=Incident.Visibility.choices, initial=Incident.Visibility.CUSTOMERS)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False, label="What is known")
-    tickets = forms.CharField(required=False, widget=forms.MultipleHiddenInput)
 
     MAIN = ("title", "severity", "visibility", "impact_started_at", "owner", "comms_lead")
     SCOPE = ("offerings", "organisations", "description")
