@@ -44,7 +44,7 @@ def _user(request: HttpRequest) -> User:
 # ---------------------------------------------------------------- answers
 
 
-class PersonRef(Schema):
+class IncidentRefOut(Schema):
     public_id: str
     name: str
 
@@ -62,8 +62,8 @@ class IncidentOut(Schema):
     severity: str
     is_major: bool
     visibility: str
-    owner: PersonRef | None
-    comms_lead: PersonRef | None
+    owner: IncidentRefOut | None
+    comms_lead: IncidentRefOut | None
     impact_started_at: datetime | None
     impact_ended_at: datetime | None
     declared_at: datetime | None
@@ -86,17 +86,17 @@ class IncidentOut(Schema):
 
 
 class AffectedServiceOut(Schema):
-    service: PersonRef
+    service: IncidentRefOut
     component_status: str
 
 
 class AffectedOrganisationOut(Schema):
-    organisation: PersonRef
+    organisation: IncidentRefOut
     users_affected: int
     users_total: int
 
 
-class LinkedTicketOut(Schema):
+class IncidentTicketOut(Schema):
     public_id: str
     reference: str
     subject: str
@@ -104,12 +104,12 @@ class LinkedTicketOut(Schema):
     linked_at: datetime
 
 
-class PlanOut(Schema):
+class AudiencePlanOut(Schema):
     audience: str
     cadence_minutes: int
     channels: list[str]
-    owner: PersonRef | None
-    calendar: PersonRef | None
+    owner: IncidentRefOut | None
+    calendar: IncidentRefOut | None
     is_active: bool
     last_update_at: datetime | None
     next_due_at: datetime | None
@@ -121,7 +121,7 @@ class PlanOut(Schema):
     silent_since: datetime | None = Field(None, description="When the open silence began (the due time missed)")
 
 
-class UpdateOut(Schema):
+class IncidentUpdateOut(Schema):
     public_id: str
     kind: str
     status: str
@@ -132,7 +132,7 @@ class UpdateOut(Schema):
     body: str
     next_update_at: datetime | None
     display_at: datetime
-    posted_by: PersonRef | None
+    posted_by: IncidentRefOut | None
     deliver_notifications: bool
     affected_components: list[dict[str, str]]
 
@@ -146,7 +146,7 @@ class RecoveryStepOut(Schema):
     position: int
     title: str
     detail: str
-    owner: PersonRef | None
+    owner: IncidentRefOut | None
     status: str
     eta: datetime | None
     eta_confidence: str
@@ -161,16 +161,16 @@ class RecoveryStepOut(Schema):
 class IncidentDetailOut(IncidentOut):
     description: str
     services: list[AffectedServiceOut]
-    offerings: list[PersonRef]
+    offerings: list[IncidentRefOut]
     organisations: list[AffectedOrganisationOut]
-    tickets: list[LinkedTicketOut]
-    plans: list[PlanOut]
-    updates: list[UpdateOut]
+    tickets: list[IncidentTicketOut]
+    plans: list[AudiencePlanOut]
+    updates: list[IncidentUpdateOut]
     steps: list[RecoveryStepOut]
     published_plan: list[RecoveryStepOut]
 
 
-class TemplateOut(Schema):
+class UpdateTemplateOut(Schema):
     name: str
     status: str
     affected: str
@@ -178,7 +178,7 @@ class TemplateOut(Schema):
     actions: str
 
 
-class TicketLinkOut(Schema):
+class IncidentTicketLinkOut(Schema):
     incident: str
     ticket: str
     reference: str
@@ -243,12 +243,12 @@ def _detail(incident: Incident) -> dict[str, Any]:
 # ---------------------------------------------------------------- input
 
 
-class ServiceStatusIn(Schema):
+class ComponentStatusIn(Schema):
     service: PublicId
     status: ComponentStatusName = "major_outage"
 
 
-class OrganisationUsersIn(Schema):
+class AffectedOrganisationIn(Schema):
     organisation: PublicId
     users_affected: Annotated[Integer, Field(ge=0, le=10_000_000)] | None = Field(
         None, description="null: counted from the people holding the user role in its relationships"
@@ -258,11 +258,11 @@ class OrganisationUsersIn(Schema):
 class IncidentIn(Schema):
     title: Title
     severity: SeverityName = "sev2"
-    services: Annotated[list[ServiceStatusIn], Field(max_length=100)] = Field(
+    services: Annotated[list[ComponentStatusIn], Field(max_length=100)] = Field(
         [], description="Affected services and their component status; empty: the services of the tickets"
     )
     offerings: Annotated[list[PublicId], Field(max_length=100)] = []
-    organisations: Annotated[list[OrganisationUsersIn], Field(max_length=1000)] | None = Field(
+    organisations: Annotated[list[AffectedOrganisationIn], Field(max_length=1000)] | None = Field(
         None, description="null: the organisations of the active relationships on the affected offerings and tickets"
     )
     tickets: Annotated[list[PublicId], Field(max_length=100)] = []
@@ -287,7 +287,7 @@ class IncidentPatch(Schema):
     version: Annotated[Integer, Field(ge=1)] = Omittable(description="The version you read: refused (412) if stale")
 
 
-class UpdateIn(Schema):
+class IncidentUpdateIn(Schema):
     audiences: Annotated[list[AudienceName], Field(min_length=1, max_length=3)]
     status: UpdateStatusName | None = Field(None, description="null: the status stays")
     affected: LongText = ""
@@ -295,17 +295,17 @@ class UpdateIn(Schema):
     actions: LongText = ""
     body: LongText = Field("", description="Empty: composed from affected, impacted and actions")
     next_update_at: BoundedDateTime | None = Field(None, description="null: the shortest cadence of the audiences")
-    component_statuses: Annotated[list[ServiceStatusIn], Field(max_length=100)] = []
+    component_statuses: Annotated[list[ComponentStatusIn], Field(max_length=100)] = []
     deliver_notifications: bool = True
 
 
-class ResolveIn(Schema):
+class IncidentResolveIn(Schema):
     body: Annotated[Text, Field(min_length=1, max_length=20_000)]
     resolved_at: BoundedDateTime | None = None
     impact_ended_at: BoundedDateTime | None = None
 
 
-class PlanIn(Schema):
+class AudiencePlanIn(Schema):
     audience: AudienceName
     cadence_minutes: Annotated[Integer, Field(ge=5, le=1440)] | None = None
     channels: Annotated[list[ChannelName], Field(max_length=3)] | None = None
@@ -314,7 +314,7 @@ class PlanIn(Schema):
     is_active: bool = True
 
 
-class PlanPatch(Schema):
+class AudiencePlanPatch(Schema):
     cadence_minutes: Annotated[Integer, Field(ge=5, le=1440)] = Omittable()
     channels: Annotated[list[ChannelName], Field(max_length=3)] = Omittable()
     owner: PublicId | None = Field(None, description="null: no owner")
@@ -322,7 +322,7 @@ class PlanPatch(Schema):
     is_active: bool = Omittable()
 
 
-class StepIn(Schema):
+class RecoveryStepIn(Schema):
     title: Annotated[Text, Field(min_length=1, max_length=300)]
     detail: LongText = ""
     owner: PublicId | None = None
@@ -331,7 +331,7 @@ class StepIn(Schema):
     customer_facing: bool = False
 
 
-class StepPatch(Schema):
+class RecoveryStepPatch(Schema):
     title: Annotated[Text, Field(min_length=1, max_length=300)] = Omittable()
     detail: LongText = Omittable()
     owner: PublicId | None = Field(None, description="null: no owner")
@@ -342,12 +342,12 @@ class StepPatch(Schema):
     position: Annotated[Integer, Field(ge=0, le=10_000)] = Omittable()
 
 
-class EtaIn(Schema):
+class IncidentEtaIn(Schema):
     eta: BoundedDateTime | None = Field(..., description="null: no ETA any more")
     confidence: ConfidenceName = ""
 
 
-class TicketLinkIn(Schema):
+class IncidentTicketLinkIn(Schema):
     ticket: PublicId
 
 
@@ -381,7 +381,7 @@ def _staff(public_id: str | None, field: str) -> User | None:
     return user
 
 
-def _services(items: list[ServiceStatusIn], field: str) -> dict[Service, str]:
+def _services(items: list[ComponentStatusIn], field: str) -> dict[Service, str]:
     result: dict[Service, str] = {}
     for item in items:
         service = Service.objects.filter(public_id=item.service).first()
@@ -414,7 +414,7 @@ def _rows(model: Any, ids: list[str], field: str) -> list[Any]:
     return rows
 
 
-def _organisations(items: list[OrganisationUsersIn] | None) -> dict[Organisation, int | None] | None:
+def _organisations(items: list[AffectedOrganisationIn] | None) -> dict[Organisation, int | None] | None:
     if items is None:
         return None
     found = _rows(Organisation, [item.organisation for item in items], "organisations")
@@ -502,10 +502,10 @@ def incident_patch(request: HttpRequest, public_id: str, body: IncidentPatch) ->
 
 @incidents_router.post(
     "/incidents/{public_id}/updates",
-    response={201: UpdateOut, **ERRORS},
+    response={201: IncidentUpdateOut, **ERRORS},
     summary="Post an update to some audiences; restarts their clocks (staff)",
 )
-def update_post(request: HttpRequest, public_id: str, body: UpdateIn) -> Status:
+def update_post(request: HttpRequest, public_id: str, body: IncidentUpdateIn) -> Status:
     user = _user(request)
     update = services.incident_update_post(
         incident=_incident(request, public_id),
@@ -525,10 +525,10 @@ def update_post(request: HttpRequest, public_id: str, body: UpdateIn) -> Status:
 
 @incidents_router.post(
     "/incidents/{public_id}/resolve",
-    response={201: UpdateOut, **ERRORS},
+    response={201: IncidentUpdateOut, **ERRORS},
     summary="Resolve: a resolution notice to every active audience, clocks stopped (staff)",
 )
-def incident_resolve(request: HttpRequest, public_id: str, body: ResolveIn) -> Status:
+def incident_resolve(request: HttpRequest, public_id: str, body: IncidentResolveIn) -> Status:
     user = _user(request)
     notice = services.incident_resolve(
         incident=_incident(request, public_id),
@@ -542,7 +542,7 @@ def incident_resolve(request: HttpRequest, public_id: str, body: ResolveIn) -> S
 
 @incidents_router.get(
     "/incidents/{public_id}/templates",
-    response={200: list[TemplateOut], 401: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    response={200: list[UpdateTemplateOut], 401: ErrorOut, 403: ErrorOut, 404: ErrorOut},
     summary="Prefilled update texts for each stage (staff)",
 )
 def template_list(request: HttpRequest, public_id: str) -> Any:
@@ -551,10 +551,10 @@ def template_list(request: HttpRequest, public_id: str) -> Any:
 
 @incidents_router.post(
     "/incidents/{public_id}/tickets",
-    response={201: TicketLinkOut, **ERRORS},
+    response={201: IncidentTicketLinkOut, **ERRORS},
     summary="Link a ticket about the same problem (staff); 409 when it is linked already",
 )
-def ticket_link(request: HttpRequest, public_id: str, body: TicketLinkIn) -> Status:
+def ticket_link(request: HttpRequest, public_id: str, body: IncidentTicketLinkIn) -> Status:
     user = _user(request)
     incident = _incident(request, public_id)
     ticket = get_object_or_404(Ticket, public_id=body.ticket)
@@ -572,10 +572,10 @@ def _plan_answer(plan: AudiencePlan) -> dict[str, Any]:
 
 @incidents_router.post(
     "/incidents/{public_id}/plans",
-    response={200: PlanOut, **ERRORS},
+    response={200: AudiencePlanOut, **ERRORS},
     summary="Start or set the communication plan of an audience (staff)",
 )
-def plan_set(request: HttpRequest, public_id: str, body: PlanIn) -> Any:
+def plan_set(request: HttpRequest, public_id: str, body: AudiencePlanIn) -> Any:
     user = _user(request)
     data = body.dict(exclude_unset=True)
     changes: dict[str, Any] = {"is_active": body.is_active}
@@ -596,10 +596,10 @@ def plan_set(request: HttpRequest, public_id: str, body: PlanIn) -> Any:
 
 @incidents_router.patch(
     "/incidents/{public_id}/plans/{audience}",
-    response={200: PlanOut, **ERRORS},
+    response={200: AudiencePlanOut, **ERRORS},
     summary="Change an audience's plan: cadence, channels, owner, calendar (staff)",
 )
-def plan_patch(request: HttpRequest, public_id: str, audience: AudienceName, body: PlanPatch) -> Any:
+def plan_patch(request: HttpRequest, public_id: str, audience: AudienceName, body: AudiencePlanPatch) -> Any:
     user = _user(request)
     incident = _incident(request, public_id)
     get_object_or_404(AudiencePlan, incident=incident, audience=audience)
@@ -627,7 +627,7 @@ def plan_patch(request: HttpRequest, public_id: str, audience: AudienceName, bod
 @incidents_router.post(
     "/incidents/{public_id}/steps", response={201: RecoveryStepOut, **ERRORS}, summary="Add a recovery step (staff)"
 )
-def step_add(request: HttpRequest, public_id: str, body: StepIn) -> Status:
+def step_add(request: HttpRequest, public_id: str, body: RecoveryStepIn) -> Status:
     user = _user(request)
     step = services.recovery_step_add(
         incident=_incident(request, public_id),
@@ -647,7 +647,7 @@ def step_add(request: HttpRequest, public_id: str, body: StepIn) -> Status:
     response={200: RecoveryStepOut, **ERRORS},
     summary="Change a recovery step; every new ETA is kept (staff)",
 )
-def step_patch(request: HttpRequest, public_id: str, body: StepPatch) -> Any:
+def step_patch(request: HttpRequest, public_id: str, body: RecoveryStepPatch) -> Any:
     user = _user(request)
     step = queries.step_for(viewer=request.user, public_id=public_id)
     data = body.dict(exclude_unset=True)
@@ -661,7 +661,7 @@ def step_patch(request: HttpRequest, public_id: str, body: StepPatch) -> Any:
     response={200: IncidentDetailOut, **ERRORS},
     summary="Set the ETA for recovery and how sure the team is (staff)",
 )
-def eta_set(request: HttpRequest, public_id: str, body: EtaIn) -> Any:
+def eta_set(request: HttpRequest, public_id: str, body: IncidentEtaIn) -> Any:
     user = _user(request)
     incident = services.incident_eta_set(
         incident=_incident(request, public_id), by=user, eta=body.eta, confidence=body.confidence

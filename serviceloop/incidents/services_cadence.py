@@ -39,7 +39,7 @@ def _due_plans(now: datetime) -> list[int]:
 def _handle(plan_id: int, now: datetime) -> str:
     with transaction.atomic():
         plan = (
-            AudiencePlan.objects.select_for_update()
+            AudiencePlan.objects.select_for_update(of=("self",))
             .select_related("incident__owner", "incident__comms_lead", "owner")
             .filter(pk=plan_id, is_active=True, next_due_at__isnull=False, overdue_at__isnull=True)
             .first()

@@ -389,7 +389,7 @@ def audience_plan_set(
         incident = lock(incident)
         if incident.status == Incident.Status.RESOLVED:
             raise ConflictError("incident_resolved", f"{incident.reference} is resolved: its plans are closed.")
-        plan = AudiencePlan.objects.select_for_update().filter(incident=incident, audience=audience).first()
+        plan = AudiencePlan.objects.select_for_update(of=("self",)).filter(incident=incident, audience=audience).first()
         if plan is None:
             plan = AudiencePlan(
                 incident=incident,

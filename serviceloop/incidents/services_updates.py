@@ -53,7 +53,7 @@ def _addressed_plans(incident: Incident, audiences: list[str]) -> list[AudienceP
         raise InvalidInput("audiences_required", "Address the update to at least one audience.", field="audiences")
     plans = {
         plan.audience: plan
-        for plan in AudiencePlan.objects.select_for_update()
+        for plan in AudiencePlan.objects.select_for_update(of=("self",))
         .select_related("calendar", "owner")
         .filter(incident=incident, audience__in=audiences)
     }
@@ -287,7 +287,7 @@ def incident_resolve(
         now = clock.now()
         times = _resolution_times(incident, now, resolved_at, impact_ended_at)
         plans = list(
-            AudiencePlan.objects.select_for_update()
+            AudiencePlan.objects.select_for_update(of=("self",))
             .select_related("owner")
             .filter(incident=incident, is_active=True)
             .order_by("audience")
