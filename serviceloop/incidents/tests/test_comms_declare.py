@@ -9,9 +9,10 @@ import pytest
 
 from serviceloop.core.errors import ConflictError, InvalidInput, NotAllowed
 from serviceloop.core.models import Event
+from serviceloop.desk.tests.factories import make_service
 from serviceloop.incidents import events
 from serviceloop.incidents.models import AffectedOrganisation, AudiencePlan, ComponentStatusChange, IncidentTicket
-from serviceloop.incidents.services import incident_change, incident_link_ticket
+from serviceloop.incidents.services import incident_change, incident_link_ticket, incident_services_set
 from serviceloop.incidents.tests.comms_factories import a_ticket, comms_world, declared
 
 pytestmark = pytest.mark.django_db
@@ -115,3 +116,21 @@ def test_narrowing_visibility_stops_the_plans_it_no_longer_allows(world: Any, sa
     assert list(active.values_list("audience", flat=True)) == ["internal"]
     incident.refresh_from_db()
     assert incident.title == "Mail down for everyone" and incident.version == 2
+
+
+def test_the_affected_services_can_be_replaced(world: Any, sam: Any, travel: Any) -> None:
+    travel.to(START)
+    incident = declared(world, sam)
+    calendars = make_service("Calendars", manager=sam)
+    travel.to(START + timedelta(minutes=15))
+    incident_services_set(incident=incident, by=sam, services={calendars: "degraded_performance"})
+    rows = list(
+        ComponentStatusChange.objects.filter(incident=incident).values_list(
+            "service", "status", "started_at", "ended_at"
+        )
+    )
+    assert rows == [
+        (world.service.pk, "major_outage", START, START + timedelta(minutes=15)),
+        (calendars.pk, "degraded_performance", START + timedelta(minutes=15), None),
+    ]
+    assert list(incident.affected_services.values_list("service", flat=True)) == [calendars.pk]
