@@ -111,6 +111,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "serviceloop.core.context_processors.navigation",
                 "serviceloop.core.context_processors.csp_nonce",
+                "serviceloop.incidents.context_processors.outage_banner",
             ],
         },
     },
@@ -243,6 +244,15 @@ CELERY_BEAT_SCHEDULE["desk-acknowledgement-counts"] = {
 CELERY_BEAT_SCHEDULE["feedback-relationship-surveys"] = {
     "task": "serviceloop.feedback.tasks.send_relationship_surveys",
     "schedule": 24 * 60 * 60.0,
+}
+
+# Incidents: the default update cadence per audience and how long before it falls due the owner is
+# reminded; the clocks are checked every minute.
+SERVICELOOP_INCIDENT_CADENCE_MINUTES = int(env("SERVICELOOP_INCIDENT_CADENCE_MINUTES", "30"))
+SERVICELOOP_INCIDENT_REMIND_MINUTES = int(env("SERVICELOOP_INCIDENT_REMIND_MINUTES", "5"))
+CELERY_BEAT_SCHEDULE["incidents-cadence-check"] = {
+    "task": "serviceloop.incidents.tasks.cadence_check",
+    "schedule": 60.0,
 }
 
 # Security: production sets SERVICELOOP_SECURE=true behind TLS; `manage.py check --deploy` is clean then.

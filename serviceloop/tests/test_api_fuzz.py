@@ -93,6 +93,8 @@ PATH_RESOURCES = {
     "/api/desk/mail/inbound/{public_id}": "Inbound",
     "/api/desk/mail/routes/{public_id}": "Route",
     "/api/experience/xlas/{public_id}": "Xla",
+    "/api/incidents/incidents/{public_id}": "Incident",
+    "/api/incidents/steps/{public_id}": "RecoveryStep",
 }
 # Body fields that name another object by its public id.
 REFERENCE_FIELDS = {
@@ -106,6 +108,7 @@ REFERENCE_FIELDS = {
     "team": "Team",
     "tickets": "Ticket",
     "service": "Service",
+    "ticket": "Ticket",
 }
 # Answer schemas whose objects are another resource than their name says.
 SCHEMA_RESOURCES = {
@@ -126,9 +129,15 @@ SCHEMA_RESOURCES = {
     "RouteOrganisationOut": "Organisation",
     "XlaOwnerOut": "User",
     "XlaRelationshipOut": "Relationship",
+    "IncidentDetailOut": "Incident",
 }
 # Operations that remove what later operations need: they run after all the others.
-LAST = ("DELETE", "POST /api/accounts/tokens/{public_id}/revoke")
+LAST = (
+    "DELETE",
+    "POST /api/accounts/tokens/{public_id}/revoke",
+    # A resolved incident takes no more updates, plans, steps or ETAs.
+    "POST /api/incidents/incidents/{public_id}/resolve",
+)
 
 WEBHOOK_SOURCE = "fuzz-hook"
 WEBHOOK_SECRET = "fuzz-webhook-secret-0123456789abcdef"
@@ -360,6 +369,26 @@ PLAUSIBLE: dict[str, Callable[[Walk], Any]] = {
     "attachments": lambda walk: [
         {"filename": "error.txt", "content_type": "text/plain", "content_base64": "UXVvdGEgZXhjZWVkZWQ="}
     ],
+    # Incidents: a public SEV1 on a known service, with every audience, so its plans and steps can follow.
+    "title": lambda walk: f"Fuzz {walk.role} incident",
+    "severity": lambda walk: "sev1",
+    "visibility": lambda walk: "public",
+    "services": lambda walk: [{"service": walk.pick("Service", newest=False) or "", "status": "major_outage"}],
+    "offerings": lambda walk: [],
+    "organisations": lambda walk: None,
+    "audiences": lambda walk: ["internal", "customers", "public"],
+    "component_statuses": lambda walk: [],
+    "impact_started_at": lambda walk: None,
+    "next_update_at": lambda walk: None,
+    "resolved_at": lambda walk: None,
+    "impact_ended_at": lambda walk: None,
+    "owner": lambda walk: None,
+    "comms_lead": lambda walk: None,
+    "calendar": lambda walk: None,
+    "eta": lambda walk: None,
+    "eta_confidence": lambda walk: "",
+    "confidence": lambda walk: "",
+    "customer_facing": lambda walk: True,
 }
 
 

@@ -31,6 +31,7 @@ from serviceloop.experience.xlas import xla_create
 from serviceloop.feedback.models import Post, Response
 from serviceloop.feedback.services.surveys import survey_create
 from serviceloop.feedback.tests.factories_channels import make_service, ndjson, run_command, sign
+from serviceloop.incidents.services import incident_declare, recovery_step_add
 from serviceloop.relationships.models import Relationship
 from serviceloop.relationships.services import person_create, relationship_create
 
@@ -392,6 +393,12 @@ NULL_CLEARS = {
     ("/api/relationships/organisations/{public_id}", "hourly_cost"),  # null: back to the provider default
     ("/api/desk/mail/routes/{public_id}", "offering"),
     ("/api/desk/mail/routes/{public_id}", "sender_organisation"),
+    ("/api/incidents/incidents/{public_id}", "owner"),
+    ("/api/incidents/incidents/{public_id}", "comms_lead"),
+    ("/api/incidents/incidents/{public_id}/plans/{audience}", "owner"),
+    ("/api/incidents/incidents/{public_id}/plans/{audience}", "calendar"),
+    ("/api/incidents/steps/{public_id}", "owner"),
+    ("/api/incidents/steps/{public_id}", "eta"),
 }
 
 
@@ -418,6 +425,8 @@ def _patch_targets(sam: User, org_a: Organisation) -> dict[str, str]:
     survey = survey_create(service=offering.service, name="After a ticket", by=sam)
     route = MailRoute.objects.create(service=offering.service, address="route@desk.example")
     xla = xla_create(by=sam, name="Mail happiness", service=offering.service, metric="happiness", target=0)
+    incident = incident_declare(by=sam, title="Mail down", severity="sev1", services={offering.service: "major_outage"})
+    step = recovery_step_add(incident=incident, by=sam, title="Fail over")
     return {
         "/api/catalogue/services/{public_id}": offering.service.public_id,
         "/api/catalogue/offerings/{public_id}": offering.public_id,
@@ -429,6 +438,10 @@ def _patch_targets(sam: User, org_a: Organisation) -> dict[str, str]:
         "/api/feedback/surveys/{public_id}": survey.public_id,
         "/api/desk/mail/routes/{public_id}": route.public_id,
         "/api/experience/xlas/{public_id}": xla.public_id,
+        "/api/incidents/incidents/{public_id}": incident.public_id,
+        # The plan of the audience "internal" (see the URL below).
+        "/api/incidents/incidents/{public_id}/plans/{audience}": incident.public_id,
+        "/api/incidents/steps/{public_id}": step.public_id,
     }
 
 
@@ -447,7 +460,7 @@ def test_every_patch_route_answers_nulls_and_empty_strings_with_a_4xx_naming_the
     client = api_client_for(sam)
     answers: list[tuple[str, str, Any, int]] = []
     for path, fields in routes.items():
-        url = path.replace("{public_id}", targets[path])
+        url = path.replace("{public_id}", targets[path]).replace("{audience}", "internal")
         before = _read(client, url)
         # Each field alone, so that each answer names that field.
         for field in fields:

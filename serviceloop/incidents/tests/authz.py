@@ -1,40 +1,19 @@
-"""Authorisation rows for incidents: the public status page, its feeds and its Statuspage JSON are
-public pages (everyone, signed in or not, gets the same answer)."""
+"""Authorisation rows for the incidents app (see serviceloop/core/authz_matrix.py): each area keeps
+its rows in its own authz_<area>.py with `build(world)`, `PAGES` and `ENDPOINTS`; this module runs
+every `build` in order and joins the rows."""
 
 from __future__ import annotations
 
-from serviceloop.core.authz_matrix import PUBLIC_PAGE, Page, World
-from serviceloop.incidents.models import ComponentStatus
-from serviceloop.incidents.tests.factories_status import make_component, make_incident, make_update
+from serviceloop.core.authz_matrix import Endpoint, Page, World
+from serviceloop.incidents.tests import authz_comms, authz_status
 
-JSON_NAMES = [
-    "summary",
-    "status",
-    "components",
-    "incidents",
-    "incidents_unresolved",
-    "maintenances",
-    "maintenances_upcoming",
-    "maintenances_active",
-]
+AREAS = [authz_comms, authz_status]
 
 
 def build(world: World) -> None:
-    component = make_component(world.users["manager"], "Status authz mail")
-    world.status_incident = make_incident("Status authz outage", services={component.service: ComponentStatus.MAJOR})
-    make_update(world.status_incident, "We are looking into it.")
+    for area in AREAS:
+        area.build(world)
 
 
-STATUS_PAGES = [
-    Page("status:page", PUBLIC_PAGE),
-    Page("status:history", PUBLIC_PAGE),
-    Page("status:uptime", PUBLIC_PAGE),
-    Page("status:incident", PUBLIC_PAGE, kwargs=lambda w: {"public_id": w.status_incident.public_id}),
-    Page("status:history_atom", PUBLIC_PAGE),
-    Page("status:history_rss", PUBLIC_PAGE),
-    *[Page(f"status:api_{name}", PUBLIC_PAGE) for name in JSON_NAMES],
-    *[Page(f"status_api:{name}", PUBLIC_PAGE) for name in JSON_NAMES],
-]
-
-PAGES = STATUS_PAGES
-ENDPOINTS: list = []
+PAGES: list[Page] = [row for area in AREAS for row in area.PAGES]
+ENDPOINTS: list[Endpoint] = [row for area in AREAS for row in area.ENDPOINTS]
