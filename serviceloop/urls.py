@@ -19,6 +19,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    # Status page subscriptions (incidents): before any "status/" pages, under a namespace of their own.
+    path("status/subscribe/", include("serviceloop.incidents.subscription_urls", namespace="status_subscribe")),
 ]
 
 # Every serviceloop app with pages mounts at /<label>/ (accounts at /accounts/, desk at /desk/ ...).
