@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -135,6 +136,8 @@ class Receiver:
     received: list[Received] = field(default_factory=list)
     failures_left: int = 0
     always_fail: bool = False
+    answer: int = 204  # what a POST that is not failed gets (a 302 to test redirects)
+    delay: float = 0.0  # seconds before answering (a receiver slower than our timeout)
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
 
@@ -164,7 +167,11 @@ class Receiver:
                     failing = receiver.always_fail or receiver.failures_left > 0
                     if receiver.failures_left > 0:
                         receiver.failures_left -= 1
-                self.send_response(503 if failing else 204)
+                if receiver.delay:
+                    time.sleep(receiver.delay)
+                self.send_response(503 if failing else receiver.answer)
+                if receiver.answer in (301, 302, 307, 308):
+                    self.send_header("Location", "http://127.0.0.1:9/elsewhere")
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
