@@ -58,7 +58,7 @@ def test_a_public_update_mails_the_followers_of_its_services_and_of_everything(
     left.save()
     incident = make_incident(mail)
     with commit():
-        update, _ = post_update(incident, "Mail is delayed by about 20 minutes.")
+        post_update(incident, "Mail is delayed by about 20 minutes.")
     messages = smtp_server.wait_for(2)
     assert sorted(str(m["To"]) for m in messages) == ["all@example.org", "mail@example.org"]
     message = smtp_server.to("mail@example.org")[0]
