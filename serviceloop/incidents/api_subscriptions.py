@@ -1,8 +1,6 @@
 """Staff API of status subscriptions: the list, webhooks (create, enable), the delivery log and its
 retry, delete. Customers and anonymous callers are refused; addresses are shown to staff only."""
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import Annotated, Literal
 
