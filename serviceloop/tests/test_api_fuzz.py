@@ -93,6 +93,8 @@ PATH_RESOURCES = {
     "/api/desk/mail/inbound/{public_id}": "Inbound",
     "/api/desk/mail/routes/{public_id}": "Route",
     "/api/experience/xlas/{public_id}": "Xla",
+    "/api/incidents/subscriptions/{public_id}": "Subscription",
+    "/api/incidents/subscriptions/deliveries/{public_id}": "WebhookDelivery",
 }
 # Body fields that name another object by its public id.
 REFERENCE_FIELDS = {
@@ -126,6 +128,8 @@ SCHEMA_RESOURCES = {
     "RouteOrganisationOut": "Organisation",
     "XlaOwnerOut": "User",
     "XlaRelationshipOut": "Relationship",
+    "WebhookCreatedOut": "Subscription",
+    "SubscribedServiceOut": "Service",
 }
 # Operations that remove what later operations need: they run after all the others.
 LAST = ("DELETE", "POST /api/accounts/tokens/{public_id}/revoke")

@@ -146,7 +146,9 @@ def test_the_delivery_log_retry_and_enable(
     assert delivery.attempt_log.count() == 2
     again = client.post(f"{BASE}/deliveries/{row['public_id']}/retry")
     assert again.status_code == 409 and "Only a failed delivery" in again.json()["message"]
-    assert client.get(f"{BASE}/{hook.public_id}/deliveries?status=delivered").json()["items"][0]["status"] == "delivered"
+    assert (
+        client.get(f"{BASE}/{hook.public_id}/deliveries?status=delivered").json()["items"][0]["status"] == "delivered"
+    )
 
 
 def test_enabling_sends_the_deliveries_that_waited(
@@ -164,7 +166,9 @@ def test_enabling_sends_the_deliveries_that_waited(
     assert WebhookDelivery.objects.get().status == WebhookDelivery.Status.DELIVERED
 
 
-def test_staff_delete_a_subscription_and_its_log(alex: Any, mail_component: Any, receiver: Receiver, commit: Any) -> None:
+def test_staff_delete_a_subscription_and_its_log(
+    alex: Any, mail_component: Any, receiver: Receiver, commit: Any
+) -> None:
     hook = make_webhook(receiver.url)
     with commit():
         post_update(make_incident(mail_component.service))
