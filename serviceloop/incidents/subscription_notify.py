@@ -65,15 +65,14 @@ def _message_id(*parts: str) -> str:
     return f"<status.{'.'.join(parts)}@{mail_domain()}>"
 
 
-def _thread_root(incident: Incident, subscription: Subscription) -> str:
-    """The Message-ID every later mail about the incident answers: its announcement for a maintenance,
-    its first public update for an incident (whether or not this subscriber got it, mail readers
-    thread on References)."""
+def _thread_root(incident: Incident) -> tuple[str, ...]:
+    """What names the mail every later mail about the incident answers (with each subscriber's id):
+    the announcement of a maintenance, the first notified public update of an incident (whether or
+    not this subscriber got it: mail readers thread on References)."""
     if incident.kind == Incident.Kind.MAINTENANCE:
-        return _message_id(incident.public_id, "scheduled", subscription.public_id)
+        return (incident.public_id, "scheduled")
     notified = [u for u in reversed(public_updates(incident)) if u.deliver_notifications]
-    first = notified[0] if notified else None
-    return _message_id(first.public_id if first else incident.public_id, subscription.public_id)
+    return (notified[0].public_id if notified else incident.public_id,)
 
 
 def _headers(subscription: Subscription, own: str, root: str) -> dict[str, str]:
@@ -94,15 +93,13 @@ def _services(incident: Incident) -> list[str]:
     return sorted(names)
 
 
-def _context(incident: Incident, subscription: Subscription, **extra: Any) -> dict[str, Any]:
-    return {
-        "incident": incident,
-        "incident_url": incident_url(incident),
-        "services": _services(incident),
-        "unsubscribe_url": unsubscribe_url(subscription),
-        "manage_url": manage_url(subscription),
-        **extra,
-    }
+def _shared(incident: Incident, **extra: Any) -> dict[str, Any]:
+    """What every follower's mail about the incident says alike (read once, not per follower)."""
+    return {"incident": incident, "incident_url": incident_url(incident), "services": _services(incident), **extra}
+
+
+def _context(shared: dict[str, Any], subscription: Subscription) -> dict[str, Any]:
+    return {**shared, "unsubscribe_url": unsubscribe_url(subscription), "manage_url": manage_url(subscription)}
 
 
 def _queue(
@@ -173,11 +170,13 @@ def notify_update_posted(*, event_id: int, update_id: int) -> Notified:
         return Notified()
     mails = 0
     status = Incident.Status(update.status).label if update.status in Incident.Status.values else update.status
+    root = _thread_root(incident)
+    shared = _shared(incident, update=update, status_label=status)
     for subscription in followers(incident, Subscription.Kind.EMAIL):
-        context = _context(incident, subscription, update=update, status_label=status)
+        context = _context(shared, subscription)
         own = _message_id(update.public_id, subscription.public_id)
         subject = f"{status}: {incident.title} [{incident.reference}]"
-        _queue(subscription, subject, "update", context, own, _thread_root(incident, subscription))
+        _queue(subscription, subject, "update", context, own, _message_id(*root, subscription.public_id))
         mails += 1
     rows = []
     changes = _component_changes(update)
@@ -202,12 +201,14 @@ def notify_maintenance(*, event_id: int, event_name: str, incident_id: int) -> N
         return Notified()
     stage, heading = MAINTENANCE_STAGES[event_name]
     latest = next(iter(public_updates(incident)), None)
+    root = _thread_root(incident)
+    shared = _shared(incident, stage=stage, heading=heading, update=latest)
     mails = 0
     for subscription in followers(incident, Subscription.Kind.EMAIL):
-        context = _context(incident, subscription, stage=stage, heading=heading, update=latest)
+        context = _context(shared, subscription)
         own = _message_id(incident.public_id, stage, subscription.public_id)
         subject = f"{heading}: {incident.title} [{incident.reference}]"
-        _queue(subscription, subject, "maintenance", context, own, _thread_root(incident, subscription))
+        _queue(subscription, subject, "maintenance", context, own, _message_id(*root, subscription.public_id))
         mails += 1
     rows = [
         _delivery(subscription, event_id, event_name, incident_payload(incident, subscription))
