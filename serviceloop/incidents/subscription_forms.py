@@ -57,3 +57,14 @@ class SubscribeForm(ServicesForm):
     email = forms.EmailField(label="Email address", max_length=254)
 
     field_order = ["email", "scope", "services"]
+
+
+class WebhookForm(ServicesForm):
+    url = forms.URLField(label="Webhook URL", max_length=500, assume_scheme="https")
+    owner_email = forms.EmailField(
+        label="Owner's email address",
+        max_length=254,
+        help_text="We send the confirmation here, and tell this address if the webhook is disabled.",
+    )
+
+    field_order = ["url", "owner_email", "scope", "services"]

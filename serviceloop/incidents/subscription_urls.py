@@ -8,6 +8,7 @@ app_name = "status_subscribe"
 
 urlpatterns = [
     path("", views.subscribe, name="subscribe"),
+    path("webhook/", views.webhook_subscribe, name="webhook_subscribe"),
     path("sent/", views.sent, name="sent"),
     path("confirm/<str:signed>/", views.confirm, name="confirm"),
     path("manage/<str:token>/", views.manage, name="manage"),

@@ -16,7 +16,7 @@ from serviceloop.core.access import form_error
 from serviceloop.core.errors import DomainError
 from serviceloop.core.ratelimit import by_ip, rate_limit
 from serviceloop.incidents.models import Subscription
-from serviceloop.incidents.subscription_forms import ServicesForm, SubscribeForm
+from serviceloop.incidents.subscription_forms import ServicesForm, SubscribeForm, WebhookForm
 from serviceloop.incidents.subscriptions import (
     email_subscribe,
     subscription_confirm,
@@ -24,6 +24,7 @@ from serviceloop.incidents.subscriptions import (
     subscription_for_token,
     subscription_services_set,
     subscription_unsubscribe,
+    webhook_request,
 )
 from serviceloop.incidents.webhooks import REPLAY_TOLERANCE_SECONDS, SIGNATURE_HEADER, TIMESTAMP_HEADER
 
@@ -46,6 +47,22 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     return render(request, "incidents/subscribe/subscribe.html", {"form": form})
 
 
+@rate_limit(("status_subscribe_ip", by_ip), methods=["POST"])
+@require_http_methods(["GET", "POST"])
+def webhook_subscribe(request: HttpRequest) -> HttpResponse:
+    form = WebhookForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            webhook_request(
+                url=form.cleaned_data["url"], owner_email=form.cleaned_data["owner_email"], services=form.chosen()
+            )
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            return redirect("status_subscribe:sent")
+    return render(request, "incidents/subscribe/webhook_subscribe.html", {"form": form})
+
+
 @require_GET
 def sent(request: HttpRequest) -> HttpResponse:
     return render(request, "incidents/subscribe/sent.html")
@@ -56,12 +73,22 @@ def confirm(request: HttpRequest, signed: str) -> HttpResponse:
     subscription = subscription_for_confirm_token(signed)
     if subscription is None:
         return _refused(request)
+    secret = ""
     if request.method == "POST":
+        first = subscription.confirmed_at is None
         subscription = subscription_confirm(subscription=subscription)
+        # A webhook's secret is shown once, to whoever confirms it from the owner's mailbox.
+        if first and subscription.kind == Subscription.Kind.WEBHOOK:
+            secret = subscription.secret
     return render(
         request,
         "incidents/subscribe/confirm.html",
-        {"subscription": subscription, "signed": signed, "done": subscription.confirmed_at is not None},
+        {
+            "subscription": subscription,
+            "signed": signed,
+            "done": subscription.confirmed_at is not None,
+            "secret": secret,
+        },
     )
 
 

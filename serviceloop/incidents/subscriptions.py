@@ -120,7 +120,7 @@ def _mail(subscription: Subscription, template: str, subject: str, **context: ob
         **context,
     }
     return OutboundEmail(
-        to=[subscription.email],
+        to=[subscription.email or subscription.owner_email],
         subject=subject,
         text=render_to_string(f"incidents/email/{template}.txt", context),
         html=render_to_string(f"incidents/email/{template}.html", context),
@@ -223,7 +223,31 @@ def subscription_unsubscribe(*, subscription: Subscription) -> Subscription:
     return subscription
 
 
-# ---- webhooks (staff) -----------------------------------------------------------------------------
+# ---- webhooks -------------------------------------------------------------------------------------
+
+
+def webhook_request(*, url: str, owner_email: str, services: Iterable[Service] = ()) -> None:
+    """Someone asked on the public form for a webhook: its owner's address confirms it (as an email
+    subscription's does), and the confirmation page shows the secret once. Limited like sign-ups."""
+    checked = webhook_url_check(url)
+    owner = owner_email.strip().lower()
+    if not owner or "@" not in owner or len(owner) > 254:
+        raise InvalidInput("owner_email", "Enter the address of the webhook's owner.", field="owner_email")
+    chosen = _public_services(services)
+    if ratelimit.hit("status_subscribe_email", owner).refused:
+        return
+    with transaction.atomic():
+        subscription = Subscription.objects.create(kind=Subscription.Kind.WEBHOOK, url=checked, owner_email=owner)
+        subscription.services.set(chosen)
+        email_queue(
+            _mail(
+                subscription,
+                "webhook_confirm",
+                "Confirm your status webhook",
+                confirm_url=_absolute("confirm", signed=confirm_token(subscription)),
+                confirm_days=CONFIRM_DAYS,
+            )
+        )
 
 
 def webhook_create(*, url: str, owner_email: str, services: Iterable[Service] = (), by: User) -> Subscription:

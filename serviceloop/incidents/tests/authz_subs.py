@@ -60,6 +60,13 @@ PAGES = [
         method="POST",
         data=lambda w: {"email": "someone@example.org", "scope": "all"},
     ),
+    Page("status_subscribe:webhook_subscribe", PUBLIC_PAGE),
+    Page(
+        "status_subscribe:webhook_subscribe",
+        TO_SENT,
+        method="POST",
+        data=lambda w: {"url": "https://93.184.216.34/hooks", "owner_email": "ops@example.org", "scope": "all"},
+    ),
     Page("status_subscribe:sent", PUBLIC_PAGE),
     Page("status_subscribe:confirm", PUBLIC_PAGE, kwargs=lambda w: {"signed": confirm_token(w.newcomer)}),
     Page(
