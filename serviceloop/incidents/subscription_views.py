@@ -73,13 +73,13 @@ def confirm(request: HttpRequest, signed: str) -> HttpResponse:
     subscription = subscription_for_confirm_token(signed)
     if subscription is None:
         return _refused(request)
-    secret = ""
+    shown: str | None = None
     if request.method == "POST":
         first = subscription.confirmed_at is None
         subscription = subscription_confirm(subscription=subscription)
         # A webhook's secret is shown once, to whoever confirms it from the owner's mailbox.
         if first and subscription.kind == Subscription.Kind.WEBHOOK:
-            secret = subscription.secret
+            shown = subscription.secret
     return render(
         request,
         "incidents/subscribe/confirm.html",
@@ -87,7 +87,7 @@ def confirm(request: HttpRequest, signed: str) -> HttpResponse:
             "subscription": subscription,
             "signed": signed,
             "done": subscription.confirmed_at is not None,
-            "secret": secret,
+            "secret": shown,
         },
     )
 

@@ -246,7 +246,9 @@ def webhook_deliver(*, delivery_id: int) -> str:
 def _record(delivery: WebhookDelivery, outcome: Outcome) -> str:
     now = clock.now()
     with transaction.atomic():
-        subscription = Subscription.objects.select_for_update().get(pk=delivery.subscription_id)
+        subscription = Subscription.objects.select_for_update().filter(pk=delivery.subscription_id).first()
+        if subscription is None:
+            return "missing"  # deleted by staff while the POST was under way (its log went with it)
         WebhookAttempt.objects.create(
             delivery=delivery,
             number=WebhookAttempt.objects.filter(delivery=delivery).count() + 1,
