@@ -426,3 +426,16 @@ LOGGING = {
 
 # API lists: bounded limit and offset (a huge value must answer 422, never overflow the database).
 NINJA_PAGINATION_CLASS = "serviceloop.core.pagination.LimitOffset"
+
+# Status page subscriptions (docs/status-subscriptions.md): sign-ups per address and per email; webhook
+# deliveries (timeout, attempts, when a webhook is disabled); private receivers only when allowed.
+SERVICELOOP_RATE_STATUS_SUBSCRIBE_IP = env("SERVICELOOP_RATE_STATUS_SUBSCRIBE_IP", "10/1h")
+SERVICELOOP_RATE_STATUS_SUBSCRIBE_EMAIL = env("SERVICELOOP_RATE_STATUS_SUBSCRIBE_EMAIL", "3/1h")
+SERVICELOOP_WEBHOOK_TIMEOUT = float(env("SERVICELOOP_WEBHOOK_TIMEOUT", "10"))
+SERVICELOOP_WEBHOOK_MAX_ATTEMPTS = int(env("SERVICELOOP_WEBHOOK_MAX_ATTEMPTS", "8"))
+SERVICELOOP_WEBHOOK_DISABLE_AFTER = int(env("SERVICELOOP_WEBHOOK_DISABLE_AFTER", "3"))
+SERVICELOOP_WEBHOOK_ALLOW_PRIVATE = env_bool("SERVICELOOP_WEBHOOK_ALLOW_PRIVATE", False)
+CELERY_BEAT_SCHEDULE["incidents-webhook-sweep"] = {
+    "task": "serviceloop.incidents.tasks.webhook_sweep",
+    "schedule": 30.0,
+}

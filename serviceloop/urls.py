@@ -23,6 +23,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     # before the ninja API, which would otherwise answer /api/v2/... with its 404.
     path("api/v2/", include((root_api_urls, "status_api"))),
     path("api/", api.urls),
+    # Status page subscriptions (incidents): before any "status/" pages, under a namespace of their own.
+    path("status/subscribe/", include("serviceloop.incidents.subscription_urls", namespace="status_subscribe")),
     path("status/", include("serviceloop.incidents.status_urls")),
 ]
 

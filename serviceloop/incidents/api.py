@@ -5,6 +5,8 @@ from __future__ import annotations
 from ninja import Router
 
 from serviceloop.incidents.api_incidents import incidents_router
+from serviceloop.incidents.api_subscriptions import subscriptions_router
 
 router = Router(tags=["incidents"])
 router.add_router("", incidents_router)
+router.add_router("/subscriptions", subscriptions_router)

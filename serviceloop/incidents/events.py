@@ -36,3 +36,11 @@ MAINTENANCE_COMPLETED = "maintenance.completed"
 # subscription_id
 SUBSCRIPTION_CONFIRMED = "status.subscription_confirmed"
 WEBHOOK_DISABLED = "status.webhook_disabled"
+# subscription_id, kind (email or webhook): staff created a webhook, enabled one again, deleted one;
+# a subscriber left (the one-click unsubscribe link)
+WEBHOOK_CREATED = "status.webhook_created"
+WEBHOOK_ENABLED = "status.webhook_enabled"
+SUBSCRIPTION_DELETED = "status.subscription_deleted"
+SUBSCRIPTION_ENDED = "status.subscription_ended"
+# subscription_id, delivery_id: staff asked a failed webhook delivery to be tried again
+WEBHOOK_DELIVERY_RETRIED = "status.webhook_delivery_retried"

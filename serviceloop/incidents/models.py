@@ -622,12 +622,15 @@ class WebhookDelivery(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
     # The outbox event that caused it: one delivery per (event, subscription), whatever the retries.
     source_event_id = models.BigIntegerField()
+    # The service (public id) whose component change a `component_update` body reports; blank for the
+    # `incident` body. One event may change several components: Statuspage sends one POST for each.
+    component = models.CharField(max_length=24, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["source_event_id", "subscription"],
+                fields=["source_event_id", "subscription", "component"],
                 name="incidents_webhook_once_per_event",
                 violation_error_message="This event is already queued for the webhook.",
             )
@@ -636,3 +639,22 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_name} → {self.subscription} ({self.status})"
+
+
+class WebhookAttempt(models.Model):
+    """One POST of a delivery, as the delivery log shows it: when, the answer's status (none for a
+    timeout or a refused connection), how long it took, and the error."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log")
+    number = models.PositiveIntegerField()
+    attempted_at = models.DateTimeField()
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    succeeded = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["delivery", "number", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.delivery} attempt {self.number}: {self.status_code or self.error[:40]}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from celery import shared_task
 
 from serviceloop.core import clock
@@ -12,3 +14,33 @@ from serviceloop.incidents.services_cadence import cadence_check as cadence_chec
 def cadence_check() -> dict[str, int]:
     """Remind plan owners before an update falls due and alert when it is overdue (each once)."""
     return cadence_check_service(now=clock.now())
+
+
+# One sweep POSTs for at most this long, so a backlog drains over several runs of beat.
+WEBHOOK_SWEEP_SECONDS = 45.0
+
+
+@shared_task(name="serviceloop.incidents.tasks.deliver_webhook", soft_time_limit=60, time_limit=90)
+def deliver_webhook(delivery_id: int) -> str:
+    from serviceloop.incidents.webhooks import webhook_deliver
+
+    return webhook_deliver(delivery_id=delivery_id)
+
+
+def webhook_sweep_once(*, budget_seconds: float = WEBHOOK_SWEEP_SECONDS) -> int:
+    """POST every webhook delivery that is due (a retry, a kick the broker lost); how many were tried."""
+    from serviceloop.incidents.webhooks import deliveries_due, webhook_deliver
+
+    started = time.monotonic()
+    tried = 0
+    for delivery_id in deliveries_due():
+        if time.monotonic() - started > budget_seconds:
+            break
+        webhook_deliver(delivery_id=delivery_id)
+        tried += 1
+    return tried
+
+
+@shared_task(name="serviceloop.incidents.tasks.webhook_sweep", soft_time_limit=55, time_limit=120)
+def webhook_sweep() -> int:
+    return webhook_sweep_once()

@@ -54,6 +54,7 @@ from serviceloop.core.models import EventDelivery, OutgoingMail
 from serviceloop.demo import load_demo
 from serviceloop.desk.models import Ticket
 from serviceloop.feedback.models import PostSource
+from serviceloop.incidents.models import Subscription, WebhookDelivery
 from serviceloop.relationships.models import Person, Relationship
 
 
@@ -95,6 +96,8 @@ PATH_RESOURCES = {
     "/api/experience/xlas/{public_id}": "Xla",
     "/api/incidents/incidents/{public_id}": "Incident",
     "/api/incidents/steps/{public_id}": "RecoveryStep",
+    "/api/incidents/subscriptions/{public_id}": "Subscription",
+    "/api/incidents/subscriptions/deliveries/{public_id}": "WebhookDelivery",
 }
 # Body fields that name another object by its public id.
 REFERENCE_FIELDS = {
@@ -130,6 +133,8 @@ SCHEMA_RESOURCES = {
     "XlaOwnerOut": "User",
     "XlaRelationshipOut": "Relationship",
     "IncidentDetailOut": "Incident",
+    "WebhookCreatedOut": "Subscription",
+    "SubscribedServiceOut": "Service",
 }
 # Operations that remove what later operations need: they run after all the others.
 LAST = (
@@ -204,6 +209,22 @@ def _seed() -> dict[str, Any]:
         event=event, subscriber="tests.failing", status=EventDelivery.Status.FAILED
     )
     PostSource.objects.create(name=WEBHOOK_SOURCE, secret=WEBHOOK_SECRET)
+    # A status webhook disabled after failures, with a failed delivery: what staff enable and retry.
+    hook = Subscription.objects.create(
+        kind=Subscription.Kind.WEBHOOK,
+        url="https://93.184.216.34/hooks",
+        owner_email="ops@example.org",
+        confirmed_at=clock.now(),
+        disabled_at=clock.now(),
+    )
+    WebhookDelivery.objects.create(
+        subscription=hook,
+        event_name="incident.update_posted",
+        payload={"incident": {}},
+        status=WebhookDelivery.Status.FAILED,
+        created_at=clock.now(),
+        source_event_id=event.pk,
+    )
     # A token of someone else for the administrator to revoke (a token cannot create tokens).
     customer = User.objects.filter(role=User.Role.CUSTOMER, is_active=True).order_by("-pk").first()
     assert customer is not None
@@ -331,6 +352,21 @@ def _bulk(walk: Walk) -> Example | None:
     return {"body": {"tickets": tickets, "action": "status", "status": "waiting_third_party"}}
 
 
+def _webhook_create(walk: Walk) -> Example:
+    # A public address (no name to resolve): the check refuses private ones and anything random.
+    return {"body": {"url": "https://93.184.216.34/hooks", "owner_email": "ops@example.org", "services": []}}
+
+
+def _webhook_enable(walk: Walk) -> Example | None:
+    hook = Subscription.objects.filter(kind=Subscription.Kind.WEBHOOK, disabled_at__isnull=False).first()
+    return None if hook is None else {"path_parameters": {"public_id": hook.public_id}}
+
+
+def _webhook_retry(walk: Walk) -> Example | None:
+    failed = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.FAILED).first()
+    return None if failed is None else {"path_parameters": {"public_id": failed.public_id}}
+
+
 # Operations whose valid bodies a schema cannot describe (raw mail, NDJSON, a signature, a pairing):
 # a hand-written example from the seeded data goes first, then the drawn ones.
 HAND_WRITTEN: dict[str, Callable[[Walk], Example | None]] = {
@@ -340,6 +376,9 @@ HAND_WRITTEN: dict[str, Callable[[Walk], Example | None]] = {
     "POST /api/relationships/relationships/{public_id}/roles": _role_grant,
     "POST /api/relationships/relationships/{public_id}/roles/revoke": _role_revoke,
     "POST /api/desk/bulk": _bulk,
+    "POST /api/incidents/subscriptions/webhooks": _webhook_create,
+    "POST /api/incidents/subscriptions/{public_id}/enable": _webhook_enable,
+    "POST /api/incidents/subscriptions/deliveries/{public_id}/retry": _webhook_retry,
 }
 
 # The first drawn body of each operation gets these values for the fields its schema has: values a
