@@ -24,6 +24,7 @@ from serviceloop.incidents.models import (
     Review,
     Severity,
 )
+from serviceloop.incidents.references import next_reference
 
 _numbers = itertools.count(1)
 
@@ -59,7 +60,12 @@ def make_incident(
     if status == Incident.Status.RESOLVED:
         fields.setdefault("resolved_at", now)
     incident = Incident.objects.create(
-        reference=f"MI-{next(_numbers)}", title=title, status=status, severity=severity, visibility=visibility, **fields
+        reference=next_reference("incident"),
+        title=title,
+        status=status,
+        severity=severity,
+        visibility=visibility,
+        **fields,
     )
     for service, component_status in (services or {}).items():
         AffectedService.objects.create(incident=incident, service=service, component_status=component_status)
@@ -83,7 +89,7 @@ def make_maintenance(
     if status == Incident.Status.COMPLETED:
         fields.setdefault("completed_at", starts + timedelta(hours=hours))
     incident = Incident.objects.create(
-        reference=f"MW-{next(_numbers)}",
+        reference=next_reference("maintenance"),
         kind=Incident.Kind.MAINTENANCE,
         title=title,
         status=status,

@@ -28,6 +28,7 @@ from serviceloop.incidents.models import (
     IncidentUpdate,
     Subscription,
 )
+from serviceloop.incidents.references import next_reference
 
 _numbers = itertools.count(1)
 
@@ -41,7 +42,7 @@ def make_incident(
     *services: Service, title: str = "Mail is slow", visibility: str = Incident.Visibility.PUBLIC, **fields: Any
 ) -> Incident:
     incident = Incident.objects.create(
-        reference=f"MI-{next(_numbers)}", title=title, visibility=visibility, declared_at=clock.now(), **fields
+        reference=next_reference("incident"), title=title, visibility=visibility, declared_at=clock.now(), **fields
     )
     for service in services:
         AffectedService.objects.create(incident=incident, service=service, component_status=ComponentStatus.MAJOR)
@@ -51,7 +52,7 @@ def make_incident(
 def make_maintenance(*services: Service, title: str = "Mail server upgrade", **fields: Any) -> Incident:
     start = clock.now() + timedelta(days=2)
     incident = Incident.objects.create(
-        reference=f"MW-{next(_numbers)}",
+        reference=next_reference("maintenance"),
         kind=Incident.Kind.MAINTENANCE,
         status=Incident.Status.SCHEDULED,
         title=title,
