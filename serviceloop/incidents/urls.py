@@ -1,0 +1,5 @@
+from serviceloop.incidents import maintenance_urls
+
+app_name = "incidents"
+
+urlpatterns = [*maintenance_urls.urlpatterns]
