@@ -20,9 +20,9 @@ from serviceloop.relationships.models import Person, Relationship, RelationshipR
 # What each mail says happened, in its subject.
 SUBJECTS = {
     "scheduled": "Scheduled maintenance",
-    "notice": "Starting soon: maintenance",
-    "rescheduled": "Rescheduled maintenance",
-    "cancelled": "Cancelled maintenance",
+    "notice": "Maintenance starting soon",
+    "rescheduled": "Maintenance rescheduled",
+    "cancelled": "Maintenance cancelled",
 }
 PLANNER_ROLES = (RelationshipRole.Role.CUSTOMER, RelationshipRole.Role.SPONSOR)
 
