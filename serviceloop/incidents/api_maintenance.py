@@ -1,8 +1,6 @@
 """The maintenance API (/api/incidents/maintenance): plan, move, open, verify, close and cancel
 windows, and post updates about them. Staff only; customers read windows on the status page."""
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import Annotated, Any, Literal
 

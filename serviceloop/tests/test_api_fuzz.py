@@ -30,6 +30,7 @@ import random
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -93,6 +94,7 @@ PATH_RESOURCES = {
     "/api/desk/mail/inbound/{public_id}": "Inbound",
     "/api/desk/mail/routes/{public_id}": "Route",
     "/api/experience/xlas/{public_id}": "Xla",
+    "/api/incidents/maintenance/{public_id}": "Maintenance",
 }
 # Body fields that name another object by its public id.
 REFERENCE_FIELDS = {
@@ -126,6 +128,8 @@ SCHEMA_RESOURCES = {
     "RouteOrganisationOut": "Organisation",
     "XlaOwnerOut": "User",
     "XlaRelationshipOut": "Relationship",
+    "MaintenanceServiceOut": "Service",
+    "MaintenanceOrganisationOut": "Organisation",
 }
 # Operations that remove what later operations need: they run after all the others.
 LAST = ("DELETE", "POST /api/accounts/tokens/{public_id}/revoke")
@@ -322,6 +326,22 @@ def _bulk(walk: Walk) -> Example | None:
     return {"body": {"tickets": tickets, "action": "status", "status": "waiting_third_party"}}
 
 
+def _maintenance_schedule(walk: Walk) -> Example | None:
+    # A window is refused unless it lies ahead and ends after it starts: a pairing of two times.
+    services = walk.ids("Service")
+    if not services:
+        return None
+    start = clock.now() + timedelta(days=1, minutes=walk.rng.randrange(1000))
+    return {
+        "body": {
+            "title": f"Fuzz maintenance {walk.role}",
+            "services": services[:1],
+            "scheduled_for": start.isoformat(),
+            "scheduled_until": (start + timedelta(hours=2)).isoformat(),
+        }
+    }
+
+
 # Operations whose valid bodies a schema cannot describe (raw mail, NDJSON, a signature, a pairing):
 # a hand-written example from the seeded data goes first, then the drawn ones.
 HAND_WRITTEN: dict[str, Callable[[Walk], Example | None]] = {
@@ -331,6 +351,7 @@ HAND_WRITTEN: dict[str, Callable[[Walk], Example | None]] = {
     "POST /api/relationships/relationships/{public_id}/roles": _role_grant,
     "POST /api/relationships/relationships/{public_id}/roles/revoke": _role_revoke,
     "POST /api/desk/bulk": _bulk,
+    "POST /api/incidents/maintenance": _maintenance_schedule,
 }
 
 # The first drawn body of each operation gets these values for the fields its schema has: values a

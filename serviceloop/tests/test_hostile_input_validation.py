@@ -31,6 +31,7 @@ from serviceloop.experience.xlas import xla_create
 from serviceloop.feedback.models import Post, Response
 from serviceloop.feedback.services.surveys import survey_create
 from serviceloop.feedback.tests.factories_channels import make_service, ndjson, run_command, sign
+from serviceloop.incidents.maintenance import maintenance_schedule
 from serviceloop.relationships.models import Relationship
 from serviceloop.relationships.services import person_create, relationship_create
 
@@ -418,6 +419,14 @@ def _patch_targets(sam: User, org_a: Organisation) -> dict[str, str]:
     survey = survey_create(service=offering.service, name="After a ticket", by=sam)
     route = MailRoute.objects.create(service=offering.service, address="route@desk.example")
     xla = xla_create(by=sam, name="Mail happiness", service=offering.service, metric="happiness", target=0)
+    tomorrow = clock.now() + timedelta(days=1)
+    maintenance = maintenance_schedule(
+        by=sam,
+        title="Mail server upgrade",
+        services=[offering.service],
+        scheduled_for=tomorrow,
+        scheduled_until=tomorrow + timedelta(hours=1),
+    )
     return {
         "/api/catalogue/services/{public_id}": offering.service.public_id,
         "/api/catalogue/offerings/{public_id}": offering.public_id,
@@ -429,6 +438,7 @@ def _patch_targets(sam: User, org_a: Organisation) -> dict[str, str]:
         "/api/feedback/surveys/{public_id}": survey.public_id,
         "/api/desk/mail/routes/{public_id}": route.public_id,
         "/api/experience/xlas/{public_id}": xla.public_id,
+        "/api/incidents/maintenance/{public_id}": maintenance.public_id,
     }
 
 
