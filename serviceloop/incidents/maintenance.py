@@ -289,12 +289,13 @@ def maintenance_reschedule(
                 "window_in_past", "The new end is in the past: complete it instead.", field="scheduled_until"
             )
         minutes = validate_notice(maintenance.notice_minutes if notice_minutes is None else notice_minutes)
-        unchanged = (scheduled_for, scheduled_until, minutes) == (
-            maintenance.scheduled_for,
-            maintenance.scheduled_until,
-            maintenance.notice_minutes,
-        )
-        if unchanged:
+        if (scheduled_for, scheduled_until) == (maintenance.scheduled_for, maintenance.scheduled_until):
+            # Only the notice moved: nothing to announce; a notice now due goes out (once) as usual.
+            if minutes != maintenance.notice_minutes:
+                maintenance.notice_minutes = minutes
+                maintenance.version += 1
+                maintenance.save()
+                _notice_if_due(maintenance, now=now, by=by, mail=True)
             return maintenance
         maintenance.scheduled_for, maintenance.scheduled_until = scheduled_for, scheduled_until
         maintenance.notice_minutes = minutes
@@ -500,9 +501,12 @@ def maintenance_tick(*, now: datetime | None = None) -> dict[str, int]:
     windows = Incident.objects.filter(kind=Incident.Kind.MAINTENANCE)
     horizon = now + timedelta(minutes=NOTICE_MAX_MINUTES)
     counts = {"notices": 0, "started": 0, "completed": 0}
-    due_notice = windows.filter(status=Status.SCHEDULED, notice_sent_at__isnull=True, scheduled_for__lte=horizon)
-    for pk in due_notice.order_by("scheduled_for").values_list("pk", flat=True):
-        counts["notices"] += _tick_notice(pk, now)
+    pending = windows.filter(status=Status.SCHEDULED, notice_sent_at__isnull=True, scheduled_for__lte=horizon)
+    default = notice_minutes_default()
+    for pk, start, minutes in pending.order_by("scheduled_for").values_list("pk", "scheduled_for", "notice_minutes"):
+        # Only the windows whose notice time has come are locked and looked at again.
+        if start - timedelta(minutes=default if minutes is None else minutes) <= now:
+            counts["notices"] += _tick_notice(pk, now)
     to_start = windows.filter(status=Status.SCHEDULED, auto_start=True, scheduled_for__lte=now)
     for pk in to_start.order_by("scheduled_for").values_list("pk", flat=True):
         counts["started"] += _tick_start(pk, now)

@@ -242,3 +242,27 @@ def test_a_started_window_may_only_move_its_end(
     assert maintenance_tick() == NOTHING  # the old end has passed, the new one not
     travel.by(hours=1)
     assert maintenance_tick()["completed"] == 1
+
+
+def test_changing_only_the_notice_announces_nothing_and_a_notice_now_due_goes_at_once(
+    sam: User,
+    service: Service,
+    world: dict[str, Any],
+    smtp_server: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    maintenance = schedule(sam, service, start=timedelta(hours=3), length=timedelta(hours=1))
+    assert maintenance.scheduled_for is not None and maintenance.scheduled_until is not None
+    with django_capture_on_commit_callbacks(execute=True):
+        maintenance = maintenance_reschedule(
+            maintenance=maintenance,
+            by=sam,
+            scheduled_for=maintenance.scheduled_for,
+            scheduled_until=maintenance.scheduled_until,
+            notice_minutes=240,
+        )
+    assert maintenance.notice_minutes == 240 and maintenance.notice_sent_at == world["now"]
+    [mail] = smtp_server.wait_for(1)
+    assert "starting soon" in str(mail["Subject"])
+    assert events.MAINTENANCE_SCHEDULED not in event_names(maintenance)[1:]
+    assert maintenance_tick() == NOTHING
