@@ -4,6 +4,7 @@ windows, and post updates about them. Staff only; customers read windows on the 
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+from django.db import transaction
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
@@ -219,20 +220,22 @@ def maintenance_get(request: HttpRequest, public_id: PublicId) -> Incident:
 def maintenance_patch(request: HttpRequest, public_id: PublicId, body: MaintenancePatch) -> Incident:
     maintenance = _get(request, public_id)
     sent = body.dict(exclude_unset=True)
-    window = {key: sent[key] for key in ("scheduled_for", "scheduled_until", "notice_minutes") if key in sent}
-    if window:
-        assert maintenance.scheduled_for is not None and maintenance.scheduled_until is not None
-        maintenance = services.maintenance_reschedule(
-            maintenance=maintenance,
-            by=_user(request),
-            scheduled_for=window.get("scheduled_for", maintenance.scheduled_for),
-            scheduled_until=window.get("scheduled_until", maintenance.scheduled_until),
-            notice_minutes=window.get("notice_minutes"),
-            body=sent.get("body", ""),
-        )
+    start = sent.get("scheduled_for", maintenance.scheduled_for)
+    end = sent.get("scheduled_until", maintenance.scheduled_until)
     change = {key: sent[key] for key in ("title", "description", "auto_start", "auto_complete") if key in sent}
-    if change:
-        services.maintenance_change(maintenance=maintenance, by=_user(request), **change)
+    # One answer, one change: a refused part leaves the other unwritten too.
+    with transaction.atomic():
+        if {"scheduled_for", "scheduled_until", "notice_minutes"} & set(sent) and start and end:
+            maintenance = services.maintenance_reschedule(
+                maintenance=maintenance,
+                by=_user(request),
+                scheduled_for=start,
+                scheduled_until=end,
+                notice_minutes=sent.get("notice_minutes"),
+                body=sent.get("body", ""),
+            )
+        if change:
+            services.maintenance_change(maintenance=maintenance, by=_user(request), **change)
     return _get(request, public_id)
 
 

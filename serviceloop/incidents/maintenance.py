@@ -176,7 +176,8 @@ def _notice_if_due(maintenance: Incident, *, now: datetime, by: User | None, mai
     """Send the notice when its time has come and the window has not started (row locked by the caller)."""
     if maintenance.status != Status.SCHEDULED or maintenance.notice_sent_at is not None:
         return False
-    assert maintenance.scheduled_for is not None
+    if maintenance.scheduled_for is None:
+        return False
     minutes = maintenance.notice_minutes if maintenance.notice_minutes is not None else notice_minutes_default()
     if now < maintenance.scheduled_for - timedelta(minutes=minutes):
         return False
@@ -505,7 +506,7 @@ def maintenance_tick(*, now: datetime | None = None) -> dict[str, int]:
     default = notice_minutes_default()
     for pk, start, minutes in pending.order_by("scheduled_for").values_list("pk", "scheduled_for", "notice_minutes"):
         # Only the windows whose notice time has come are locked and looked at again.
-        if start - timedelta(minutes=default if minutes is None else minutes) <= now:
+        if start is not None and start - timedelta(minutes=default if minutes is None else minutes) <= now:
             counts["notices"] += _tick_notice(pk, now)
     to_start = windows.filter(status=Status.SCHEDULED, auto_start=True, scheduled_for__lte=now)
     for pk in to_start.order_by("scheduled_for").values_list("pk", flat=True):

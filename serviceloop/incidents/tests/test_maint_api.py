@@ -152,3 +152,20 @@ def test_customers_and_anonymous_callers_are_refused(
 
 def test_an_unknown_window_is_404_and_a_plain_incident_is_not_a_window(alex: User, world: dict[str, Any]) -> None:
     assert api_client_for(alex).get(f"{URL}/nothing-here").status_code == 404
+
+
+def test_a_patch_refused_in_part_changes_nothing(sam: User, service: Service, world: dict[str, Any]) -> None:
+    maintenance = schedule(sam, service, start=timedelta(days=1), length=timedelta(hours=1))
+    later = world["now"] + timedelta(days=2)
+    change = {
+        "scheduled_for": later.isoformat(),
+        "scheduled_until": (later + timedelta(hours=1)).isoformat(),
+        "title": "   ",
+    }
+    answer = api_client_for(sam).patch(
+        f"{URL}/{maintenance.public_id}", data=json.dumps(change), content_type="application/json"
+    )
+    assert answer.status_code == 422 and answer.json()["field"] == "title"
+    maintenance.refresh_from_db()
+    assert maintenance.scheduled_for == world["now"] + timedelta(days=1)
+    assert maintenance.updates.count() == 1
