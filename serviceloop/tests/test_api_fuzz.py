@@ -49,12 +49,14 @@ from schemathesis.specs.openapi.checks import (
 
 from serviceloop.accounts.models import User
 from serviceloop.accounts.services import api_token_create
+from serviceloop.catalogue.models import Service
 from serviceloop.core import clock
 from serviceloop.core.events import event_record
 from serviceloop.core.models import EventDelivery, OutgoingMail
 from serviceloop.demo import load_demo
 from serviceloop.desk.models import Ticket
 from serviceloop.feedback.models import PostSource
+from serviceloop.incidents.maintenance import maintenance_schedule
 from serviceloop.relationships.models import Person, Relationship
 
 
@@ -342,6 +344,30 @@ def _maintenance_schedule(walk: Walk) -> Example | None:
     }
 
 
+def _scheduled_window(walk: Walk) -> str | None:
+    # Start and complete run before cancel and a new update: by then the walk's own window is over,
+    # so these two get a window that has not started, planned through the service.
+    service = Service.objects.filter(public_id__in=walk.ids("Service")[:1]).first()
+    by = User.objects.filter(role=User.Role.ADMINISTRATOR, is_active=True).order_by("pk").first()
+    if service is None or by is None:
+        return None
+    start = clock.now() + timedelta(days=2, minutes=walk.rng.randrange(1000))
+    window = maintenance_schedule(
+        by=by, title="Fuzz window", services=[service], scheduled_for=start, scheduled_until=start + timedelta(hours=1)
+    )
+    return window.public_id
+
+
+def _maintenance_cancel(walk: Walk) -> Example | None:
+    public_id = _scheduled_window(walk)
+    return None if public_id is None else {"path_parameters": {"public_id": public_id}, "body": {"body": "Postponed"}}
+
+
+def _maintenance_update(walk: Walk) -> Example | None:
+    public_id = _scheduled_window(walk)
+    return None if public_id is None else {"path_parameters": {"public_id": public_id}, "body": {"body": "On track"}}
+
+
 # Operations whose valid bodies a schema cannot describe (raw mail, NDJSON, a signature, a pairing):
 # a hand-written example from the seeded data goes first, then the drawn ones.
 HAND_WRITTEN: dict[str, Callable[[Walk], Example | None]] = {
@@ -352,6 +378,8 @@ HAND_WRITTEN: dict[str, Callable[[Walk], Example | None]] = {
     "POST /api/relationships/relationships/{public_id}/roles/revoke": _role_revoke,
     "POST /api/desk/bulk": _bulk,
     "POST /api/incidents/maintenance": _maintenance_schedule,
+    "POST /api/incidents/maintenance/{public_id}/cancel": _maintenance_cancel,
+    "POST /api/incidents/maintenance/{public_id}/updates": _maintenance_update,
 }
 
 # The first drawn body of each operation gets these values for the fields its schema has: values a
