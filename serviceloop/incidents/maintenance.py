@@ -350,7 +350,9 @@ def _at(at: datetime | None, *, now: datetime, after: datetime | None, field: st
     if at > now + PAST_GRACE:
         raise InvalidInput("time_in_future", "The time cannot be in the future.", field=field)
     if after is not None and at < after:
-        raise InvalidInput("time_before_start", "The time cannot be before the window started.", field=field)
+        raise InvalidInput(
+            "time_too_early", "The time cannot be before the window was scheduled or started.", field=field
+        )
     return at
 
 
@@ -364,7 +366,9 @@ def maintenance_start(
         maintenance = _maintenance(maintenance)
         if maintenance.status != Status.SCHEDULED:
             raise ConflictError("maintenance_not_scheduled", "Only a scheduled maintenance can start.")
-        _open(maintenance, by=by, at=_at(at, now=now, after=None), body=body)
+        # Not before it was planned: the status rows it writes are the uptime history.
+        planned = maintenance.declared_at - PAST_GRACE if maintenance.declared_at else None
+        _open(maintenance, by=by, at=_at(at, now=now, after=planned, field="at"), body=body)
     return maintenance
 
 

@@ -159,6 +159,8 @@ def test_steps_out_of_order_are_refused(sam: User, service: Service, world: dict
         maintenance_complete(maintenance=maintenance, by=sam)
     with pytest.raises(ConflictError):
         maintenance_verify(maintenance=maintenance, by=sam)
+    with pytest.raises(InvalidInput, match="before the window was scheduled"):
+        maintenance_start(maintenance=maintenance, by=sam, at=world["now"] - timedelta(days=1))
     maintenance_start(maintenance=maintenance, by=sam)
     with pytest.raises(ConflictError):
         maintenance_start(maintenance=maintenance, by=sam)
