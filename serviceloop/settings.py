@@ -245,6 +245,15 @@ CELERY_BEAT_SCHEDULE["feedback-relationship-surveys"] = {
     "task": "serviceloop.feedback.tasks.send_relationship_surveys",
     "schedule": 24 * 60 * 60.0,
 }
+# Incidents: maintenance notices, and the automatic start and end of maintenance windows, every minute.
+CELERY_BEAT_SCHEDULE["incidents-maintenance-tick"] = {
+    "task": "serviceloop.incidents.tasks.maintenance_tick",
+    "schedule": 60.0,
+}
+# Minutes before a maintenance window its notice goes out (Statuspage's scheduled_remind_prior), and
+# the longest window that may be scheduled, in hours.
+SERVICELOOP_MAINTENANCE_NOTICE_MINUTES = int(env("SERVICELOOP_MAINTENANCE_NOTICE_MINUTES", "60"))
+SERVICELOOP_MAINTENANCE_MAX_HOURS = float(env("SERVICELOOP_MAINTENANCE_MAX_HOURS", "168"))
 
 # Incidents: the default update cadence per audience and how long before it falls due the owner is
 # reminded; the clocks are checked every minute.

@@ -5,8 +5,10 @@ from __future__ import annotations
 from ninja import Router
 
 from serviceloop.incidents.api_incidents import incidents_router
+from serviceloop.incidents.api_maintenance import router as maintenance_router
 from serviceloop.incidents.api_subscriptions import subscriptions_router
 
 router = Router(tags=["incidents"])
 router.add_router("", incidents_router)
 router.add_router("/subscriptions", subscriptions_router)
+router.add_router("/maintenance", maintenance_router)

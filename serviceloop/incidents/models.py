@@ -167,6 +167,11 @@ class Incident(BaseModel):
     completed_at = models.DateTimeField(null=True, blank=True)
     notice_minutes = models.PositiveIntegerField(null=True, blank=True, help_text="Notice before the window opens")
     notice_sent_at = models.DateTimeField(null=True, blank=True)
+    # Maintenance: whether the beat task opens and closes the window at its planned edges, and when
+    # it was called off (a cancelled window is kept, completed at its planned start, with no status rows).
+    auto_start = models.BooleanField(default=True)
+    auto_complete = models.BooleanField(default=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
     # The current ETA for recovery as a whole (each change is an EtaChange with step = null).
     eta = models.DateTimeField(null=True, blank=True)
     eta_confidence = models.CharField(max_length=8, choices=Confidence.choices, blank=True)

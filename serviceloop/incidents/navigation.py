@@ -4,6 +4,7 @@ from serviceloop.core.navigation import NavItem
 ITEMS = [
     NavItem("Incidents", "incidents:list", audience="staff", order=35),
     NavItem("Service status", "incidents:portal", audience="customer", order=25),
+    NavItem("Maintenance", "incidents:maintenance_list", audience="staff", order=40),
 ]
 
 # Pages of lower apps that offer incidents (rendered there by `{% object_links obj %}`).

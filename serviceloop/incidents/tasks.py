@@ -44,3 +44,11 @@ def webhook_sweep_once(*, budget_seconds: float = WEBHOOK_SWEEP_SECONDS) -> int:
 @shared_task(name="serviceloop.incidents.tasks.webhook_sweep", soft_time_limit=55, time_limit=120)
 def webhook_sweep() -> int:
     return webhook_sweep_once()
+
+
+@shared_task
+def maintenance_tick() -> dict[str, int]:
+    """Maintenance notices that are due, and windows to open and close at their planned edges (each once)."""
+    from serviceloop.incidents.maintenance import maintenance_tick as maintenance_tick_service
+
+    return maintenance_tick_service()

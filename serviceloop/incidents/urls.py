@@ -1,12 +1,14 @@
 from django.urls import path
 
-from serviceloop.incidents import views, views_incident, views_portal
+from serviceloop.incidents import maintenance_urls, views, views_incident, views_portal
 
 app_name = "incidents"
 
 # Others append their pages' routes to this list (one `path` a line, by room); fixed words
 # (declare/, link/, portal/) come before `<str:public_id>/`, which would take them.
 urlpatterns = [
+    # Staff: scheduled maintenance (maintenance/…)
+    *maintenance_urls.urlpatterns,
     # Staff: the list, declaring, linking tickets
     path("", views.incident_list, name="list"),
     path("declare/", views.declare, name="declare"),

@@ -30,6 +30,7 @@ import random
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -48,12 +49,14 @@ from schemathesis.specs.openapi.checks import (
 
 from serviceloop.accounts.models import User
 from serviceloop.accounts.services import api_token_create
+from serviceloop.catalogue.models import Service
 from serviceloop.core import clock
 from serviceloop.core.events import event_record
 from serviceloop.core.models import EventDelivery, OutgoingMail
 from serviceloop.demo import load_demo
 from serviceloop.desk.models import Ticket
 from serviceloop.feedback.models import PostSource
+from serviceloop.incidents.maintenance import maintenance_schedule
 from serviceloop.incidents.models import Subscription, WebhookDelivery
 from serviceloop.relationships.models import Person, Relationship
 
@@ -98,6 +101,7 @@ PATH_RESOURCES = {
     "/api/incidents/steps/{public_id}": "RecoveryStep",
     "/api/incidents/subscriptions/{public_id}": "Subscription",
     "/api/incidents/subscriptions/deliveries/{public_id}": "WebhookDelivery",
+    "/api/incidents/maintenance/{public_id}": "Maintenance",
 }
 # Body fields that name another object by its public id.
 REFERENCE_FIELDS = {
@@ -135,6 +139,8 @@ SCHEMA_RESOURCES = {
     "IncidentDetailOut": "Incident",
     "WebhookCreatedOut": "Subscription",
     "SubscribedServiceOut": "Service",
+    "MaintenanceServiceOut": "Service",
+    "MaintenanceOrganisationOut": "Organisation",
 }
 # Operations that remove what later operations need: they run after all the others.
 LAST = (
@@ -367,6 +373,46 @@ def _webhook_retry(walk: Walk) -> Example | None:
     return None if failed is None else {"path_parameters": {"public_id": failed.public_id}}
 
 
+def _maintenance_schedule(walk: Walk) -> Example | None:
+    # A window is refused unless it lies ahead and ends after it starts: a pairing of two times.
+    services = walk.ids("Service")
+    if not services:
+        return None
+    start = clock.now() + timedelta(days=1, minutes=walk.rng.randrange(1000))
+    return {
+        "body": {
+            "title": f"Fuzz maintenance {walk.role}",
+            "services": services[:1],
+            "scheduled_for": start.isoformat(),
+            "scheduled_until": (start + timedelta(hours=2)).isoformat(),
+        }
+    }
+
+
+def _scheduled_window(walk: Walk) -> str | None:
+    # Start and complete run before cancel and a new update: by then the walk's own window is over,
+    # so these two get a window that has not started, planned through the service.
+    service = Service.objects.filter(public_id__in=walk.ids("Service")[:1]).first()
+    by = User.objects.filter(role=User.Role.ADMINISTRATOR, is_active=True).order_by("pk").first()
+    if service is None or by is None:
+        return None
+    start = clock.now() + timedelta(days=2, minutes=walk.rng.randrange(1000))
+    window = maintenance_schedule(
+        by=by, title="Fuzz window", services=[service], scheduled_for=start, scheduled_until=start + timedelta(hours=1)
+    )
+    return window.public_id
+
+
+def _maintenance_cancel(walk: Walk) -> Example | None:
+    public_id = _scheduled_window(walk)
+    return None if public_id is None else {"path_parameters": {"public_id": public_id}, "body": {"body": "Postponed"}}
+
+
+def _maintenance_update(walk: Walk) -> Example | None:
+    public_id = _scheduled_window(walk)
+    return None if public_id is None else {"path_parameters": {"public_id": public_id}, "body": {"body": "On track"}}
+
+
 # Operations whose valid bodies a schema cannot describe (raw mail, NDJSON, a signature, a pairing):
 # a hand-written example from the seeded data goes first, then the drawn ones.
 HAND_WRITTEN: dict[str, Callable[[Walk], Example | None]] = {
@@ -379,6 +425,9 @@ HAND_WRITTEN: dict[str, Callable[[Walk], Example | None]] = {
     "POST /api/incidents/subscriptions/webhooks": _webhook_create,
     "POST /api/incidents/subscriptions/{public_id}/enable": _webhook_enable,
     "POST /api/incidents/subscriptions/deliveries/{public_id}/retry": _webhook_retry,
+    "POST /api/incidents/maintenance": _maintenance_schedule,
+    "POST /api/incidents/maintenance/{public_id}/cancel": _maintenance_cancel,
+    "POST /api/incidents/maintenance/{public_id}/updates": _maintenance_update,
 }
 
 # The first drawn body of each operation gets these values for the fields its schema has: values a

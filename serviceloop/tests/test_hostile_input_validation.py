@@ -31,6 +31,7 @@ from serviceloop.experience.xlas import xla_create
 from serviceloop.feedback.models import Post, Response
 from serviceloop.feedback.services.surveys import survey_create
 from serviceloop.feedback.tests.factories_channels import make_service, ndjson, run_command, sign
+from serviceloop.incidents.maintenance import maintenance_schedule
 from serviceloop.incidents.services import incident_declare, recovery_step_add
 from serviceloop.relationships.models import Relationship
 from serviceloop.relationships.services import person_create, relationship_create
@@ -427,6 +428,14 @@ def _patch_targets(sam: User, org_a: Organisation) -> dict[str, str]:
     xla = xla_create(by=sam, name="Mail happiness", service=offering.service, metric="happiness", target=0)
     incident = incident_declare(by=sam, title="Mail down", severity="sev1", services={offering.service: "major_outage"})
     step = recovery_step_add(incident=incident, by=sam, title="Fail over")
+    tomorrow = clock.now() + timedelta(days=1)
+    maintenance = maintenance_schedule(
+        by=sam,
+        title="Mail server upgrade",
+        services=[offering.service],
+        scheduled_for=tomorrow,
+        scheduled_until=tomorrow + timedelta(hours=1),
+    )
     return {
         "/api/catalogue/services/{public_id}": offering.service.public_id,
         "/api/catalogue/offerings/{public_id}": offering.public_id,
@@ -442,6 +451,7 @@ def _patch_targets(sam: User, org_a: Organisation) -> dict[str, str]:
         # The plan of the audience "internal" (see the URL below).
         "/api/incidents/incidents/{public_id}/plans/{audience}": incident.public_id,
         "/api/incidents/steps/{public_id}": step.public_id,
+        "/api/incidents/maintenance/{public_id}": maintenance.public_id,
     }
 
 
