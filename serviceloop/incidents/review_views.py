@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from serviceloop.accounts.models import User
 from serviceloop.core import clock
-from serviceloop.core.access import form_error, staff_required
+from serviceloop.core.access import form_error, manager_required, staff_required
 from serviceloop.core.errors import DomainError
 from serviceloop.core.pagination import paginate
 from serviceloop.incidents import review_queries as queries
@@ -157,7 +157,7 @@ def review_complete_view(request: HttpRequest, public_id: str) -> HttpResponse:
     return _act(request, public_id, CompleteForm(request.POST), "complete_form", act, "Review completed.")
 
 
-@staff_required
+@manager_required
 @require_POST
 def review_publish_view(request: HttpRequest, public_id: str) -> HttpResponse:
     review = queries.review_of(viewer=_user(request), incident_public_id=public_id)

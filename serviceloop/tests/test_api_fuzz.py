@@ -93,6 +93,9 @@ PATH_RESOURCES = {
     "/api/desk/mail/inbound/{public_id}": "Inbound",
     "/api/desk/mail/routes/{public_id}": "Route",
     "/api/experience/xlas/{public_id}": "Xla",
+    "/api/incidents/reviews/{public_id}": "Review",
+    "/api/incidents/actions/{public_id}": "ReviewAction",
+    "/api/incidents/{public_id}": "Incident",
 }
 # Body fields that name another object by its public id.
 REFERENCE_FIELDS = {
@@ -106,6 +109,7 @@ REFERENCE_FIELDS = {
     "team": "Team",
     "tickets": "Ticket",
     "service": "Service",
+    "owner": "User",
 }
 # Answer schemas whose objects are another resource than their name says.
 SCHEMA_RESOURCES = {
@@ -126,6 +130,9 @@ SCHEMA_RESOURCES = {
     "RouteOrganisationOut": "Organisation",
     "XlaOwnerOut": "User",
     "XlaRelationshipOut": "Relationship",
+    "ReviewDetailOut": "Review",
+    "ReviewIncidentOut": "Incident",
+    "ReviewOwnerOut": "User",
 }
 # Operations that remove what later operations need: they run after all the others.
 LAST = ("DELETE", "POST /api/accounts/tokens/{public_id}/revoke")

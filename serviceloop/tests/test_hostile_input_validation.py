@@ -31,6 +31,7 @@ from serviceloop.experience.xlas import xla_create
 from serviceloop.feedback.models import Post, Response
 from serviceloop.feedback.services.surveys import survey_create
 from serviceloop.feedback.tests.factories_channels import make_service, ndjson, run_command, sign
+from serviceloop.incidents.tests.factories_review import make_action, make_incident, make_review
 from serviceloop.relationships.models import Relationship
 from serviceloop.relationships.services import person_create, relationship_create
 
@@ -392,6 +393,8 @@ NULL_CLEARS = {
     ("/api/relationships/organisations/{public_id}", "hourly_cost"),  # null: back to the provider default
     ("/api/desk/mail/routes/{public_id}", "offering"),
     ("/api/desk/mail/routes/{public_id}", "sender_organisation"),
+    ("/api/incidents/reviews/{public_id}", "owner"),  # null: nobody owns the review
+    ("/api/incidents/actions/{public_id}", "owner"),
 }
 
 
@@ -418,6 +421,9 @@ def _patch_targets(sam: User, org_a: Organisation) -> dict[str, str]:
     survey = survey_create(service=offering.service, name="After a ticket", by=sam)
     route = MailRoute.objects.create(service=offering.service, address="route@desk.example")
     xla = xla_create(by=sam, name="Mail happiness", service=offering.service, metric="happiness", target=0)
+    incident = make_incident(declared_at=clock.now(), status="resolved", resolved_at=clock.now())
+    review = make_review(incident, due_at=clock.now() + timedelta(days=3), owner=sam)
+    action = make_action(review, due_on=date(2026, 12, 20), owner=sam)
     return {
         "/api/catalogue/services/{public_id}": offering.service.public_id,
         "/api/catalogue/offerings/{public_id}": offering.public_id,
@@ -429,6 +435,8 @@ def _patch_targets(sam: User, org_a: Organisation) -> dict[str, str]:
         "/api/feedback/surveys/{public_id}": survey.public_id,
         "/api/desk/mail/routes/{public_id}": route.public_id,
         "/api/experience/xlas/{public_id}": xla.public_id,
+        "/api/incidents/reviews/{public_id}": review.public_id,
+        "/api/incidents/actions/{public_id}": action.public_id,
     }
 
 
