@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from serviceloop.core.data_dir import data_dir, secret_key_in
 from serviceloop.core.storage_settings import media_storage
+from serviceloop.incidents.review_settings import minutes, review_due_days
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -248,31 +249,15 @@ CELERY_BEAT_SCHEDULE["feedback-relationship-surveys"] = {
 
 # Incidents: post-incident reviews are due this many calendar days after resolution, by severity
 # ("sev1=3,sev2=5"; a severity left out takes 10 days), and the measures' tolerances (docs/incident-reviews.md).
-def _review_due_days(name: str, default: str) -> dict[str, int]:
-    """Parse "sev1=3,sev2=5"; anything else stops the start plainly."""
-    text = env(name, default).strip() or default
-    days = {"sev1": 10, "sev2": 10, "sev3": 10, "sev4": 10}
-    for part in text.split(","):
-        key, sep, value = part.strip().partition("=")
-        key = key.strip().lower()
-        if not sep or key not in days or not value.strip().isdigit() or not 1 <= int(value) <= 365:
-            raise ImproperlyConfigured(
-                f"{name} lists severities with days from 1 to 365, e.g. sev1=3,sev2=5; {part.strip()!r} is not one."
-            )
-        days[key] = int(value)
-    return days
-
-
-def _minutes(name: str, default: str) -> int:
-    text = env(name, default).strip() or default
-    if not text.isdigit() or int(text) > 1440:
-        raise ImproperlyConfigured(f"{name} is a whole number of minutes from 0 to 1440, not {text!r}.")
-    return int(text)
-
-
-SERVICELOOP_REVIEW_DUE_DAYS = _review_due_days("SERVICELOOP_REVIEW_DUE_DAYS", "sev1=3,sev2=5")
-SERVICELOOP_INCIDENT_CADENCE_GRACE_MINUTES = _minutes("SERVICELOOP_INCIDENT_CADENCE_GRACE_MINUTES", "5")
-SERVICELOOP_ETA_TOLERANCE_MINUTES = _minutes("SERVICELOOP_ETA_TOLERANCE_MINUTES", "15")
+SERVICELOOP_REVIEW_DUE_DAYS = review_due_days(
+    "SERVICELOOP_REVIEW_DUE_DAYS", env("SERVICELOOP_REVIEW_DUE_DAYS") or "sev1=3,sev2=5"
+)
+SERVICELOOP_INCIDENT_CADENCE_GRACE_MINUTES = minutes(
+    "SERVICELOOP_INCIDENT_CADENCE_GRACE_MINUTES", env("SERVICELOOP_INCIDENT_CADENCE_GRACE_MINUTES") or "5"
+)
+SERVICELOOP_ETA_TOLERANCE_MINUTES = minutes(
+    "SERVICELOOP_ETA_TOLERANCE_MINUTES", env("SERVICELOOP_ETA_TOLERANCE_MINUTES") or "15"
+)
 # Incidents: remind review owners (due within a day, overdue) and action owners (overdue), once a day each.
 CELERY_BEAT_SCHEDULE["incidents-review-reminders"] = {
     "task": "serviceloop.incidents.tasks.review_reminders",

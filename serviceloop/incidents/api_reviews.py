@@ -113,25 +113,25 @@ class ReviewPatch(Schema):
     customer_summary: Text = Omittable(max_length=20000)
 
 
-class CompleteIn(Schema):
+class ReviewCompleteIn(Schema):
     no_actions: bool = Field(False, description="Say on purpose that no follow-up action is needed")
 
 
-class ActionIn(Schema):
+class ReviewActionIn(Schema):
     title: Text = Field(..., min_length=1, max_length=300)
     kind: ActionKind
     due_on: BoundedDate
     owner: str | None = Field(None, min_length=1, max_length=24, description="public_id of a staff member")
 
 
-class ActionPatch(Schema):
+class ReviewActionPatch(Schema):
     title: Text = Omittable(min_length=1, max_length=300)
     kind: ActionKind = Omittable()
     due_on: BoundedDate = Omittable()
     owner: str | None = Omittable(min_length=1, max_length=24, description="public_id of a staff member; null: nobody")
 
 
-class CloseIn(Schema):
+class ReviewActionCloseIn(Schema):
     outcome: Literal["done", "dropped"] = "done"
 
 
@@ -139,7 +139,7 @@ class ReviewFilters(Schema):
     state: StateFilter = Field("", description="due, overdue, completed (or published); empty for all")
 
 
-class AudienceCadenceOut(Schema):
+class IncidentAudienceCadenceOut(Schema):
     audience: str
     cadence_minutes: int
     updates: int
@@ -150,14 +150,14 @@ class AudienceCadenceOut(Schema):
     counted: bool
 
 
-class EtaAccuracyOut(Schema):
+class IncidentEtaAccuracyOut(Schema):
     etas: int
     met: int
     share_met: float | None
     mean_abs_error_minutes: float | None
 
 
-class ActionClosureOut(Schema):
+class ReviewActionClosureOut(Schema):
     actions: int
     done: int
     dropped: int
@@ -167,15 +167,15 @@ class ActionClosureOut(Schema):
     on_time_share: float | None
 
 
-class MeasuresOut(Schema):
+class IncidentMeasuresOut(Schema):
     incident: str
     is_open: bool
     time_to_first_update_minutes: float | None
-    cadence: list[AudienceCadenceOut]
+    cadence: list[IncidentAudienceCadenceOut]
     longest_silence_minutes: float | None
-    eta_accuracy: EtaAccuracyOut
-    step_eta_accuracy: EtaAccuracyOut
-    action_closure: ActionClosureOut
+    eta_accuracy: IncidentEtaAccuracyOut
+    step_eta_accuracy: IncidentEtaAccuracyOut
+    action_closure: ReviewActionClosureOut
     time_to_review_hours: float | None
     duration_minutes: float
     communication_score: float
@@ -183,7 +183,7 @@ class MeasuresOut(Schema):
     actions_closed_share: float | None
 
 
-class TimelineEntryOut(Schema):
+class IncidentTimelineEntryOut(Schema):
     at: datetime
     kind: str
     text: str
@@ -248,7 +248,7 @@ def review_patch(request: HttpRequest, public_id: str, body: ReviewPatch) -> Rev
     summary="Complete a review",
     description="Needs a root-cause category other than unknown, a customer summary, and an action or no_actions=true.",
 )
-def review_complete_api(request: HttpRequest, public_id: str, body: CompleteIn) -> Review:
+def review_complete_api(request: HttpRequest, public_id: str, body: ReviewCompleteIn) -> Review:
     review_complete(review=_review(request, public_id), by=_user(request), no_actions=body.no_actions)
     return _review(request, public_id)
 
@@ -272,7 +272,7 @@ def review_actions(request: HttpRequest, public_id: str) -> Any:
 @router.post(
     "/reviews/{public_id}/actions", response={201: ReviewActionOut, **ERR_409}, summary="Add a follow-up action"
 )
-def review_action_create(request: HttpRequest, public_id: str, body: ActionIn) -> Status:
+def review_action_create(request: HttpRequest, public_id: str, body: ReviewActionIn) -> Status:
     review = _review(request, public_id)
     action = review_action_add(
         review=review,
@@ -286,7 +286,7 @@ def review_action_create(request: HttpRequest, public_id: str, body: ActionIn) -
 
 
 @router.patch("/actions/{public_id}", response={200: ReviewActionOut, **ERR_409}, summary="Change an open action")
-def review_action_patch(request: HttpRequest, public_id: str, body: ActionPatch) -> ReviewAction:
+def review_action_patch(request: HttpRequest, public_id: str, body: ReviewActionPatch) -> ReviewAction:
     action = _action(request, public_id)
     changes = body.dict(exclude_unset=True)
     if "owner" in changes:
@@ -300,7 +300,7 @@ def review_action_patch(request: HttpRequest, public_id: str, body: ActionPatch)
     summary="Close an action as done or dropped",
     description="Records incident.review_action_closed with the review's share of actions done.",
 )
-def review_action_close_api(request: HttpRequest, public_id: str, body: CloseIn) -> ReviewAction:
+def review_action_close_api(request: HttpRequest, public_id: str, body: ReviewActionCloseIn) -> ReviewAction:
     return review_action_close(action=_action(request, public_id), by=_user(request), outcome=body.outcome)
 
 
@@ -327,7 +327,7 @@ def _accuracy(value: EtaAccuracy) -> dict[str, Any]:
 
 @router.get(
     "/{public_id}/measures",
-    response={200: MeasuresOut, **ERR},
+    response={200: IncidentMeasuresOut, **ERR},
     summary="The incident's measures and the scores trust reads (docs/incident-reviews.md)",
 )
 def measures_get(request: HttpRequest, public_id: str) -> dict[str, Any]:
@@ -354,7 +354,7 @@ def measures_get(request: HttpRequest, public_id: str) -> dict[str, Any]:
 
 @router.get(
     "/{public_id}/timeline",
-    response={200: list[TimelineEntryOut], **ERR},
+    response={200: list[IncidentTimelineEntryOut], **ERR},
     summary="The incident's timeline in UTC: updates, ETAs, steps, tickets, silences, events",
 )
 @paginate(LimitOffset)

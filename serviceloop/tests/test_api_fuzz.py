@@ -30,6 +30,7 @@ import random
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -54,6 +55,8 @@ from serviceloop.core.models import EventDelivery, OutgoingMail
 from serviceloop.demo import load_demo
 from serviceloop.desk.models import Ticket
 from serviceloop.feedback.models import PostSource
+from serviceloop.incidents.models import Review
+from serviceloop.incidents.tests.factories_review import make_action, make_incident, make_review
 from serviceloop.relationships.models import Person, Relationship
 
 
@@ -183,6 +186,26 @@ class Walk:
         return ids[0] if newest else self.rng.choice(ids)
 
 
+def _seed_reviews(owner: User) -> None:
+    """A draft review ready to complete (with an action) and a completed one to publish, until the
+    demo set holds incidents of its own."""
+    now = clock.now()
+    for status in (Review.Status.DRAFT, Review.Status.COMPLETED):
+        incident = make_incident(
+            declared_at=now - timedelta(hours=5), owner=owner, status="resolved", resolved_at=now - timedelta(hours=2)
+        )
+        review = make_review(
+            incident,
+            due_at=now + timedelta(days=3),
+            owner=owner,
+            status=status,
+            completed_at=now if status == Review.Status.COMPLETED else None,
+            root_cause_category="configuration",
+            customer_summary="A configuration change delayed mail.",
+        )
+        make_action(review, due_on=now.date() + timedelta(days=7), owner=owner)
+
+
 def _seed() -> dict[str, Any]:
     """The demo set, plus what the operator operations act on; a token per role."""
     load_demo(seed=42)
@@ -202,6 +225,7 @@ def _seed() -> dict[str, Any]:
         event=event, subscriber="tests.failing", status=EventDelivery.Status.FAILED
     )
     PostSource.objects.create(name=WEBHOOK_SOURCE, secret=WEBHOOK_SECRET)
+    _seed_reviews(admin)
     # A token of someone else for the administrator to revoke (a token cannot create tokens).
     customer = User.objects.filter(role=User.Role.CUSTOMER, is_active=True).order_by("-pk").first()
     assert customer is not None

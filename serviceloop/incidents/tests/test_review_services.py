@@ -14,6 +14,7 @@ from serviceloop.core.models import Event, OutgoingMail
 from serviceloop.incidents import events as names
 from serviceloop.incidents.models import Review, ReviewAction
 from serviceloop.incidents.review_reminders import review_reminders_send
+from serviceloop.incidents.review_settings import review_due_days
 from serviceloop.incidents.reviews import (
     review_action_add,
     review_action_close,
@@ -66,14 +67,12 @@ def test_a_review_opens_only_once_the_incident_is_resolved(sam: User, carol: Use
         review_open(incident=incident, by=carol)
 
 
-def test_the_due_days_setting_is_validated(monkeypatch: pytest.MonkeyPatch) -> None:
-    from serviceloop import settings as module
-
-    monkeypatch.setenv("SERVICELOOP_REVIEW_DUE_DAYS", "sev1=3,sev9=2")
+def test_the_due_days_setting_is_validated() -> None:
     with pytest.raises(ImproperlyConfigured, match="sev9=2"):
-        module._review_due_days("SERVICELOOP_REVIEW_DUE_DAYS", "sev1=3,sev2=5")
-    monkeypatch.setenv("SERVICELOOP_REVIEW_DUE_DAYS", "sev1=1,sev3=4")
-    assert module._review_due_days("SERVICELOOP_REVIEW_DUE_DAYS", "sev1=3,sev2=5") == {
+        review_due_days("SERVICELOOP_REVIEW_DUE_DAYS", "sev1=3,sev9=2")
+    with pytest.raises(ImproperlyConfigured, match="sev1=0"):
+        review_due_days("SERVICELOOP_REVIEW_DUE_DAYS", "sev1=0")
+    assert review_due_days("SERVICELOOP_REVIEW_DUE_DAYS", "sev1=1, SEV3=4") == {
         "sev1": 1,
         "sev2": 10,
         "sev3": 4,
