@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date
 from typing import Any
 
 from django.contrib import messages
@@ -48,7 +48,8 @@ def _user(request: HttpRequest) -> User:
 def reviews_index(request: HttpRequest) -> HttpResponse:
     viewer = _user(request)
     today = clock.now().date()
-    since = (today.replace(day=1) - timedelta(days=31 * (OVER_TIME_MONTHS - 1))).replace(day=1)
+    back = today.year * 12 + today.month - 1 - (OVER_TIME_MONTHS - 1)
+    since = date(back // 12, back % 12 + 1, 1)
     months = measures_over_time(since, today)
     return render(
         request,
