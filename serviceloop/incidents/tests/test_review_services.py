@@ -172,3 +172,14 @@ def test_reminders_go_once_a_day_to_review_and_action_owners(sam: User, alex: Us
     review_reminders_send(now=T0 + timedelta(days=3, hours=1))  # overdue now: one more of each
     assert OutgoingMail.objects.count() == 4
     assert OutgoingMail.objects.filter(subject__contains="Review overdue").count() == 1
+
+
+def test_the_beat_runs_the_reminders_hourly(sam: User, travel: Any, settings: Any) -> None:
+    from serviceloop.incidents.tasks import review_reminders
+
+    entry = settings.CELERY_BEAT_SCHEDULE["incidents-review-reminders"]
+    assert entry == {"task": "serviceloop.incidents.tasks.review_reminders", "schedule": 3600.0}
+    review = _review(sam)
+    travel.to(review.due_at + timedelta(hours=1))
+    assert review_reminders.delay().get() == 1
+    assert OutgoingMail.objects.filter(to=[sam.email], subject__contains="Review overdue").count() == 1
