@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from serviceloop.core.data_dir import data_dir, secret_key_in
 from serviceloop.core.storage_settings import media_storage
+from serviceloop.incidents.review_settings import minutes, review_due_days
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -262,6 +263,24 @@ SERVICELOOP_INCIDENT_REMIND_MINUTES = int(env("SERVICELOOP_INCIDENT_REMIND_MINUT
 CELERY_BEAT_SCHEDULE["incidents-cadence-check"] = {
     "task": "serviceloop.incidents.tasks.cadence_check",
     "schedule": 60.0,
+}
+
+
+# Incidents: post-incident reviews are due this many calendar days after resolution, by severity
+# ("sev1=3,sev2=5"; a severity left out takes 10 days), and the measures' tolerances (docs/incident-reviews.md).
+SERVICELOOP_REVIEW_DUE_DAYS = review_due_days(
+    "SERVICELOOP_REVIEW_DUE_DAYS", env("SERVICELOOP_REVIEW_DUE_DAYS") or "sev1=3,sev2=5"
+)
+SERVICELOOP_INCIDENT_CADENCE_GRACE_MINUTES = minutes(
+    "SERVICELOOP_INCIDENT_CADENCE_GRACE_MINUTES", env("SERVICELOOP_INCIDENT_CADENCE_GRACE_MINUTES") or "5"
+)
+SERVICELOOP_ETA_TOLERANCE_MINUTES = minutes(
+    "SERVICELOOP_ETA_TOLERANCE_MINUTES", env("SERVICELOOP_ETA_TOLERANCE_MINUTES") or "15"
+)
+# Incidents: remind review owners (due within a day, overdue) and action owners (overdue), once a day each.
+CELERY_BEAT_SCHEDULE["incidents-review-reminders"] = {
+    "task": "serviceloop.incidents.tasks.review_reminders",
+    "schedule": 3600.0,
 }
 
 # Security: production sets SERVICELOOP_SECURE=true behind TLS; `manage.py check --deploy` is clean then.

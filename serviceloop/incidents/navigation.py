@@ -4,6 +4,7 @@ from serviceloop.core.navigation import NavItem
 ITEMS = [
     NavItem("Incidents", "incidents:list", audience="staff", order=35),
     NavItem("Service status", "incidents:portal", audience="customer", order=25),
+    NavItem("Incident reviews", "incidents:reviews", audience="staff", order=36),
     NavItem("Maintenance", "incidents:maintenance_list", audience="staff", order=40),
 ]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from serviceloop.core.events import subscriber
 from serviceloop.core.models import Event
 from serviceloop.incidents import events
+from serviceloop.incidents.reviews import review_open_after_resolution
 from serviceloop.incidents.subscription_notify import notify_maintenance, notify_update_posted
 
 
@@ -23,3 +24,9 @@ def tell_subscribers_of_update(event: Event) -> None:
 )
 def tell_subscribers_of_maintenance(event: Event) -> None:
     notify_maintenance(event_id=event.pk, event_name=event.name, incident_id=int(event.data["incident_id"]))
+
+
+@subscriber(events.INCIDENT_RESOLVED, name="incidents.review_open")
+def review_open(event: Event) -> None:
+    """A resolved major incident (SEV1/SEV2) gets its post-incident review, once."""
+    review_open_after_resolution(incident_id=int(event.data["incident_id"]))

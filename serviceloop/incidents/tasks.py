@@ -52,3 +52,11 @@ def maintenance_tick() -> dict[str, int]:
     from serviceloop.incidents.maintenance import maintenance_tick as maintenance_tick_service
 
     return maintenance_tick_service()
+
+
+@shared_task
+def review_reminders() -> int:
+    """Mail review owners (due within a day, overdue) and action owners (overdue), once a day each."""
+    from serviceloop.incidents.review_reminders import review_reminders_send
+
+    return review_reminders_send(now=clock.now())

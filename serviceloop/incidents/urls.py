@@ -1,6 +1,6 @@
 from django.urls import path
 
-from serviceloop.incidents import maintenance_urls, views, views_incident, views_portal
+from serviceloop.incidents import maintenance_urls, review_urls, views, views_incident, views_portal
 
 app_name = "incidents"
 
@@ -9,6 +9,8 @@ app_name = "incidents"
 urlpatterns = [
     # Staff: scheduled maintenance (maintenance/…)
     *maintenance_urls.urlpatterns,
+    # Staff: post-incident reviews (reviews/, <id>/review/)
+    *review_urls.urlpatterns,
     # Staff: the list, declaring, linking tickets
     path("", views.incident_list, name="list"),
     path("declare/", views.declare, name="declare"),

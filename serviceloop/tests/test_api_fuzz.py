@@ -57,7 +57,8 @@ from serviceloop.demo import load_demo
 from serviceloop.desk.models import Ticket
 from serviceloop.feedback.models import PostSource
 from serviceloop.incidents.maintenance import maintenance_schedule
-from serviceloop.incidents.models import Subscription, WebhookDelivery
+from serviceloop.incidents.models import Review, Subscription, WebhookDelivery
+from serviceloop.incidents.tests.factories_review import make_action, make_incident, make_review
 from serviceloop.relationships.models import Person, Relationship
 
 
@@ -102,6 +103,9 @@ PATH_RESOURCES = {
     "/api/incidents/subscriptions/{public_id}": "Subscription",
     "/api/incidents/subscriptions/deliveries/{public_id}": "WebhookDelivery",
     "/api/incidents/maintenance/{public_id}": "Maintenance",
+    "/api/incidents/reviews/{public_id}": "Review",
+    "/api/incidents/actions/{public_id}": "ReviewAction",
+    "/api/incidents/{public_id}": "Incident",
 }
 # Body fields that name another object by its public id.
 REFERENCE_FIELDS = {
@@ -116,6 +120,7 @@ REFERENCE_FIELDS = {
     "tickets": "Ticket",
     "service": "Service",
     "ticket": "Ticket",
+    "owner": "User",
 }
 # Answer schemas whose objects are another resource than their name says.
 SCHEMA_RESOURCES = {
@@ -141,6 +146,9 @@ SCHEMA_RESOURCES = {
     "SubscribedServiceOut": "Service",
     "MaintenanceServiceOut": "Service",
     "MaintenanceOrganisationOut": "Organisation",
+    "ReviewDetailOut": "Review",
+    "ReviewIncidentOut": "Incident",
+    "ReviewOwnerOut": "User",
 }
 # Operations that remove what later operations need: they run after all the others.
 LAST = (
@@ -196,6 +204,26 @@ class Walk:
         return ids[0] if newest else self.rng.choice(ids)
 
 
+def _seed_reviews(owner: User) -> None:
+    """A draft review ready to complete (with an action) and a completed one to publish, until the
+    demo set holds incidents of its own."""
+    now = clock.now()
+    for status in (Review.Status.DRAFT, Review.Status.COMPLETED):
+        incident = make_incident(
+            declared_at=now - timedelta(hours=5), owner=owner, status="resolved", resolved_at=now - timedelta(hours=2)
+        )
+        review = make_review(
+            incident,
+            due_at=now + timedelta(days=3),
+            owner=owner,
+            status=status,
+            completed_at=now if status == Review.Status.COMPLETED else None,
+            root_cause_category="configuration",
+            customer_summary="A configuration change delayed mail.",
+        )
+        make_action(review, due_on=now.date() + timedelta(days=7), owner=owner)
+
+
 def _seed() -> dict[str, Any]:
     """The demo set, plus what the operator operations act on; a token per role."""
     load_demo(seed=42)
@@ -231,6 +259,7 @@ def _seed() -> dict[str, Any]:
         created_at=clock.now(),
         source_event_id=event.pk,
     )
+    _seed_reviews(admin)
     # A token of someone else for the administrator to revoke (a token cannot create tokens).
     customer = User.objects.filter(role=User.Role.CUSTOMER, is_active=True).order_by("-pk").first()
     assert customer is not None

@@ -33,6 +33,7 @@ from serviceloop.feedback.services.surveys import survey_create
 from serviceloop.feedback.tests.factories_channels import make_service, ndjson, run_command, sign
 from serviceloop.incidents.maintenance import maintenance_schedule
 from serviceloop.incidents.services import incident_declare, recovery_step_add
+from serviceloop.incidents.tests.factories_review import make_action, make_incident, make_review
 from serviceloop.relationships.models import Relationship
 from serviceloop.relationships.services import person_create, relationship_create
 
@@ -400,6 +401,8 @@ NULL_CLEARS = {
     ("/api/incidents/incidents/{public_id}/plans/{audience}", "calendar"),
     ("/api/incidents/steps/{public_id}", "owner"),
     ("/api/incidents/steps/{public_id}", "eta"),
+    ("/api/incidents/reviews/{public_id}", "owner"),  # null: nobody owns the review
+    ("/api/incidents/actions/{public_id}", "owner"),
 }
 
 
@@ -436,6 +439,9 @@ def _patch_targets(sam: User, org_a: Organisation) -> dict[str, str]:
         scheduled_for=tomorrow,
         scheduled_until=tomorrow + timedelta(hours=1),
     )
+    incident = make_incident(declared_at=clock.now(), status="resolved", resolved_at=clock.now())
+    review = make_review(incident, due_at=clock.now() + timedelta(days=3), owner=sam)
+    action = make_action(review, due_on=date(2026, 12, 20), owner=sam)
     return {
         "/api/catalogue/services/{public_id}": offering.service.public_id,
         "/api/catalogue/offerings/{public_id}": offering.public_id,
@@ -452,6 +458,8 @@ def _patch_targets(sam: User, org_a: Organisation) -> dict[str, str]:
         "/api/incidents/incidents/{public_id}/plans/{audience}": incident.public_id,
         "/api/incidents/steps/{public_id}": step.public_id,
         "/api/incidents/maintenance/{public_id}": maintenance.public_id,
+        "/api/incidents/reviews/{public_id}": review.public_id,
+        "/api/incidents/actions/{public_id}": action.public_id,
     }
 
 

@@ -5,9 +5,9 @@ every `build` in order and joins the rows."""
 from __future__ import annotations
 
 from serviceloop.core.authz_matrix import Endpoint, Page, World
-from serviceloop.incidents.tests import authz_comms, authz_maint, authz_status, authz_subs
+from serviceloop.incidents.tests import authz_comms, authz_maint, authz_review, authz_status, authz_subs
 
-AREAS = [authz_comms, authz_status, authz_subs, authz_maint]
+AREAS = [authz_comms, authz_status, authz_subs, authz_maint, authz_review]
 
 
 def build(world: World) -> None:
