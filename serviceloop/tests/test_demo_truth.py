@@ -30,6 +30,13 @@ DEADLINES = {
     ("desk.Ticket", "resolution_warn_at"): "the SLA warning is ahead (open tickets)",
     ("feedback.Invitation", "expires_at"): "an invitation sent lately can still be answered",
     ("core.OutgoingMail", "retry_until"): "a mail the demo queued (an XLA's alert) is retried until then",
+    ("incidents.Incident", "scheduled_for"): "a maintenance planned for the coming days starts then",
+    ("incidents.Incident", "scheduled_until"): "and ends then",
+    ("incidents.Incident", "eta"): "the open incident's recovery is expected then",
+    ("incidents.RecoveryStep", "eta"): "a step of the open incident's recovery plan is due then",
+    ("incidents.EtaChange", "eta"): "the ETA the open incident was given",
+    ("incidents.IncidentUpdate", "next_update_at"): "the open incident's last update promises the next one",
+    ("incidents.AudiencePlan", "next_due_at"): "the open incident's next update is due then",
 }
 
 
