@@ -9,12 +9,13 @@ and ETAs moved as the team learnt, linked desk tickets, the affected organisatio
 and a review completed and published with its actions (some closed). Loaded after the desk (its
 tickets are linked) and before feedback (whose demo counts the answers about it into the review).
 
-Deterministic (the context's seeded generator), dated relative to the demo's `now`; no events and
+Deterministic (a generator seeded from the context's seed), dated relative to the demo's `now`; no events and
 no mail: it is history. Webhook subscriptions are left out (the demo's worker would POST to them).
 """
 
 from __future__ import annotations
 
+import random
 from datetime import date, datetime, timedelta
 
 from serviceloop.catalogue.models import Service
@@ -71,7 +72,8 @@ def load(ctx: DemoContext) -> None:
     relationships = [r for r in ctx.objects.get("relationships", []) if r.status != Relationship.Status.ENDED]
     world = World(
         now=ctx.now,
-        rng=ctx.rng,
+        # Its own seeded stream: the floors loaded after it draw what they drew before it existed.
+        rng=random.Random(f"incidents:{ctx.seed}"),  # nosec B311  # reproducible demo data, not secrets
         services=services,
         relationships=relationships,
         tickets=ctx.objects.get("tickets", []),

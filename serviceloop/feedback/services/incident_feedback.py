@@ -33,13 +33,14 @@ from serviceloop.relationships.models import Relationship, RelationshipRole
 SURVEYED_ROLES = (RelationshipRole.Role.CUSTOMER, RelationshipRole.Role.SPONSOR)
 
 
-def _service_ids(incident: Incident) -> set[int]:
+def incident_service_ids(incident: Incident) -> set[int]:
+    """The services an incident affects: its affected services and its offerings' services."""
     ids = set(incident.affected_services.values_list("service_id", flat=True))
     ids |= set(incident.offerings.values_list("service_id", flat=True))
     return ids
 
 
-def _roles_to_ask(affected: AffectedOrganisation, service_ids: set[int]) -> list[RelationshipRole]:
+def roles_to_ask(affected: AffectedOrganisation, service_ids: set[int]) -> list[RelationshipRole]:
     """One role per person of the organisation: the first affected service by name, then the oldest role."""
     roles = (
         RelationshipRole.objects.filter(
@@ -66,7 +67,7 @@ def incident_surveys_offer(*, incident_id: int) -> list[InvitationOutcome]:
     incident = Incident.objects.filter(pk=incident_id).first()
     if incident is None or not incident.is_major or incident.status != Incident.Status.RESOLVED:
         return []
-    service_ids = _service_ids(incident)
+    service_ids = incident_service_ids(incident)
     outcomes: list[InvitationOutcome] = []
     for affected_id in incident.affected_organisations.filter(survey_offered_at__isnull=True).values_list(
         "pk", flat=True
@@ -90,7 +91,7 @@ def _offer_one(*, incident: Incident, affected_id: int, service_ids: set[int]) -
                 incident=incident,
                 trigger=Trigger.MAJOR_INCIDENT,
             )
-            for role in _roles_to_ask(affected, service_ids)
+            for role in roles_to_ask(affected, service_ids)
         ]
         affected.survey_offered_at = clock.now()
         affected.save(update_fields=["survey_offered_at", "updated_at"])

@@ -21,7 +21,8 @@ from serviceloop.accounts import demo as accounts_demo
 from serviceloop.catalogue import demo as catalogue_demo
 from serviceloop.catalogue.models import Service
 from serviceloop.core.demo import DemoContext
-from serviceloop.feedback.tests.survey_factories import make_ticket
+from serviceloop.desk.models import Ticket
+from serviceloop.desk.tests.factories import make_ticket
 from serviceloop.incidents import demo as incidents_demo
 from serviceloop.incidents.demo_history import weekday_on_or_before
 from serviceloop.incidents.models import (
@@ -53,11 +54,16 @@ def _tickets(ctx: DemoContext) -> dict[str, Any]:
     assert person is not None
     day = weekday_on_or_before(ctx.now.date() - timedelta(days=4))
     start = datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=9, minutes=20)
-    tickets = {
-        "during": make_ticket(email, person, opened_at=start),
-        "later": make_ticket(email, person, opened_at=start + timedelta(hours=2)),
-        "before": make_ticket(email, person, opened_at=start - timedelta(days=1)),
-    }
+    tickets = {}
+    for name, opened in (
+        ("during", start),
+        ("later", start + timedelta(hours=2)),
+        ("before", start - timedelta(days=1)),
+    ):
+        ticket = make_ticket(person, email)
+        Ticket.objects.filter(pk=ticket.pk).update(opened_at=opened, created_at=opened)
+        ticket.refresh_from_db()
+        tickets[name] = ticket
     ctx.objects["tickets"] = list(tickets.values())
     return tickets
 
