@@ -6,7 +6,8 @@ widget, QR, ingest and social-post channels) and that only the rollups wait for 
 as delivered, dated when it was done: the rebuild that follows does exactly their work (a rollup
 handler replaces its cells by a recount of the raw rows; the rebuild recounts every cell), so a demo
 leaves no event waiting and does not refresh hundreds of cells one at a time first. Other apps'
-events are theirs to deliver.
+events are theirs to deliver; an event that another app's subscriber also hears is completed here
+only when that app's demo has settled its delivery (feedback's incident hook does).
 """
 
 from __future__ import annotations
@@ -24,37 +25,51 @@ from serviceloop.experience.rollups import rollups_rebuild
 
 
 def load(ctx: DemoContext) -> None:
-    ours = {
-        name: entries
-        for name, entries in all_subscribers().items()
-        if entries and all(entry.name.startswith("experience.") for entry in entries)
-    }
-    pending = Event.objects.filter(completed_at__isnull=True, name__in=list(ours))
-    events = list(pending.values_list("pk", "name"))
+    events = _ours_to_settle()
     now = clock.now()
     EventDelivery.objects.bulk_create(
         [
             EventDelivery(
                 event_id=pk,
-                subscriber=entry.name,
+                subscriber=name,
                 status=EventDelivery.Status.DELIVERED,
                 attempts=1,
                 last_attempt_at=now,
                 delivered_at=now,
             )
-            for pk, name in events
-            for entry in ours[name]
+            for pk, names in events.items()
+            for name in names
         ],
         batch_size=1000,
         ignore_conflicts=True,
     )
-    Event.objects.filter(pk__in=[pk for pk, _ in events]).update(completed_at=now, next_attempt_at=None)
+    Event.objects.filter(pk__in=list(events)).update(completed_at=now, next_attempt_at=None)
 
     def wrap(chunks: Iterator[tuple[date, date]], total: int) -> Iterable[tuple[date, date]]:
         return progress(chunks, total=total, desc="Rollups", enabled=ctx.progress, unit=" chunks")
 
     rollups_rebuild(wrap=wrap)
     _xlas()
+
+
+def _ours_to_settle() -> dict[int, list[str]]:
+    """The waiting events whose subscribers are ours, or another app's that its own demo already
+    settled as delivered (feedback's incident hook): event id → our subscribers of it."""
+    table = all_subscribers()
+    waiting = Event.objects.filter(completed_at__isnull=True, name__in=list(table))
+    events = list(waiting.values_list("pk", "name"))
+    done = set(
+        EventDelivery.objects.filter(event__in=waiting, status=EventDelivery.Status.DELIVERED).values_list(
+            "event_id", "subscriber"
+        )
+    )
+    settle: dict[int, list[str]] = {}
+    for pk, name in events:
+        ours = [entry.name for entry in table[name] if entry.name.startswith("experience.")]
+        others = [entry.name for entry in table[name] if not entry.name.startswith("experience.")]
+        if ours and all((pk, other) in done for other in others):
+            settle[pk] = ours
+    return settle
 
 
 # The demo's XLAs, beside the story (core/demo_story.py): the service desk's happiness after its new

@@ -1,7 +1,8 @@
 """Demo feedback: a survey per service, invitations after resolved tickets (throttled like the real thing),
 about 45% answered, with scores, lost time, drivers and comments that come from the ticket and the
 demo's story (`demo_answers`, `core.demo_story`). Then the other channels (`demo_channels`): widget
-sites, QR pages, ingest, social posts.
+sites, QR pages, ingest, social posts. The major incidents' surveys and the reviews' lost time come
+from `demo_incidents`.
 
 The twelve months' rows (~18,000 invitations, ~8,500 responses and their link clicks) are written
 set-wise, without events: the experience demo rebuilds the rollups from them afterwards. Sentiment
@@ -20,7 +21,7 @@ from serviceloop.catalogue.models import Service
 from serviceloop.core.cli import progress
 from serviceloop.core.demo import DemoContext
 from serviceloop.core.demo_story import Story
-from serviceloop.feedback import demo_answers, demo_channels
+from serviceloop.feedback import demo_answers, demo_channels, demo_incidents
 from serviceloop.feedback.demo_comments import domain_of
 from serviceloop.feedback.models import (
     LOST_TIME_MINUTES,
@@ -101,10 +102,13 @@ def load(ctx: DemoContext) -> None:
         ],
         batch_size=1000,
     )
+    # The major incidents' surveys, after the ticket invitations they are throttled against.
+    demo_incidents.load(ctx, versions, invitations)
     ctx.objects["feedback_invitations"] = invitations
     ctx.objects["feedback_responses"] = responses
     ctx.objects["feedback_worse"] = None  # the story's services differ by moment, not one worse service
     demo_channels.load(ctx)
+    demo_incidents.settle()
 
 
 def _invitations(

@@ -15,6 +15,7 @@ from serviceloop.accounts.models import Organisation
 from serviceloop.catalogue.models import Offering, Service
 from serviceloop.core.models import BaseModel, new_public_id, public_id_field
 from serviceloop.desk.models import Ticket
+from serviceloop.incidents.models import Incident
 from serviceloop.relationships.models import Person, Relationship
 
 
@@ -239,6 +240,11 @@ class Invitation(BaseModel):
     ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="invitations")
     relationship = models.ForeignKey(
         Relationship, null=True, blank=True, on_delete=models.SET_NULL, related_name="survey_invitations"
+    )
+    # The major incident the invitation asks about (trigger major_incident): its responses' lost time
+    # is the review's "lost time from feedback".
+    incident = models.ForeignKey(
+        Incident, null=True, blank=True, on_delete=models.SET_NULL, related_name="survey_invitations"
     )
     trigger = models.CharField(max_length=30, choices=Trigger.choices)
     sent_at = models.DateTimeField()

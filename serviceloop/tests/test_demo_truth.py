@@ -30,6 +30,13 @@ DEADLINES = {
     ("desk.Ticket", "resolution_warn_at"): "the SLA warning is ahead (open tickets)",
     ("feedback.Invitation", "expires_at"): "an invitation sent lately can still be answered",
     ("core.OutgoingMail", "retry_until"): "a mail the demo queued (an XLA's alert) is retried until then",
+    ("incidents.Incident", "scheduled_for"): "a maintenance planned for the coming days starts then",
+    ("incidents.Incident", "scheduled_until"): "and ends then",
+    ("incidents.Incident", "eta"): "the open incident's recovery is expected then",
+    ("incidents.RecoveryStep", "eta"): "a step of the open incident's recovery plan is due then",
+    ("incidents.EtaChange", "eta"): "the ETA the open incident was given",
+    ("incidents.IncidentUpdate", "next_update_at"): "the open incident's last update promises the next one",
+    ("incidents.AudiencePlan", "next_due_at"): "the open incident's next update is due then",
 }
 
 
@@ -166,3 +173,18 @@ def test_the_feedback_pages_of_the_demo_show_its_channels_and_posts(demo: DemoCo
     stream = page("service_stream", rides.public_id)
     transport = [text for texts in COMMENTS[TRANSPORT].values() for text in texts]
     assert any(escape(text) in stream for text in transport)
+
+
+def test_the_major_incidents_surveys_and_reviews_agree_with_the_answers(demo: DemoContext, db: Any) -> None:
+    from serviceloop.feedback.models import Invitation, Trigger
+    from serviceloop.feedback.services.incident_feedback import incident_lost_answers
+    from serviceloop.incidents.models import MAJOR_SEVERITIES, AffectedOrganisation, Incident, Review
+
+    reviews = list(Review.objects.all())
+    assert len(reviews) >= 3
+    for review in reviews:
+        assert (review.lost_minutes, review.lost_responses) == incident_lost_answers(review.incident_id), review
+    assert all(review.lost_responses > 0 for review in reviews)
+    resolved_majors = Incident.objects.filter(severity__in=MAJOR_SEVERITIES, status=Incident.Status.RESOLVED)
+    assert Invitation.objects.filter(trigger=Trigger.MAJOR_INCIDENT, incident__in=resolved_majors).count() >= 10
+    assert not AffectedOrganisation.objects.filter(incident__in=resolved_majors, survey_offered_at=None).exists()

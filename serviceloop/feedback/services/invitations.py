@@ -29,6 +29,7 @@ from serviceloop.feedback.models import (
 from serviceloop.feedback.questions import SCALE_LABELS, score_choices
 from serviceloop.feedback.services.surveys import survey_create, survey_current_version, throttle_policy_of
 from serviceloop.feedback.throttle import PastInvitation, decide, lookback_days
+from serviceloop.incidents.models import Incident
 from serviceloop.relationships.models import Person, Relationship
 
 logger = logging.getLogger(__name__)
@@ -102,6 +103,7 @@ def invitation_create(
     offering: Offering | None = None,
     ticket: Ticket | None = None,
     relationship: Relationship | None = None,
+    incident: Incident | None = None,
     by: User | None = None,
     send: bool = True,
 ) -> InvitationOutcome:
@@ -148,6 +150,7 @@ def invitation_create(
             offering=offering,
             ticket=ticket,
             relationship=relationship,
+            incident=incident,
             trigger=trigger,
             sent_at=now,
             expires_at=now + timedelta(days=links.link_days()),
@@ -257,6 +260,7 @@ def invitation_email_context(
         "survey": version.survey,
         "service_name": invitation.service.name if invitation else version.survey.service.name,
         "ticket": invitation.ticket if invitation else None,
+        "incident": invitation.incident if invitation else None,
         "person_name": (invitation.person.name if invitation else "") or "",
         "question": question.get("text", ""),
         "buttons": buttons,
@@ -281,6 +285,8 @@ def invitation_subject(invitation: Invitation | None, version: SurveyVersion) ->
         reference = PREVIEW_REFERENCE if version.survey.kind == SurveyKind.TRANSACTIONAL else None
     else:
         reference = invitation.ticket.reference if invitation.ticket else None
+    if invitation is not None and invitation.incident is not None:
+        return f"How did we handle {invitation.incident.reference}? {service}: {invitation.incident.title}"
     if reference is not None:
         return f"How did we do? {service} [{reference}]"
     return f"How are we doing? {service}"
