@@ -200,11 +200,21 @@ class EtaForm(forms.Form):
     eta = DateTimeLocalField(label="Recovery ETA", required=False, help_text="Empty clears the ETA.")
     confidence = forms.ChoiceField(choices=[("", "—"), *Incident.Confidence.choices], required=False)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # The working page holds several forms: ids of their own, so each label names its own field.
+        kwargs.setdefault("auto_id", "eta_%s")
+        super().__init__(*args, **kwargs)
+
 
 class ResolveForm(forms.Form):
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label="Resolution notice")
     resolved_at = DateTimeLocalField(label="Resolved at", required=False, help_text="Empty: now.")
     impact_ended_at = DateTimeLocalField(label="Impact ended", required=False, help_text="Empty: when resolved.")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Its `body` would share the id of the update composer's on the same page.
+        kwargs.setdefault("auto_id", "resolve_%s")
+        super().__init__(*args, **kwargs)
 
 
 class ChangeForm(forms.Form):
@@ -215,6 +225,7 @@ class ChangeForm(forms.Form):
     comms_lead = StaffChoiceField(queryset=User.objects.none(), required=False, label="Communications lead")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "change_%s")
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = _staff()  # type: ignore[attr-defined]
         self.fields["comms_lead"].queryset = _staff()  # type: ignore[attr-defined]

@@ -439,8 +439,8 @@ def _patch_targets(sam: User, org_a: Organisation) -> dict[str, str]:
         scheduled_for=tomorrow,
         scheduled_until=tomorrow + timedelta(hours=1),
     )
-    incident = make_incident(declared_at=clock.now(), status="resolved", resolved_at=clock.now())
-    review = make_review(incident, due_at=clock.now() + timedelta(days=3), owner=sam)
+    reviewed = make_incident(declared_at=clock.now(), status="resolved", resolved_at=clock.now())
+    review = make_review(reviewed, due_at=clock.now() + timedelta(days=3), owner=sam)
     action = make_action(review, due_on=date(2026, 12, 20), owner=sam)
     return {
         "/api/catalogue/services/{public_id}": offering.service.public_id,

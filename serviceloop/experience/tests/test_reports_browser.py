@@ -42,7 +42,7 @@ def test_a_review_is_asked_for_read_and_downloaded(
     travel.to(datetime(2026, 12, 5, 12, 0, tzinfo=UTC))
     seeded = seed(service, offering, org_a, org_b)
     sign_in(page, f"{live_server.url}/accounts/login/?next=/", sam.email)
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Reviews").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Reviews", exact=True).click()
     page.get_by_role("link", name="Ask for a review").click()
     page.get_by_label("Relationship (organisation × offering)").select_option(seeded["relationship"].public_id)
     page.get_by_label("Period").select_option("last_month")

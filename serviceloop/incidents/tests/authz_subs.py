@@ -3,7 +3,7 @@ staff API (see serviceloop/core/authz_matrix.py).
 
 `build(world)` adds `world.status_component` (world.service on the public page), `world.follower`
 (a confirmed email subscription), `world.newcomer` (one awaiting confirmation), `world.webhook`
-(an active webhook with a failed delivery, `world.failed_delivery`) and `world.disabled_webhook`.
+(an active webhook with a failed delivery, `world.failed_webhook_delivery`) and `world.disabled_webhook`.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def build(world: World) -> None:
         confirmed_at=now,
         disabled_at=now,
     )
-    world.failed_delivery = WebhookDelivery.objects.create(
+    world.failed_webhook_delivery = WebhookDelivery.objects.create(
         subscription=world.webhook,
         event_name="incident.update_posted",
         payload={"incident": {}},
@@ -110,6 +110,6 @@ ENDPOINTS = [
         "POST",
         BASE + "/deliveries/{public_id}/retry",
         STAFF_API,
-        params=lambda w: {"public_id": w.failed_delivery.public_id},
+        params=lambda w: {"public_id": w.failed_webhook_delivery.public_id},
     ),
 ]
