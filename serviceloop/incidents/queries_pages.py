@@ -236,12 +236,16 @@ def portal_incident_for(viewer: Any, public_id: str) -> Incident:
     return get_object_or_404(portal_list(viewer), public_id=_id(public_id))
 
 
-def portal_updates(incident: Incident) -> list[IncidentUpdate]:
-    """The updates addressed to customers or the public (JSON lists: filtered here, the list is short)."""
+def portal_updates(incident: Incident, viewer: Any) -> list[IncidentUpdate]:
+    """The updates addressed to the public, and those to the affected customers when the viewer's
+    organisation is among them (a public incident is also seen by organisations that consume the
+    service without being affected). JSON lists: filtered here, the list is short."""
+    affected = incident.affected_organisations.filter(organisation_id=getattr(viewer, "organisation_id", None)).exists()
+    audiences = CUSTOMER_AUDIENCES if affected else (Audience.PUBLIC.value,)
     return [
         update
         for update in incident.updates.order_by("-display_at", "-pk")
-        if any(audience in CUSTOMER_AUDIENCES for audience in update.audiences or [])
+        if any(audience in audiences for audience in update.audiences or [])
     ]
 
 

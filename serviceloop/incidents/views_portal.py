@@ -44,7 +44,7 @@ def portal_incident(request: HttpRequest, public_id: str) -> HttpResponse:
         "incidents/portal_incident.html",
         {
             "incident": incident,
-            "updates": queries.portal_updates(incident),
+            "updates": queries.portal_updates(incident, request.user),
             "steps": queries.portal_steps(incident),
         },
     )

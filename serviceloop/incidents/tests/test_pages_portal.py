@@ -140,3 +140,20 @@ def test_the_banner_costs_one_query_per_page(carol: Any, service: Any, org_a: An
         client.get("/desk/portal/")
     banner = [q["sql"] for q in queries.captured_queries if "incidents_affectedorganisation" in q["sql"]]
     assert len(banner) == 1
+
+
+def test_an_update_to_the_affected_customers_stays_with_them_on_a_public_incident(
+    carol: Any, bob: Any, service: Any, org_b: Any, relationship_a: Any
+) -> None:
+    # Public and on a service Acme consumes, but only Borealis is affected: Acme sees the public
+    # words, not what was written to the affected customers.
+    make_relationship(org_b, make_offering(service, "Mailboxes for Borealis"))
+    incident = make_incident(
+        "Mail outage", services=[service], organisations=[org_b], visibility=Incident.Visibility.PUBLIC
+    )
+    make_update(incident, "Borealis: your mailboxes are being restored first.", [CUSTOMERS])
+    make_update(incident, "Public words.", [PUBLIC])
+    body = _client(carol).get(f"/incidents/portal/{incident.public_id}/").content.decode()
+    assert "Public words." in body and "Borealis: your mailboxes" not in body
+    theirs = _client(bob).get(f"/incidents/portal/{incident.public_id}/").content.decode()
+    assert "Public words." in theirs and "Borealis: your mailboxes" in theirs
