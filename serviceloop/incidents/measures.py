@@ -124,7 +124,10 @@ def _cadence(
             intervals.append(_minutes(left, right))
     limit = plan.cadence_minutes + grace
     on_time = sum(1 for minutes in intervals if minutes <= limit)
-    addressed = bool(times)
+    # Addressed at all, the resolution notice included: comms closes every plan at resolution
+    # (is_active false) and addresses the notice to the plans that were active, at the time it is
+    # posted, which may be after a backdated resolved_at (outside the window counted above).
+    addressed = any(plan.audience in (u.audiences or []) for u in updates)
     return AudienceCadence(
         audience=plan.audience,
         cadence_minutes=plan.cadence_minutes,

@@ -185,3 +185,23 @@ def test_measures_over_time_per_month_of_resolution(sam: User) -> None:
     assert (nov.actions, nov.actions_done, nov.action_closure) == (1, 0, 0.0)
     assert (dec.incidents, dec.median_time_to_first_update_minutes) == (1, 10)
     assert (dec.reviews_on_time, dec.share_reviews_on_time) == (1, 1.0)
+
+
+def test_a_plan_never_updated_until_a_backdated_resolution_still_counts_in_the_score(
+    alex: User, travel: object
+) -> None:
+    # Comms closes every plan at resolution (is_active false) and addresses the resolution notice to
+    # them; resolved_at may be earlier than the notice. The customers, never told a thing for
+    # 100 minutes, count in the score (0) rather than vanish from it.
+    from serviceloop.incidents.services_updates import incident_resolve
+
+    travel.to(at(12))  # type: ignore[attr-defined]
+    incident = make_incident(declared_at=at(10), owner=alex)
+    make_plan(incident, C, 30)
+    make_plan(incident, P, 60)
+    post_update(incident, at(10, 10), P)
+    post_update(incident, at(11, 0), P)
+    incident_resolve(incident=incident, by=alex, body="Fixed.", resolved_at=at(11, 40))
+    m = incident_measures(Incident.objects.get(pk=incident.pk), now=at(12))
+    assert m.cadence[C].counted and m.cadence[C].compliance == 0.0
+    assert communication_score(m) < 1.0
