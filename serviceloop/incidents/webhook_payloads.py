@@ -74,7 +74,39 @@ def public_updates(incident: Incident) -> list[IncidentUpdate]:
     return [u for u in incident.updates.order_by("-display_at", "-pk") if Audience.PUBLIC in (u.audiences or [])]
 
 
-def _update_body(update: IncidentUpdate, incident: Incident) -> dict[str, Any]:
+def _public_changes(update: IncidentUpdate, codes: dict[str, Component]) -> list[dict[str, Any]]:
+    """The update's component changes on public components only, named by component id (as the
+    status page's JSON does): a non-public service never reaches a subscriber."""
+    found = []
+    for item in update.affected_components or []:
+        if isinstance(item, dict) and item.get("code") in codes:
+            component = codes[item["code"]]
+            found.append(
+                {
+                    "code": component.public_id,
+                    "name": component.name,
+                    "old_status": item.get("old_status"),
+                    "new_status": item.get("new_status"),
+                }
+            )
+    return found
+
+
+def _public_codes(updates: list[IncidentUpdate]) -> dict[str, Component]:
+    """The public components the updates' changes name (by service id), in one statement."""
+    named = {
+        item["code"]
+        for update in updates
+        for item in update.affected_components or []
+        if isinstance(item, dict) and isinstance(item.get("code"), str)
+    }
+    if not named:
+        return {}
+    rows = Component.objects.filter(is_public=True, service__public_id__in=named).select_related("service")
+    return {c.service.public_id: c for c in rows}
+
+
+def _update_body(update: IncidentUpdate, incident: Incident, codes: dict[str, Component]) -> dict[str, Any]:
     return {
         "id": update.public_id,
         "incident_id": incident.public_id,
@@ -83,7 +115,7 @@ def _update_body(update: IncidentUpdate, incident: Incident) -> dict[str, Any]:
         "created_at": _time(update.created_at),
         "updated_at": _time(update.updated_at),
         "display_at": _time(update.display_at),
-        "affected_components": list(update.affected_components or []),
+        "affected_components": _public_changes(update, codes),
         "deliver_notifications": update.deliver_notifications,
     }
 
@@ -119,6 +151,8 @@ def _components(incident: Incident) -> list[dict[str, Any]]:
 
 
 def incident_payload(incident: Incident, subscription: Subscription) -> dict[str, Any]:
+    updates = public_updates(incident)
+    codes = _public_codes(updates)
     body: dict[str, Any] = {
         "id": incident.public_id,
         "name": incident.title,
@@ -130,7 +164,7 @@ def incident_payload(incident: Incident, subscription: Subscription) -> dict[str
         "resolved_at": _time(incident.resolved_at or incident.completed_at),
         "shortlink": incident_url(incident),
         "page_id": page()["id"],
-        "incident_updates": [_update_body(u, incident) for u in public_updates(incident)],
+        "incident_updates": [_update_body(u, incident, codes) for u in updates],
         "components": _components(incident),
     }
     if incident.kind == Incident.Kind.MAINTENANCE:
