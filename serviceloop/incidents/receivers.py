@@ -23,7 +23,9 @@ def tell_subscribers_of_update(event: Event) -> None:
     name="incidents.status_subscribers_maintenance",
 )
 def tell_subscribers_of_maintenance(event: Event) -> None:
-    notify_maintenance(event_id=event.pk, event_name=event.name, incident_id=int(event.data["incident_id"]))
+    notify_maintenance(
+        event_id=event.pk, event_name=event.name, incident_id=int(event.data["incident_id"]), data=event.data
+    )
 
 
 @subscriber(events.INCIDENT_RESOLVED, name="incidents.review_open")

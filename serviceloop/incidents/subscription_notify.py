@@ -40,6 +40,11 @@ MAINTENANCE_STAGES = {
     events.MAINTENANCE_STARTED: ("started", "Maintenance in progress"),
     events.MAINTENANCE_COMPLETED: ("completed", "Maintenance completed"),
 }
+# The same events with a flag of their own (maintenance.py records them on a reschedule and a
+# cancellation): said as what they are, and a Message-ID of their own (the outbox keeps one mail per
+# Message-ID, so a reschedule reusing the announcement's would never be sent).
+RESCHEDULED = ("rescheduled", "Rescheduled maintenance")
+CANCELLED = ("cancelled", "Maintenance cancelled")
 
 
 @dataclass(frozen=True)
@@ -194,12 +199,20 @@ def notify_update_posted(*, event_id: int, update_id: int) -> Notified:
     return Notified(mails=mails, deliveries=_deliveries(rows, event_id))
 
 
-def notify_maintenance(*, event_id: int, event_name: str, incident_id: int) -> Notified:
-    """A public maintenance was announced, is about to start, started or completed."""
+def notify_maintenance(
+    *, event_id: int, event_name: str, incident_id: int, data: dict[str, Any] | None = None
+) -> Notified:
+    """A public maintenance was announced (or rescheduled), is about to start, started or completed
+    (or was cancelled)."""
     incident = Incident.objects.filter(pk=incident_id, kind=Incident.Kind.MAINTENANCE).first()
     if incident is None or incident.visibility != Incident.Visibility.PUBLIC or event_name not in MAINTENANCE_STAGES:
         return Notified()
     stage, heading = MAINTENANCE_STAGES[event_name]
+    data = data or {}
+    if event_name == events.MAINTENANCE_SCHEDULED and data.get("rescheduled"):
+        stage, heading = RESCHEDULED[0] + f".{event_id}", RESCHEDULED[1]
+    elif event_name == events.MAINTENANCE_COMPLETED and data.get("cancelled"):
+        stage, heading = CANCELLED
     latest = next(iter(public_updates(incident)), None)
     root = _thread_root(incident)
     shared = _shared(incident, stage=stage, heading=heading, update=latest)

@@ -156,3 +156,29 @@ def test_a_private_maintenance_mails_nobody(mail: Any, commit: Any) -> None:
     with commit():
         record_maintenance(maintenance, events.MAINTENANCE_SCHEDULED)
     assert not OutgoingMail.objects.exists()
+
+
+def test_a_reschedule_and_a_cancellation_each_reach_the_followers_as_what_they_are(
+    mail: Any, smtp_server: Any, commit: Any
+) -> None:
+    from django.db import transaction
+
+    from serviceloop.core.events import event_record
+
+    make_email_subscription("all@example.org")
+    maintenance = make_maintenance(mail)
+    with commit():
+        record_maintenance(maintenance, events.MAINTENANCE_SCHEDULED)
+    for data in ({"rescheduled": True}, {"cancelled": True}):
+        with commit(), transaction.atomic():
+            event_record(
+                events.MAINTENANCE_SCHEDULED if "rescheduled" in data else events.MAINTENANCE_COMPLETED,
+                subject=maintenance,
+                incident_id=maintenance.pk,
+                status=maintenance.status,
+                **data,
+            )
+    announcement, rescheduled, cancelled = smtp_server.wait_for(3)
+    assert str(rescheduled["Subject"]).startswith("Rescheduled maintenance: Mail server upgrade")
+    assert str(cancelled["Subject"]).startswith("Maintenance cancelled: Mail server upgrade")
+    assert str(cancelled["In-Reply-To"]).strip() == str(announcement["Message-ID"]).strip()
