@@ -98,15 +98,15 @@ class MaintenanceOut(Schema):
 
     @staticmethod
     def resolve_services(row: Incident) -> list[AffectedService]:
-        return list(row.affected_services.select_related("service").order_by("service__name"))
+        return list(row.affected_services.all())  # prefetched in order (maintenance_queries)
 
     @staticmethod
     def resolve_offerings(row: Incident) -> list[str]:
-        return list(row.offerings.order_by("name").values_list("public_id", flat=True))
+        return [offering.public_id for offering in row.offerings.all()]
 
     @staticmethod
     def resolve_organisations(row: Incident) -> list[AffectedOrganisation]:
-        return list(row.affected_organisations.select_related("organisation").order_by("organisation__name"))
+        return list(row.affected_organisations.all())
 
 
 class MaintenanceUpdateOut(Schema):

@@ -70,3 +70,22 @@ def test_one_row_or_twenty_take_the_same_statements(
     few = _counts(alex, carol)
     _rows(19, service, org_a, alex)
     assert _counts(alex, carol) == few
+
+
+def test_the_maintenance_api_list_takes_the_same_statements_for_one_window_or_twenty(
+    alex: Any, service: Any, org_a: Any, relationship_a: Any
+) -> None:
+    from serviceloop.accounts.testing import api_client_for
+
+    client = api_client_for(alex)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/api/incidents/maintenance?limit=50").status_code == 200
+        return len(queries)
+
+    _rows(1, service, org_a, alex)
+    count()  # the first request of the client writes its session
+    few = count()
+    _rows(19, service, org_a, alex)
+    assert count() == few
