@@ -240,7 +240,10 @@ def portal_updates(incident: Incident, viewer: Any) -> list[IncidentUpdate]:
     """The updates addressed to the public, and those to the affected customers when the viewer's
     organisation is among them (a public incident is also seen by organisations that consume the
     service without being affected). JSON lists: filtered here, the list is short."""
-    affected = incident.affected_organisations.filter(organisation_id=getattr(viewer, "organisation_id", None)).exists()
+    organisation_id = getattr(viewer, "organisation_id", None)
+    affected = (
+        organisation_id is not None and incident.affected_organisations.filter(organisation_id=organisation_id).exists()
+    )
     audiences = CUSTOMER_AUDIENCES if affected else (Audience.PUBLIC.value,)
     return [
         update
