@@ -28,6 +28,7 @@ from serviceloop.incidents.models import (
     Review,
     Subscription,
 )
+from serviceloop.incidents.status import page_id
 
 
 def _time(value: datetime | None) -> str | None:
@@ -52,7 +53,8 @@ def meta(subscription: Subscription) -> dict[str, str]:
 
 
 def page() -> dict[str, str]:
-    return {"id": "serviceloop", "name": "Service status", "url": f"{settings.SITE_URL}/status/"}
+    """The page as the status JSON names it (`page.id`, `page.name`), so a receiver can match them."""
+    return {"id": page_id(), "name": settings.SERVICELOOP_STATUS_PAGE_NAME, "url": f"{settings.SITE_URL}/status/"}
 
 
 def public_status(incident: Incident) -> str:

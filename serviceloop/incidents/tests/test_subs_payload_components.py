@@ -37,3 +37,15 @@ def test_an_update_body_leaves_out_non_public_components() -> None:
         {"code": public.public_id, "name": "Email", "old_status": "operational", "new_status": "major_outage"}
     ]
     assert "Billing back office" not in str(body)
+
+
+def test_a_webhook_names_the_page_as_the_status_json_does(settings: object) -> None:
+    from django.test import Client
+
+    settings.SERVICELOOP_STATUS_PAGE_NAME = "Acme status"  # type: ignore[attr-defined]
+    public = make_component("Email")
+    incident = make_incident(public.service)
+    body = incident_payload(incident, make_webhook("https://hooks.example/x"))
+    summary = Client().get("/status/api/v2/summary.json").json()
+    assert body["page"]["id"] == summary["page"]["id"] and body["page"]["name"] == "Acme status"
+    assert body["incident"]["page_id"] == summary["page"]["id"]
