@@ -25,7 +25,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
 
 from serviceloop.accounts.models import Organisation, User
 from serviceloop.catalogue.models import Offering, Service
@@ -47,7 +46,6 @@ from serviceloop.incidents.maintenance_checks import (
 )
 from serviceloop.incidents.maintenance_mail import mail_customers, window_text
 from serviceloop.incidents.models import (
-    AffectedOrganisation,
     AffectedService,
     Audience,
     ComponentStatus,
@@ -57,7 +55,7 @@ from serviceloop.incidents.models import (
     Severity,
 )
 from serviceloop.incidents.references import next_reference
-from serviceloop.relationships.models import Relationship, RelationshipRole
+from serviceloop.incidents.services_declare import organisation_add, organisations_derive
 
 Status = Incident.Status
 
@@ -79,34 +77,15 @@ def _maintenance(maintenance: Incident) -> Incident:
 # -- affected organisations -----------------------------------------------------------------------------
 
 
-def _affect_organisations(
-    maintenance: Incident,
-    offerings: list[Offering],
-    services: list[Service],
-    organisations: Sequence[Organisation] | None,
-) -> None:
-    """AffectedOrganisation rows: given, or every organisation with an active relationship on the
-    window's offerings (all offerings of its services when none is named); users from `user` roles."""
-    offering_filter = (Q(offering__in=offerings) if offerings else Q(offering__service__in=services)) & Q(
-        status=Relationship.Status.ACTIVE
-    )
-    affected_ids = set(Relationship.objects.filter(offering_filter).values_list("organisation_id", flat=True))
-    if organisations is not None:
-        affected_ids = {organisation.pk for organisation in organisations}
-    users = RelationshipRole.objects.filter(
-        role=RelationshipRole.Role.USER, relationship__status=Relationship.Status.ACTIVE
-    )
-    total_users = 0
-    for organisation_id in sorted(affected_ids):
-        of_org = users.filter(relationship__organisation_id=organisation_id)
-        affected = of_org.filter(relationship__in=Relationship.objects.filter(offering_filter))
-        count = affected.values("person_id").distinct().count()
-        total = of_org.values("person_id").distinct().count()
-        AffectedOrganisation.objects.create(
-            incident=maintenance, organisation_id=organisation_id, users_affected=count, users_total=total
-        )
-        total_users += count
-    maintenance.users_affected = total_users
+def _affect_organisations(maintenance: Incident, organisations: Sequence[Organisation] | None) -> None:
+    """AffectedOrganisation rows: the given organisations, or those the rule of major incidents derives
+    (services_declare.organisations_derive); users from the relationships' `user` roles either way."""
+    if organisations is None:
+        organisations_derive(maintenance)
+    else:
+        for organisation in sorted(set(organisations), key=lambda org: org.pk):
+            organisation_add(maintenance, organisation, None)
+    maintenance.users_affected = sum(maintenance.affected_organisations.values_list("users_affected", flat=True))
 
 
 # -- updates -------------------------------------------------------------------------------------------
@@ -250,7 +229,7 @@ def maintenance_schedule(
             AffectedService(incident=maintenance, service=service, component_status=ComponentStatus.MAINTENANCE)
             for service in chosen
         )
-        _affect_organisations(maintenance, chosen_offerings, chosen, organisations)
+        _affect_organisations(maintenance, organisations)
         maintenance.save(update_fields=["users_affected", "updated_at"])
         update = _post(
             maintenance, by=by, kind=IncidentUpdate.Kind.NOTICE, at=now, body=body or _announcement(maintenance)

@@ -70,7 +70,7 @@ def _affected_relationships(incident: Incident) -> QuerySet[Relationship]:
     return Relationship.objects.filter(status=Relationship.Status.ACTIVE, offering__in=_offerings_of(incident))
 
 
-def _organisation_add(incident: Incident, organisation: Organisation, users_affected: int | None) -> bool:
+def organisation_add(incident: Incident, organisation: Organisation, users_affected: int | None) -> bool:
     """Add one affected organisation (users from its relationships unless given); False if already there."""
     if AffectedOrganisation.objects.filter(incident=incident, organisation=organisation).exists():
         return False
@@ -81,6 +81,15 @@ def _organisation_add(incident: Incident, organisation: Organisation, users_affe
         incident=incident, organisation=organisation, users_affected=affected, users_total=max(total, affected)
     )
     return True
+
+
+def organisations_derive(incident: Incident) -> None:
+    """Affected organisations by the one rule of incidents and maintenance alike: every organisation
+    with an active relationship on the affected offerings (all offerings of the affected services when
+    none is named), its users from the relationships' `user` roles."""
+    derived = {rel.organisation for rel in _affected_relationships(incident).select_related("organisation")}
+    for organisation in sorted(derived, key=lambda org: org.pk):
+        organisation_add(incident, organisation, None)
 
 
 def _users_affected_sum(incident: Incident) -> None:
@@ -192,14 +201,12 @@ def incident_declare(
             AffectedService.objects.create(incident=incident, service=service, component_status=status)
             ComponentStatusChange.objects.create(incident=incident, service=service, status=status, started_at=started)
         if organisations is None:
-            derived = {rel.organisation for rel in _affected_relationships(incident).select_related("organisation")}
-            for organisation in sorted(derived, key=lambda org: org.pk):
-                _organisation_add(incident, organisation, None)
+            organisations_derive(incident)
         else:
             for organisation, users in organisations.items():
                 if users is not None and users < 0:
                     raise InvalidInput("invalid_users", "Users affected cannot be negative.", field="organisations")
-                _organisation_add(incident, organisation, users)
+                organisation_add(incident, organisation, users)
         event_record(
             events.INCIDENT_DECLARED,
             subject=incident,
@@ -238,7 +245,7 @@ def _link(*, incident: Incident, ticket: Ticket, by: User) -> IncidentTicket:
             "ticket_already_linked", f"Ticket {ticket.reference} is already linked to {where}.", field="ticket"
         )
     link = IncidentTicket.objects.create(incident=incident, ticket=ticket, linked_by=by)
-    _organisation_add(incident, ticket.organisation, None)
+    organisation_add(incident, ticket.organisation, None)
     event_record(events.INCIDENT_TICKET_LINKED, subject=incident, by=by, incident_id=incident.pk, ticket_id=ticket.pk)
     return link
 
