@@ -13,6 +13,7 @@ from serviceloop.accounts.models import User
 from serviceloop.catalogue.models import Service
 from serviceloop.core.errors import NotAllowed
 from serviceloop.core.models import Event, OutgoingMail
+from serviceloop.core.testing import wait_until
 from serviceloop.experience.alert_queries import open_alert_count
 from serviceloop.experience.alerts import alert_acknowledge, alert_on_xla_change, alert_raise, alert_recover
 from serviceloop.experience.models import Alert
@@ -153,7 +154,11 @@ def test_a_new_alert_is_mailed_to_the_service_manager_by_the_worker(
     assert "Baseline: 30.0 points [19.2, 40.8] (n = 200, 2026-08-26 to 2026-11-23)" in text
     assert "z = 4.568, one-sided p < 0.0001, q (Benjamini–Hochberg) < 0.0001 at a false-discovery rate of 0.05" in text
     assert f"http://testserver/experience/alerts/{alert.public_id}/" in text
-    OutgoingMail.objects.get(status=OutgoingMail.Status.SENT)
+    # The SMTP server has the mail a moment before the worker records that it was accepted.
+    wait_until(
+        lambda: OutgoingMail.objects.filter(status=OutgoingMail.Status.SENT).count() == 1,
+        message="the worker to record the alert mail as sent",
+    )
 
 
 # ----------------------------------------------------------------------------------------- pages
