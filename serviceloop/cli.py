@@ -15,7 +15,12 @@ from collections.abc import Callable, Sequence
 
 Handler = Callable[[argparse.Namespace], int]
 # Extra subcommands contributed by apps: (name, help, configure-parser, handler); see `_app_commands`.
-COMMAND_MODULES = ["serviceloop.desk.commands", "serviceloop.feedback.commands", "serviceloop.experience.commands"]
+COMMAND_MODULES = [
+    "serviceloop.desk.commands",
+    "serviceloop.feedback.commands",
+    "serviceloop.experience.commands",
+    "serviceloop.experience.trust_commands",
+]
 
 
 def _django() -> None:

@@ -355,6 +355,24 @@ CELERY_BEAT_SCHEDULE["experience-alert-drops"] = {
     "task": "serviceloop.experience.tasks.detect_drops",
     "schedule": 3600.0,
 }
+# Trust per relationship (docs/trust.md): bands (below RED: red; below WATCH: watch; else good),
+# shown only with at least MIN_CONFIDENCE; a fall of FALL_POINTS within FALL_DAYS alerts the
+# service manager. The daily refresh lets every state decay to today; weeks are judged each Monday.
+SERVICELOOP_TRUST_RED = float(env("SERVICELOOP_TRUST_RED", "55"))
+SERVICELOOP_TRUST_WATCH = float(env("SERVICELOOP_TRUST_WATCH", "70"))
+SERVICELOOP_TRUST_MIN_CONFIDENCE = float(env("SERVICELOOP_TRUST_MIN_CONFIDENCE", "0.2"))
+SERVICELOOP_TRUST_FALL_POINTS = float(env("SERVICELOOP_TRUST_FALL_POINTS", "10"))
+SERVICELOOP_TRUST_FALL_DAYS = int(env("SERVICELOOP_TRUST_FALL_DAYS", "30"))
+# Weekly points kept for the trend chart (the weeks before as_of).
+SERVICELOOP_TRUST_POINT_WEEKS = int(env("SERVICELOOP_TRUST_POINT_WEEKS", "104"))
+CELERY_BEAT_SCHEDULE["experience-trust-weeks"] = {
+    "task": "serviceloop.experience.tasks.trust_weeks",
+    "schedule": 3600.0,
+}
+CELERY_BEAT_SCHEDULE["experience-trust-refresh"] = {
+    "task": "serviceloop.experience.tasks.trust_refresh",
+    "schedule": 3600.0,
+}
 
 
 # Lost time in money: the provider's default cost of an hour of a customer's work time (an

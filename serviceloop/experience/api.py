@@ -37,11 +37,13 @@ from serviceloop.experience.metrics import (
 )
 from serviceloop.experience.rollups import rollup_group_count, tally_from_rollups
 from serviceloop.experience.tally import GROUP_DIMENSIONS, Scope, Tally, check_groups
+from serviceloop.experience.trust_api import router as trust_router
 from serviceloop.experience.xla_api import router as xla_router
 from serviceloop.feedback.models import Channel
 
 router = Router(tags=["experience"])
 router.add_router("/xlas", xla_router)
+router.add_router("/trust", trust_router)
 
 CHANNELS = (*Channel.values, "social", *(value for value in Ticket.Channel.values if value not in Channel.values))
 TICKET_TYPES = (*Ticket.Type.values, "none")  # "none": responses without a ticket

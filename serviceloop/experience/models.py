@@ -17,6 +17,15 @@ from django.utils.text import get_valid_filename
 from serviceloop.accounts.models import Organisation
 from serviceloop.catalogue.models import Service
 from serviceloop.core.models import BaseModel, public_id_field
+from serviceloop.experience.trust_models import (  # noqa: F401  # Django finds the app's models here
+    EvidenceKind,
+    TrustBand,
+    TrustEvidence,
+    TrustParameterSet,
+    TrustPoint,
+    TrustSharing,
+    TrustState,
+)
 from serviceloop.relationships.models import Relationship
 
 # "No offering" and "no organisation" are stored as 0, not NULL: a unique constraint then covers
@@ -260,6 +269,7 @@ class Alert(BaseModel):
     class Kind(models.TextChoices):
         DROP = "drop", "Drop against the baseline"
         XLA = "xla", "XLA state change"
+        TRUST = "trust", "Trust of a relationship"
 
     class State(models.TextChoices):
         OPEN = "open", "Open"

@@ -92,3 +92,7 @@ def alerts_xla_state_changed(event: Event) -> None:
         to_state=event.data["to"],
         figures=dict(event.data),
     )
+
+
+# Trust's subscribers (evidence from the desk, incidents and feedback) live in their own room.
+from serviceloop.experience import trust_receivers  # noqa: E402,F401

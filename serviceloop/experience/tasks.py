@@ -40,3 +40,21 @@ def evaluate_xlas() -> int:
 
     Idempotent: an XLA whose state stays the same gets its latest figure and nothing else."""
     return xlas_evaluate_all(at=clock.now())
+
+
+@shared_task(name="serviceloop.experience.tasks.trust_weeks", soft_time_limit=240, time_limit=300)
+def trust_weeks() -> int:
+    """Hourly (it does anything only once per week and month): record each relationship's finished
+    weeks (share of targets met) and missed availability months as trust evidence; idempotent."""
+    from serviceloop.experience.trust_evidence import periods_record_due
+
+    return periods_record_due()
+
+
+@shared_task(name="serviceloop.experience.tasks.trust_refresh", soft_time_limit=240, time_limit=300)
+def trust_refresh() -> int:
+    """Hourly: recompute the trust states not yet computed for today (trust decays day by day even
+    without new evidence); alerts on a move into the red band or a fast fall. How many were computed."""
+    from serviceloop.experience.trust_states import states_refresh_stale
+
+    return states_refresh_stale()

@@ -1,10 +1,11 @@
-from django.urls import path
+from django.urls import include, path
 
 from serviceloop.experience import alert_views, report_views, views, xla_views
 
 app_name = "experience"
 
 urlpatterns = [
+    path("trust/", include("serviceloop.experience.trust_urls")),
     path("services/<str:public_id>/", views.service_page, name="service"),
     path("organisations/<str:public_id>/", views.organisation_page, name="organisation"),
     path("mine/", views.my_organisation, name="mine"),

@@ -1,0 +1,553 @@
+"""The trust model (DOMAIN §5): beta evidence with forgetting, replayed from an evidence log.
+
+Pure arithmetic, no database: the stored trust states (`trust_states.py`) and `serviceloop trust
+simulate` both call `replay`, so there is one implementation and it is tested once.
+
+Per (organisation, service): r is the good evidence, s the bad. Before each day's evidence both
+decay (r by 2^(-days/365), s by 2^(-days/540): bad is remembered longer); good evidence of weight w
+adds w to r, bad adds k·w to s (k = 3). trust = 100·(r + 15)/(r + s + 30), confidence =
+(r + s)/(r + s + 30). A major incident's recovery credit takes bad evidence away again, in two parts
+with their own dates (at resolution, and when the review's actions close), never more than what is
+left, after decay, of that incident's own bad evidence: recovery never lifts trust above where it
+would stand had the incident not happened. docs/trust.md explains each parameter.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
+from datetime import date, timedelta
+from typing import Any
+
+# The kinds of evidence, with the sign they carry.
+GOOD_KINDS = ("week_met", "positive_answer")
+BAD_KINDS = ("negative_answer", "negative_post", "small_failure", "availability_missed", "major_incident")
+RECOVERY_KINDS = ("major_resolved", "review_actions_closed")
+KINDS = (*GOOD_KINDS, *BAD_KINDS, *RECOVERY_KINDS)
+
+
+class TrustInputError(ValueError):
+    """Evidence or parameters that cannot be replayed; the message names the event and the field."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Parameters:
+    """The model's parameters (DOMAIN §5's starting points). Stored versions override some of them."""
+
+    half_life_good_days: float = 365.0
+    half_life_bad_days: float = 540.0
+    negativity: float = 3.0  # k: bad evidence weighs k times its weight
+    prior: float = 15.0  # each side's weak prior: trust starts at 50, confidence at 0
+    week_met: float = 1.0  # × the share of targets met that week
+    positive_answer: float = 0.3
+    positive_week_cap: float = 1.0  # positive answers count at most this much per calendar week
+    negative_answer: float = 0.3
+    negative_post: float = 0.3
+    small_failure: float = 0.5
+    availability_missed: float = 2.0
+    major_incident: float = 8.0  # × severity (0.5–2)
+    severity_min: float = 0.5
+    severity_max: float = 2.0
+    recovery_first: float = 0.5  # ρ for the first major incident of the pair in the window
+    recovery_halving: float = 0.5  # ρ is multiplied by this for each further one
+    recovery_window_days: int = 365
+    recovery_communication: float = 0.4
+    recovery_plan: float = 0.3
+    recovery_actions: float = 0.3
+    poor_communication: float = 0.3  # below it: no credit at all, and a double deviation
+    double_deviation: float = 0.25  # the further share of the incident's weight added as bad evidence
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+DEFAULT_PARAMETERS = Parameters()
+PARAMETER_NAMES = tuple(f.name for f in fields(Parameters))
+# (low, high) inclusive bounds a parameter must keep; None: unbounded above.
+_BOUNDS: dict[str, tuple[float, float | None]] = {
+    "half_life_good_days": (1, None),
+    "half_life_bad_days": (1, None),
+    "negativity": (0, 100),
+    "prior": (0.01, None),
+    "severity_min": (0, None),
+    "severity_max": (0, None),
+    "recovery_first": (0, 1),
+    "recovery_halving": (0, 1),
+    "recovery_window_days": (0, 3650),
+    "recovery_communication": (0, 1),
+    "recovery_plan": (0, 1),
+    "recovery_actions": (0, 1),
+    "poor_communication": (0, 1),
+    "double_deviation": (0, 10),
+}
+
+
+def parameters_from(overrides: dict[str, Any] | None, base: Parameters = DEFAULT_PARAMETERS) -> Parameters:
+    """`base` with `overrides` (a JSON object of parameter → number); TrustInputError names a bad one."""
+    if overrides is None:
+        return base
+    if not isinstance(overrides, dict):
+        raise TrustInputError('"parameters" must be an object of parameter names and numbers')
+    values: dict[str, Any] = {}
+    for name, value in overrides.items():
+        if name not in PARAMETER_NAMES:
+            known = ", ".join(PARAMETER_NAMES)
+            raise TrustInputError(f"parameters: unknown parameter {name!r} (known: {known})")
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise TrustInputError(f"parameters.{name}: must be a number, not {value!r}")
+        low, high = _BOUNDS.get(name, (0, None))
+        if value < low or (high is not None and value > high):
+            span = f"between {low:g} and {high:g}" if high is not None else f"at least {low:g}"
+            raise TrustInputError(f"parameters.{name}: must be {span}, not {value!r}")
+        values[name] = int(value) if name == "recovery_window_days" else float(value)
+    result = replace(base, **values)
+    if result.severity_min > result.severity_max:
+        raise TrustInputError("parameters.severity_min: must not be above severity_max")
+    return result
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One piece of evidence. `incident` ties a major incident's three kinds together; `key` and
+    `label` are the caller's (the stored row's id, "major incident MI-12") and only come back out."""
+
+    at: date
+    kind: str
+    share: float | None = None  # week_met (default 1), review_actions_closed
+    severity: float | None = None  # major_incident
+    incident: str | None = None  # major_incident, major_resolved, review_actions_closed
+    communication: float | None = None  # major_resolved
+    plan: float | None = None  # major_resolved
+    key: str = ""
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Point:
+    at: date
+    trust: float
+    confidence: float
+    r: float
+    s: float
+
+
+@dataclass
+class MajorOutcome:
+    """What a major incident did to the pair and what its recovery earned (s units: bad evidence)."""
+
+    incident: str
+    at: date
+    severity: float
+    weight: float  # w = major_incident × severity
+    bad: float  # k·w added at the incident
+    rho: float
+    earlier_majors: int  # of the pair within the window before this one
+    resolved_at: date | None = None
+    communication: float | None = None
+    plan: float | None = None
+    share_closed: float = 0.0
+    actions_at: date | None = None
+    poor: bool = False  # communication below the threshold: no credit, a double deviation
+    double_deviation: float = 0.0
+    credit_resolution: float = 0.0
+    credit_actions: float = 0.0
+    remaining: float = 0.0  # what is left, after decay, of the incident's own bad evidence minus credit
+    label: str = ""
+
+    @property
+    def credit(self) -> float:
+        return self.credit_resolution + self.credit_actions
+
+    @property
+    def pending(self) -> float:
+        """Credit still to come when every review action closes (0 once poor or all closed)."""
+        if self.poor or self.resolved_at is None:
+            return 0.0
+        return max(0.0, min(self.actions_potential - self.credit_actions, self.remaining))
+
+    @property
+    def actions_potential(self) -> float:
+        return self._actions_factor * self.bad
+
+    _actions_factor: float = field(default=0.0, repr=False)
+
+
+@dataclass
+class Replay:
+    points: list[Point]
+    final: Point | None  # after the last evidence (or at the last point asked, whichever is later)
+    majors: dict[str, MajorOutcome]
+    applied: int  # pieces of evidence that counted (references to unknown incidents are skipped)
+
+
+def trust_of(r: float, s: float, p: Parameters) -> float:
+    return 100 * (r + p.prior) / (r + s + 2 * p.prior)
+
+
+def confidence_of(r: float, s: float, p: Parameters) -> float:
+    return (r + s) / (r + s + 2 * p.prior)
+
+
+def _point(at: date, r: float, s: float, p: Parameters) -> Point:
+    return Point(at=at, trust=round(trust_of(r, s, p), 1), confidence=round(confidence_of(r, s, p), 2), r=r, s=s)
+
+
+def severity_clamp(value: float, p: Parameters = DEFAULT_PARAMETERS) -> float:
+    return min(max(value, p.severity_min), p.severity_max)
+
+
+def replay(
+    evidence: Iterable[Evidence],
+    at: Sequence[date] = (),
+    parameters: Parameters = DEFAULT_PARAMETERS,
+    *,
+    until: date | None = None,
+) -> Replay:
+    """Replay `evidence` (any order: sorted stably by date) and answer a point for each day in `at`
+    (evidence of a day counts before that day's point). `final` is the state at `until` (default:
+    the last evidence or point). Evidence naming an incident that was never declared, or credit for
+    one not yet resolved, is skipped: `simulate_input` refuses such input with a message instead."""
+    p = parameters
+    items = sorted(evidence, key=lambda e: e.at)
+    asked = sorted(set(at))
+    good_decay = math.log(2) / p.half_life_good_days
+    bad_decay = math.log(2) / p.half_life_bad_days
+    r = s = 0.0
+    day: date | None = None
+    majors: dict[str, MajorOutcome] = {}
+    positive_by_week: dict[tuple[int, int], float] = {}
+    points: list[Point] = []
+    applied = 0
+    asked_index = 0
+
+    def decay_to(target: date) -> None:
+        nonlocal r, s, day
+        if day is not None and target > day:
+            days = (target - day).days
+            good, bad = math.exp(-good_decay * days), math.exp(-bad_decay * days)
+            r *= good
+            s *= bad
+            for major in majors.values():
+                major.remaining *= bad
+        if day is None or target > day:
+            day = target
+
+    for item in items:
+        while asked_index < len(asked) and asked[asked_index] < item.at:
+            decay_to(asked[asked_index])
+            points.append(_point(asked[asked_index], r, s, p))
+            asked_index += 1
+        decay_to(item.at)
+        kind = item.kind
+        if kind == "week_met":
+            r += p.week_met * (1.0 if item.share is None else item.share)
+        elif kind == "positive_answer":
+            week = item.at.isocalendar()[:2]
+            room = max(0.0, p.positive_week_cap - positive_by_week.get(week, 0.0))
+            gain = min(p.positive_answer, room)
+            positive_by_week[week] = positive_by_week.get(week, 0.0) + gain
+            r += gain
+        elif kind in ("negative_answer", "negative_post", "small_failure", "availability_missed"):
+            s += p.negativity * float(getattr(p, kind))
+        elif kind == "major_incident":
+            key = item.incident or item.key
+            if key in majors:
+                continue
+            severity = severity_clamp(1.0 if item.severity is None else item.severity, p)
+            weight = p.major_incident * severity
+            window_start = item.at - timedelta(days=p.recovery_window_days)
+            earlier = sum(1 for m in majors.values() if window_start <= m.at <= item.at)
+            bad = p.negativity * weight
+            s += bad
+            majors[key] = MajorOutcome(
+                incident=key,
+                at=item.at,
+                severity=severity,
+                weight=weight,
+                bad=bad,
+                rho=p.recovery_first * p.recovery_halving**earlier,
+                earlier_majors=earlier,
+                remaining=bad,
+                label=item.label,
+                _actions_factor=p.recovery_first * p.recovery_halving**earlier * p.recovery_actions,
+            )
+        elif kind == "major_resolved":
+            major = majors.get(item.incident or "")
+            if major is None or major.resolved_at is not None:
+                continue
+            communication = _unit(item.communication)
+            plan = _unit(item.plan)
+            major.resolved_at, major.communication, major.plan = item.at, communication, plan
+            if communication < p.poor_communication:
+                major.poor = True
+                major.double_deviation = p.negativity * p.double_deviation * major.weight
+                s += major.double_deviation
+            else:
+                wanted = major.rho * (p.recovery_communication * communication + p.recovery_plan * plan) * major.bad
+                credit = min(wanted, major.remaining)
+                major.credit_resolution = credit
+                major.remaining -= credit
+                s = max(0.0, s - credit)
+        elif kind == "review_actions_closed":
+            major = majors.get(item.incident or "")
+            if major is None or major.resolved_at is None:
+                continue
+            share = _unit(item.share)
+            if share <= major.share_closed:
+                continue
+            major.share_closed, major.actions_at = share, item.at
+            if not major.poor:
+                wanted = major.rho * p.recovery_actions * share * major.bad - major.credit_actions
+                credit = max(0.0, min(wanted, major.remaining))
+                major.credit_actions += credit
+                major.remaining -= credit
+                s = max(0.0, s - credit)
+        else:
+            raise TrustInputError(f"unknown kind of evidence {kind!r}")
+        applied += 1
+
+    while asked_index < len(asked):
+        decay_to(asked[asked_index])
+        points.append(_point(asked[asked_index], r, s, p))
+        asked_index += 1
+    final = None
+    if until is not None:
+        decay_to(until)
+    if day is not None:
+        final = _point(day, r, s, p)
+    return Replay(points=points, final=final, majors=majors, applied=applied)
+
+
+def _unit(value: float | None) -> float:
+    return min(max(0.0 if value is None else float(value), 0.0), 1.0)
+
+
+# -- contributions: what each piece (or group) of evidence does to today's trust ---------------------
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """`effect` in trust points at `at`: trust with the evidence minus trust without it."""
+
+    group: str  # "major:<incident>", "credit:<incident>", "kind:<kind>", or the caller's
+    label: str
+    effect: float
+    count: int
+    pending: float = 0.0  # for a credit: the points still to come when the review's actions close
+
+
+def _trust_at(evidence: list[Evidence], day: date, p: Parameters) -> float:
+    result = replay(evidence, [day], p)
+    return trust_of(result.points[0].r, result.points[0].s, p) if result.points else 100 * p.prior / (2 * p.prior)
+
+
+def contributions(
+    evidence: Sequence[Evidence],
+    at: date,
+    parameters: Parameters = DEFAULT_PARAMETERS,
+    *,
+    kind_labels: dict[str, str] | None = None,
+) -> list[Contribution]:
+    """Each major incident's own drop, its recovery credit (earned, and pending until the review's
+    actions close), each missed availability month, and every other kind as one group; largest
+    effect first. Leave-one-out: trust at `at` with all the evidence minus trust without the group."""
+    p = parameters
+    counted = [e for e in evidence if e.at <= at]
+    total = _trust_at(counted, at, p)
+    labels = kind_labels or {}
+    result: list[Contribution] = []
+    base = replay(counted, [at], p)
+    incidents = [e for e in counted if e.kind == "major_incident"]
+    for major_row in incidents:
+        key = major_row.incident or major_row.key
+        outcome = base.majors.get(key)
+        label = major_row.label or f"major incident {key}"
+        credit_rows = [e for e in counted if e.kind in RECOVERY_KINDS and e.incident == key]
+        without_credit = [e for e in counted if e not in credit_rows]
+        without_all = [e for e in without_credit if e is not major_row]
+        trust_without_credit = _trust_at(without_credit, at, p)
+        drop = trust_without_credit - _trust_at(without_all, at, p)
+        # The double deviation is part of the incident's own harm: it comes with major_resolved.
+        if outcome is not None and outcome.poor:
+            drop = total - _trust_at(without_all, at, p)
+        result.append(Contribution(group=f"major:{key}", label=label, effect=round(drop, 1), count=1))
+        if outcome is not None and outcome.resolved_at is not None and not outcome.poor:
+            earned = total - trust_without_credit
+            pending_points = 0.0
+            if outcome.pending > 0:
+                closed = Evidence(at=at, kind="review_actions_closed", share=1.0, incident=key)
+                pending_points = _trust_at([*counted, closed], at, p) - total
+            result.append(
+                Contribution(
+                    group=f"credit:{key}",
+                    label=f"recovery credit for {label}",
+                    effect=round(earned, 1),
+                    count=len(credit_rows),
+                    pending=round(pending_points, 1),
+                )
+            )
+    for kind in (*GOOD_KINDS, "negative_answer", "negative_post", "small_failure", "availability_missed"):
+        rows = [e for e in counted if e.kind == kind]
+        if not rows:
+            continue
+        effect = total - _trust_at([e for e in counted if e.kind != kind], at, p)
+        result.append(
+            Contribution(group=f"kind:{kind}", label=labels.get(kind, kind), effect=round(effect, 1), count=len(rows))
+        )
+    result.sort(key=lambda c: (-abs(c.effect), c.group))
+    return result
+
+
+# -- `serviceloop trust simulate`: the JSON input, checked strictly ---------------------------------
+
+_NUMBER_FIELDS = {
+    "week_met": {"share": False},
+    "positive_answer": {},
+    "negative_answer": {},
+    "negative_post": {},
+    "small_failure": {},
+    "availability_missed": {},
+    "major_incident": {"severity": True},
+    "major_resolved": {"communication": True, "plan": True},
+    "review_actions_closed": {"share": True},
+}
+_NEEDS_ID = {"major_incident", "major_resolved", "review_actions_closed"}
+MAX_EVENTS = 100_000
+MAX_POINTS = 10_000
+
+
+def _day(value: Any, where: str) -> date:
+    if not isinstance(value, str):
+        raise TrustInputError(f'{where}: "at" must be a day written YYYY-MM-DD, not {value!r}')
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise TrustInputError(f'{where}: "at" must be a day written YYYY-MM-DD, not {value!r}') from None
+
+
+def simulate_input(document: Any) -> tuple[Parameters, list[Evidence], list[date]]:
+    """Check a simulate document ({"parameters", "events", "at"}) and turn it into the engine's
+    input. Every refusal names the event (by its position, from 0) and the field."""
+    if not isinstance(document, dict):
+        raise TrustInputError('the input must be a JSON object with "events" and "at"')
+    unknown = sorted(set(document) - {"parameters", "events", "at"})
+    if unknown:
+        raise TrustInputError(f'unknown top-level field {unknown[0]!r} (expected "parameters", "events", "at")')
+    parameters = parameters_from(document.get("parameters"))
+    raw_events = document.get("events", [])
+    if not isinstance(raw_events, list):
+        raise TrustInputError('"events" must be a list')
+    if len(raw_events) > MAX_EVENTS:
+        raise TrustInputError(f'"events" holds {len(raw_events)} events; at most {MAX_EVENTS} are replayed at once')
+    raw_at = document.get("at")
+    if not isinstance(raw_at, list) or not raw_at:
+        raise TrustInputError('"at" must be a non-empty list of days (YYYY-MM-DD) to answer a point for')
+    if len(raw_at) > MAX_POINTS:
+        raise TrustInputError(f'"at" asks for {len(raw_at)} points; at most {MAX_POINTS}')
+    days = [_day(value, f"at[{i}]") for i, value in enumerate(raw_at)]
+    evidence = [_event(raw, i, parameters) for i, raw in enumerate(raw_events)]
+    _check_references(evidence)
+    return parameters, evidence, days
+
+
+def _event(raw: Any, index: int, p: Parameters) -> Evidence:
+    where = f"events[{index}]"
+    if not isinstance(raw, dict):
+        raise TrustInputError(f'{where}: must be an object with "at" and "kind", not {raw!r}')
+    kind = raw.get("kind")
+    if kind not in _NUMBER_FIELDS:
+        raise TrustInputError(f"{where}.kind: must be one of {', '.join(KINDS)}, not {kind!r}")
+    where = f"events[{index}] ({kind})"
+    day = _day(raw.get("at"), where)
+    allowed = {"at", "kind", *_NUMBER_FIELDS[kind], *({"id"} if kind in _NEEDS_ID else set()), "label"}
+    extra = sorted(set(raw) - allowed)
+    if extra:
+        raise TrustInputError(f"{where}.{extra[0]}: not a field of {kind} (its fields: {', '.join(sorted(allowed))})")
+    values: dict[str, float | None] = {}
+    for name, required in _NUMBER_FIELDS[kind].items():
+        value = raw.get(name)
+        if value is None:
+            if required:
+                raise TrustInputError(f"{where}.{name}: required")
+            values[name] = None
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise TrustInputError(f"{where}.{name}: must be a number, not {value!r}")
+        low, high = (p.severity_min, p.severity_max) if name == "severity" else (0.0, 1.0)
+        if not low <= value <= high:
+            raise TrustInputError(f"{where}.{name}: must be between {low:g} and {high:g}, not {value!r}")
+        values[name] = float(value)
+    incident = None
+    if kind in _NEEDS_ID:
+        value = raw.get("id")
+        if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
+            raise TrustInputError(f"{where}.id: required, the major incident's id (a string or a number)")
+        incident = str(value)
+    label = raw.get("label", "")
+    if not isinstance(label, str):
+        raise TrustInputError(f"{where}.label: must be a string")
+    return Evidence(at=day, kind=kind, incident=incident, key=str(index), label=label[:200], **values)
+
+
+def _check_references(evidence: list[Evidence]) -> None:
+    declared: dict[str, date] = {}
+    resolved: dict[str, date] = {}
+    for index, item in enumerate(evidence):
+        where = f"events[{index}] ({item.kind}).id"
+        if item.incident is None:
+            continue
+        if item.kind == "major_incident":
+            if item.incident in declared:
+                raise TrustInputError(f"{where}: major incident {item.incident!r} is already in events")
+            declared[item.incident] = item.at
+    for index, item in enumerate(evidence):
+        where = f"events[{index}] ({item.kind}).id"
+        if item.kind == "major_resolved":
+            start = declared.get(item.incident or "")
+            if start is None:
+                raise TrustInputError(f"{where}: no major_incident with id {item.incident!r}")
+            if item.at < start:
+                raise TrustInputError(f"{where}: resolved on {item.at} before the incident began on {start}")
+            if item.incident in resolved:
+                raise TrustInputError(f"{where}: major incident {item.incident!r} is already resolved")
+            resolved[item.incident or ""] = item.at
+    for index, item in enumerate(evidence):
+        where = f"events[{index}] ({item.kind}).id"
+        if item.kind == "review_actions_closed":
+            done = resolved.get(item.incident or "")
+            if done is None:
+                raise TrustInputError(f"{where}: no major_resolved for major incident {item.incident!r}")
+            if item.at < done:
+                raise TrustInputError(
+                    f"{where}: actions closed on {item.at} before the incident was resolved on {done}"
+                )
+
+
+def simulate(document: Any) -> dict[str, Any]:
+    """`serviceloop trust simulate` and `POST /api/experience/trust/simulate`: no database."""
+    parameters, evidence, days = simulate_input(document)
+    result = replay(evidence, days, parameters)
+    by_day = {point.at: point for point in result.points}
+    return {
+        "points": [
+            {"at": day.isoformat(), "trust": by_day[day].trust, "confidence": by_day[day].confidence} for day in days
+        ],
+        "majors": [
+            {
+                "id": m.incident,
+                "at": m.at.isoformat(),
+                "severity": m.severity,
+                "rho": round(m.rho, 4),
+                "poor_communication": m.poor,
+                "credit_earned": round(m.credit, 3),
+                "credit_pending": round(m.pending, 3),
+            }
+            for m in result.majors.values()
+        ],
+        "parameters": parameters.as_dict(),
+    }
