@@ -15,6 +15,7 @@ would stand had the incident not happened. docs/trust.md explains each parameter
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date, timedelta
@@ -87,6 +88,16 @@ _BOUNDS: dict[str, tuple[float, float | None]] = {
 }
 
 
+def _finite_number(value: Any) -> bool:
+    """A JSON number that is a finite float (an integer of 400 digits is not: float() overflows)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def parameters_from(overrides: dict[str, Any] | None, base: Parameters = DEFAULT_PARAMETERS) -> Parameters:
     """`base` with `overrides` (a JSON object of parameter → number); TrustInputError names a bad one."""
     if overrides is None:
@@ -98,8 +109,8 @@ def parameters_from(overrides: dict[str, Any] | None, base: Parameters = DEFAULT
         if name not in PARAMETER_NAMES:
             known = ", ".join(PARAMETER_NAMES)
             raise TrustInputError(f"parameters: unknown parameter {name!r} (known: {known})")
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            raise TrustInputError(f"parameters.{name}: must be a number, not {value!r}")
+        if not _finite_number(value):
+            raise TrustInputError(f"parameters.{name}: must be a number, not {_shown(value)}")
         low, high = _BOUNDS.get(name, (0, None))
         if value < low or (high is not None and value > high):
             span = f"between {low:g} and {high:g}" if high is not None else f"at least {low:g}"
@@ -201,6 +212,18 @@ def severity_clamp(value: float, p: Parameters = DEFAULT_PARAMETERS) -> float:
     return min(max(value, p.severity_min), p.severity_max)
 
 
+# Within a day: a major incident before its resolution before its review's actions (a short
+# incident's rows share a day, in whatever order they were written or listed), and same-day majors by
+# id, so that the result never depends on the order of the input.
+_DAY_ORDER = {"major_incident": 1, "major_resolved": 2, "review_actions_closed": 3}
+
+
+def _replay_order(item: Evidence) -> tuple[date, int, str, float]:
+    rank = _DAY_ORDER.get(item.kind, 0)
+    incident = (item.incident or item.key) if rank else ""
+    return (item.at, rank, incident, (item.share or 0.0) if rank == 3 else 0.0)
+
+
 def replay(
     evidence: Iterable[Evidence],
     at: Sequence[date] = (),
@@ -208,12 +231,12 @@ def replay(
     *,
     until: date | None = None,
 ) -> Replay:
-    """Replay `evidence` (any order: sorted stably by date) and answer a point for each day in `at`
+    """Replay `evidence` (any order: sorted by date, then as `_replay_order` says) and answer a point for each day in `at`
     (evidence of a day counts before that day's point). `final` is the state at `until` (default:
     the last evidence or point). Evidence naming an incident that was never declared, or credit for
     one not yet resolved, is skipped: `simulate_input` refuses such input with a message instead."""
     p = parameters
-    items = sorted(evidence, key=lambda e: e.at)
+    items = sorted(evidence, key=_replay_order)
     asked = sorted(set(at))
     good_decay = math.log(2) / p.half_life_good_days
     bad_decay = math.log(2) / p.half_life_bad_days
@@ -421,13 +444,27 @@ MAX_EVENTS = 100_000
 MAX_POINTS = 10_000
 
 
-def _day(value: Any, where: str) -> date:
-    if not isinstance(value, str):
-        raise TrustInputError(f'{where}: "at" must be a day written YYYY-MM-DD, not {value!r}')
+_DAY_WRITTEN = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _shown(value: Any) -> str:
+    """A refused value as the message quotes it: short, whatever was sent."""
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise TrustInputError(f'{where}: "at" must be a day written YYYY-MM-DD, not {value!r}') from None
+        text = repr(value)
+    except ValueError:  # an integer of more digits than Python prints
+        return "a number too long to show"
+    return text if len(text) <= 60 else f"{text[:57]}..."
+
+
+def _day(value: Any, where: str) -> date:
+    # Only YYYY-MM-DD: date.fromisoformat would also take 20260105 and 2026-W02-1, which the
+    # output (and every other day in the product) never writes.
+    if isinstance(value, str) and _DAY_WRITTEN.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise TrustInputError(f'{where}: "at" must be a day written YYYY-MM-DD, not {_shown(value)}')
 
 
 def simulate_input(document: Any) -> tuple[Parameters, list[Evidence], list[date]]:
@@ -458,10 +495,10 @@ def simulate_input(document: Any) -> tuple[Parameters, list[Evidence], list[date
 def _event(raw: Any, index: int, p: Parameters) -> Evidence:
     where = f"events[{index}]"
     if not isinstance(raw, dict):
-        raise TrustInputError(f'{where}: must be an object with "at" and "kind", not {raw!r}')
+        raise TrustInputError(f'{where}: must be an object with "at" and "kind", not {_shown(raw)}')
     kind = raw.get("kind")
-    if kind not in _NUMBER_FIELDS:
-        raise TrustInputError(f"{where}.kind: must be one of {', '.join(KINDS)}, not {kind!r}")
+    if not isinstance(kind, str) or kind not in _NUMBER_FIELDS:
+        raise TrustInputError(f"{where}.kind: must be one of {', '.join(KINDS)}, not {_shown(kind)}")
     where = f"events[{index}] ({kind})"
     day = _day(raw.get("at"), where)
     allowed = {"at", "kind", *_NUMBER_FIELDS[kind], *({"id"} if kind in _NEEDS_ID else set()), "label"}
@@ -476,8 +513,8 @@ def _event(raw: Any, index: int, p: Parameters) -> Evidence:
                 raise TrustInputError(f"{where}.{name}: required")
             values[name] = None
             continue
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            raise TrustInputError(f"{where}.{name}: must be a number, not {value!r}")
+        if not _finite_number(value):
+            raise TrustInputError(f"{where}.{name}: must be a number, not {_shown(value)}")
         low, high = (p.severity_min, p.severity_max) if name == "severity" else (0.0, 1.0)
         if not low <= value <= high:
             raise TrustInputError(f"{where}.{name}: must be between {low:g} and {high:g}, not {value!r}")
