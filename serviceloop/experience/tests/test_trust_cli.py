@@ -207,6 +207,32 @@ def test_a_byte_order_mark_is_fine(tmp_path: Path, capsys: Any) -> None:
     assert json.loads(capsys.readouterr().out)["points"] == [{"at": DAY, "trust": 50.0, "confidence": 0.0}]
 
 
+def docs_simulate_example() -> tuple[dict[str, Any], dict[str, Any], str]:
+    """docs/trust.md's worked example: its input, its (shortened) output, and its refusal line."""
+    text = (ROOT / "docs" / "trust.md").read_text()
+    section = text.split("\n## Simulate\n", 1)[1].split("\n## ", 1)[0]
+    blocks = [block.split("\n", 1)[1] for block in section.split("```")[1::2]]
+    refusal = next(line for line in blocks[2].splitlines() if line.startswith("serviceloop trust simulate: "))
+    return json.loads(blocks[0]), json.loads(blocks[1]), refusal
+
+
+def test_the_worked_example_in_the_docs_is_what_the_command_prints(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    document, shown, refusal = docs_simulate_example()
+    path = tmp_path / "example.json"
+    path.write_text(json.dumps(document))
+    assert main(["trust", "simulate", str(path)]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert (printed["points"], printed["majors"]) == (shown["points"], shown["majors"])
+    assert {k: v for k, v in shown["parameters"].items() if k != "..."}.items() <= printed["parameters"].items()
+    # The refusal the docs show: communication 1.2 in the fourth event.
+    document["events"][3]["communication"] = 1.2
+    path.write_text(json.dumps(document))
+    assert main(["trust", "simulate", str(path)]) == 2
+    assert capsys.readouterr().err == refusal + "\n"
+
+
 def test_trust_explains_itself() -> None:
     for action in ("simulate", "recompute", "parameters"):
         with pytest.raises(SystemExit) as exit_:
