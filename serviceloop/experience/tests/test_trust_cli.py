@@ -8,6 +8,7 @@ kind and the field, on stderr, exit code 2. recompute and parameters drive the s
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import os
@@ -22,9 +23,9 @@ import pytest
 from serviceloop.accounts.models import Organisation, User
 from serviceloop.accounts.testing import make_organisation
 from serviceloop.catalogue.models import Service
-from serviceloop.cli import main
 from serviceloop.core.testing import Travel
 from serviceloop.experience.tests.test_trust_engine_scenarios import LATER, SCENARIOS, mature_major_good_recovery
+from serviceloop.experience.trust_commands import register
 from serviceloop.experience.trust_engine import MAX_EVENTS, MAX_POINTS, parameters_from, replay, simulate
 from serviceloop.experience.trust_models import TrustEvidence, TrustParameterSet, TrustState
 from serviceloop.feedback.services.responses import response_record
@@ -32,6 +33,14 @@ from serviceloop.feedback.tests.factories_channels import make_service
 
 ROOT = Path(__file__).resolve().parents[3]
 NOWHERE = "postgres://nobody@127.0.0.1:9/nowhere"  # nothing listens on port 9: any connection fails
+
+
+def main(argv: list[str]) -> int:
+    """Run a trust subcommand as `serviceloop` would (the app's own register(); apps never import serviceloop.cli)."""
+    parser = argparse.ArgumentParser(prog="serviceloop")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return int(args.handler(args))
 
 
 def run(*args: str, stdin: str | None = None, data_dir: Path) -> subprocess.CompletedProcess[str]:
