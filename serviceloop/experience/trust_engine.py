@@ -231,8 +231,8 @@ def replay(
     *,
     until: date | None = None,
 ) -> Replay:
-    """Replay `evidence` (any order: sorted by date, then as `_replay_order` says) and answer a point for each day in `at`
-    (evidence of a day counts before that day's point). `final` is the state at `until` (default:
+    """Replay `evidence` (any order: by day, then `_replay_order`) and answer a point for each day in
+    `at` (evidence of a day counts before that day's point). `final` is the state at `until` (default:
     the last evidence or point). Evidence naming an incident that was never declared, or credit for
     one not yet resolved, is skipped: `simulate_input` refuses such input with a message instead."""
     p = parameters
@@ -444,7 +444,7 @@ MAX_EVENTS = 100_000
 MAX_POINTS = 10_000
 
 
-_DAY_WRITTEN = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DAY_WRITTEN = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 
 
 def _shown(value: Any) -> str:
