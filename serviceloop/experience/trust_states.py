@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, Max, OuterRef, Q
 
 from serviceloop.accounts.models import Organisation, User
 from serviceloop.catalogue.models import Service
@@ -113,11 +113,12 @@ def parameters_adopt(*, values: dict[str, Any], note: str, by: User | None) -> T
     stored = {name: getattr(checked, name) for name in values}
     parameters_current()  # version 1 exists, so the lock below always has a row to hold
     with transaction.atomic():
-        # Concurrent adoptions queue on the current highest row: each gets its own next version.
-        latest = TrustParameterSet.objects.select_for_update().order_by("-version").first()
-        assert latest is not None  # nosec B101  # parameters_current created version 1
+        # Concurrent adoptions queue on the lowest version's row (it never changes); the highest
+        # version is read after the lock, by a statement that sees what the one before committed.
+        TrustParameterSet.objects.select_for_update().order_by("version").first()
+        latest = TrustParameterSet.objects.aggregate(highest=Max("version"))["highest"] or 1
         adopted = TrustParameterSet.objects.create(
-            version=latest.version + 1,
+            version=latest + 1,
             values=stored,
             note=note,
             adopted_by=by if by is not None and by.pk else None,
@@ -243,11 +244,10 @@ def state_refresh(organisation_id: int, service_id: int, *, today: date | None =
     return _refresh(organisation_id, service_id, today or today_local(), version, parameters)
 
 
-def _refresh(organisation_id: int, service_id: int, today: date, version: int, p: Parameters) -> TrustState | None:
-    rows = _rows(organisation_id, service_id, until=today)
-    if not rows:
-        _forget(organisation_id, service_id)
-        return None
+def _replayed(
+    rows: list[dict[str, Any]], today: date, version: int, p: Parameters
+) -> tuple[dict[str, Any], list[tuple[date, float, float]]]:
+    """The state's fields and its points (day, trust, confidence) from the pair's rows up to today."""
     evidence = [_as_evidence(row) for row in rows]
     first_day = rows[0]["day"]
     days = point_days(first_day, today)
@@ -275,33 +275,46 @@ def _refresh(organisation_id: int, service_id: int, today: date, version: int, p
         "parameters_version": version,
         "computed_at": clock.now(),
     }
-    with transaction.atomic():
-        state, _ = TrustState.objects.update_or_create(
-            organisation_id=organisation_id, service_id=service_id, defaults=values
-        )
-        TrustPoint.objects.filter(organisation_id=organisation_id, service_id=service_id).delete()
-        TrustPoint.objects.bulk_create(
-            TrustPoint(
-                organisation_id=organisation_id,
-                service_id=service_id,
-                day=day,
-                trust=by_day[day].trust,
-                confidence=by_day[day].confidence,
-                parameters_version=version,
-            )
-            for day in days
-        )
-    _alerts(state)
-    return state
+    return values, [(day, by_day[day].trust, by_day[day].confidence) for day in days]
 
 
-def _forget(organisation_id: int, service_id: int) -> None:
-    """A pair without evidence (up to today) has no state, no points and no open alert."""
-    with transaction.atomic():
-        TrustState.objects.filter(organisation_id=organisation_id, service_id=service_id).delete()
-        TrustPoint.objects.filter(organisation_id=organisation_id, service_id=service_id).delete()
+def _refresh(organisation_id: int, service_id: int, today: date, version: int, p: Parameters) -> TrustState | None:
+    """Lock the pair's state, then read its rows: a refresh that waited for a concurrent one reads
+    the evidence that one may not have seen, so the last state written is never the older replay.
+    Two first refreshes of a pair meet at the unique constraint; the loser refreshes the winner's."""
+    pair = {"organisation_id": organisation_id, "service_id": service_id}
+    for attempt in (1, 2):
+        try:
+            with transaction.atomic():
+                state = TrustState.objects.select_for_update().filter(**pair).first()
+                rows = _rows(organisation_id, service_id, until=today)
+                if not rows:
+                    if state is not None:
+                        state.delete()
+                    TrustPoint.objects.filter(**pair).delete()
+                    break
+                values, points = _replayed(rows, today, version, p)
+                if state is None:
+                    state = TrustState.objects.create(**pair, **values)
+                else:
+                    for name, value in values.items():
+                        setattr(state, name, value)
+                    state.save()
+                TrustPoint.objects.filter(**pair).delete()
+                TrustPoint.objects.bulk_create(
+                    TrustPoint(**pair, day=day, trust=trust, confidence=confidence, parameters_version=version)
+                    for day, trust, confidence in points
+                )
+        except IntegrityError:
+            if attempt == 2:
+                raise
+            continue
+        _alerts(state)
+        return state
+    # No evidence up to today: no state, no points, and nothing left to alert about.
     for cause in causes_of(organisation_id, service_id):
         alert_recover(cause, figures={"kind": "trust", "note": "no evidence left"})
+    return None
 
 
 def states_refresh(pairs: Iterable[Pair], *, today: date | None = None) -> int:
@@ -357,7 +370,7 @@ def states_recompute_all(
         )
     ).values_list("organisation_id", "service_id")
     for org, service in list(orphans):
-        _forget(org, service)
+        _refresh(org, service, day, version, parameters)  # no evidence: removed, its alerts recovered
     chosen: Iterable[Pair] = wrap(pairs, len(pairs)) if wrap is not None else pairs
     stored = sum(1 for org, service in chosen if _refresh(org, service, day, version, parameters) is not None)
     logger.info("trust: %s state(s) recomputed with parameters v%s", stored, version)
