@@ -338,6 +338,7 @@ def stale_pairs(today: date, version: int) -> list[Pair]:
     )
     missing = (
         TrustEvidence.objects.filter(~Exists(has_state), day__lte=today)
+        .order_by()  # the model's ordering would make DISTINCT run over (pair, day, id): every row
         .values_list("organisation_id", "service_id")
         .distinct()
     )
@@ -363,7 +364,7 @@ def states_recompute_all(
     states of pairs left without evidence are removed. `wrap(pairs, total)` shows progress."""
     day = today or today_local()
     version, parameters = parameters_current()
-    pairs = sorted(set(TrustEvidence.objects.values_list("organisation_id", "service_id").distinct()))
+    pairs = sorted(TrustEvidence.objects.order_by().values_list("organisation_id", "service_id").distinct())
     orphans = TrustState.objects.exclude(
         Exists(
             TrustEvidence.objects.filter(organisation_id=OuterRef("organisation_id"), service_id=OuterRef("service_id"))

@@ -497,3 +497,14 @@ def test_the_query_count_of_a_refresh_does_not_grow_with_the_rows(
     counts = [queries_of(lambda org=org: state_refresh(org.pk, payroll.pk, today=today)) for org in (small, large)]
     assert counts[0] == counts[1], counts
     assert counts[0] <= 12
+
+
+def test_the_pairs_are_read_one_row_per_pair(dunmore: Organisation, payroll: Service) -> None:
+    """DISTINCT over the pair only: the model's ordering (day, id) would make it return every row."""
+    store(dunmore, payroll, met_weeks(START, 30))
+    today = START + timedelta(days=300)
+    with CaptureQueriesContext(connection) as captured:
+        states_refresh_stale(today=today)
+        states_recompute_all(today=today)
+    distinct = [q["sql"] for q in captured.captured_queries if "DISTINCT" in q["sql"]]
+    assert len(distinct) == 2 and not [sql for sql in distinct if "ORDER BY" in sql], distinct
