@@ -166,6 +166,11 @@ def figure_lines(figures: dict[str, Any]) -> list[str]:
             f"q (Benjamini–Hochberg) {_shown_p(figures.get('q_value'))} at a false-discovery rate of "
             f"{figures.get('fdr')}"
         )
+    if not lines and figures.get("kind") == "trust":
+        # A trust alert (trust_states.py formats its figures; imported here: it imports this module).
+        from serviceloop.experience.trust_states import trust_figure_lines
+
+        lines += trust_figure_lines(figures)
     if not lines and "to" in figures:
         lines.append(f"State: {figures.get('from')} → {figures['to']}")
         lines += [f"{key}: {figures[key]}" for key in ("value", "n", "target") if key in figures]
