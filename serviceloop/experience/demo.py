@@ -15,7 +15,7 @@ twice), then every relationship's state is replayed. The trust subscribers' deli
 waiting events are among those settled above: the backfill does their work. The history it tells
 (test_trust_demo.py): the organisations on email hit by the outage week's major incident drop and
 earn part of it back (updates on cadence, the review's actions closed); Dunmore Council on payroll
-is lowered by its many small failures (reopens, breaches); the oldest relationship that no major
+is lowered by its many small failures (reopens, breaches); a relationship of years that no major
 incident touched stands highest.
 """
 
