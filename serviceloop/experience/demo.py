@@ -8,12 +8,22 @@ handler replaces its cells by a recount of the raw rows; the rebuild recounts ev
 leaves no event waiting and does not refresh hundreds of cells one at a time first. Other apps'
 events are theirs to deliver; an event that another app's subscriber also hears is completed here
 only when that app's demo has settled its delivery (feedback's incident hook does).
+
+Trust (docs/trust.md) is built the same way, after the rollups: the evidence the receivers would
+have written is backfilled set-wise from the demo's rows (the same keys, so nothing is written
+twice), then every relationship's state is replayed. The trust subscribers' deliveries of the
+waiting events are among those settled above: the backfill does their work. The history it tells
+(test_trust_demo.py): the organisations on email hit by the outage week's major incident drop and
+earn part of it back (updates on cadence, the review's actions closed); Dunmore Council on payroll
+is lowered by its many small failures (reopens, breaches); a relationship of years that no major
+incident touched stands highest.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import date
+from typing import TypeVar
 
 from serviceloop.core import clock
 from serviceloop.core import demo_story as story
@@ -22,6 +32,8 @@ from serviceloop.core.demo import DemoContext
 from serviceloop.core.events import all_subscribers, event_dispatch
 from serviceloop.core.models import Event, EventDelivery
 from serviceloop.experience.rollups import rollups_rebuild
+
+T = TypeVar("T")
 
 
 def load(ctx: DemoContext) -> None:
@@ -50,6 +62,25 @@ def load(ctx: DemoContext) -> None:
 
     rollups_rebuild(wrap=wrap)
     _xlas()
+    _trust(ctx)
+
+
+def _trust(ctx: DemoContext) -> None:
+    from serviceloop.experience import trust_evidence, trust_states
+
+    backfill = getattr(trust_evidence, "evidence_backfill", None)
+    recompute = getattr(trust_states, "states_recompute_all", None)
+    if backfill is None or recompute is None:  # the evidence and states rooms not merged yet
+        return
+
+    def evidence_wrap(items: Iterable[T], total: int) -> Iterable[T]:
+        return progress(items, total=total, desc="Trust evidence", enabled=ctx.progress)
+
+    def states_wrap(items: Iterable[T], total: int) -> Iterable[T]:
+        return progress(items, total=total, desc="Trust", enabled=ctx.progress, unit=" relationships")
+
+    backfill(wrap=evidence_wrap)
+    recompute(wrap=states_wrap)
 
 
 def _ours_to_settle() -> dict[int, list[str]]:

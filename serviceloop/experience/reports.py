@@ -6,7 +6,8 @@ render the same template from the same `ReportData`.
 
 Sections fed by other parts of the product that are not there yet return empty lists here, each from
 one clearly named function: `xla_states_for` (XLAs), `hotspots_for` (the portfolio's hotspots) and
-`improvement_items_for` (the improvement register).
+`improvement_items_for` (the improvement register). The trust section (`trust_for`) reads the stored
+trust states (trust_panels.py).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from serviceloop.experience.metrics import METRICS, Figure, min_sample
 from serviceloop.experience.models import ServiceReview
 from serviceloop.experience.sources import day_bounds
 from serviceloop.experience.tally import Scope
+from serviceloop.experience.trust_panels import ReviewTrust, review_trust
 from serviceloop.feedback.models import Driver, Response, SentimentLabel
 from serviceloop.feedback.services.responses import mask_text
 from serviceloop.relationships.models import Relationship
@@ -124,6 +126,7 @@ class ReportData:
     xlas: list[Any] = field(default_factory=list)
     hotspots: list[Any] = field(default_factory=list)
     improvement_items: list[Any] = field(default_factory=list)
+    trust: ReviewTrust | None = None
     min_sample: int = 0
     generated_at: datetime | None = None
 
@@ -355,6 +358,14 @@ def improvement_items_for(review: ServiceReview) -> list[Any]:
     return []
 
 
+def trust_for(review: ServiceReview) -> ReviewTrust:
+    """The trust section (trust_panels.review_trust): a relationship's trust over the period and what
+    moved it, or a service's lowest and falling fastest relationships. The template shows a
+    relationship's to its organisation's customers — and prints it in the PDF they download — only
+    when that organisation sees its trust in the portal."""
+    return review_trust(review)
+
+
 def report_data(review: ServiceReview) -> ReportData:
     """Everything the report shows, from compute() for the review's scope and a few recent comments."""
     scope = review_scope(review)
@@ -382,6 +393,7 @@ def report_data(review: ServiceReview) -> ReportData:
         xlas=xla_states_for(review),
         hotspots=hotspots_for(review),
         improvement_items=improvement_items_for(review),
+        trust=trust_for(review),
         min_sample=min_sample(),
         generated_at=clock.now(),
     )

@@ -13,6 +13,7 @@ from datetime import date
 from functools import partial
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -23,9 +24,10 @@ from django.utils.http import urlencode
 
 from serviceloop.accounts.models import Organisation, User
 from serviceloop.catalogue.models import Service
+from serviceloop.core.errors import DomainError
 from serviceloop.core.pagination import paginate
 from serviceloop.core.visibility import is_staff_viewer
-from serviceloop.experience import page_charts, queries
+from serviceloop.experience import page_charts, queries, trust_panels
 from serviceloop.experience.api import compute
 from serviceloop.experience.benchmarks import BENCHMARKS
 from serviceloop.experience.exports import comments_csv, table_csv
@@ -33,6 +35,7 @@ from serviceloop.experience.forms import ExperienceFilterForm, PageFilters
 from serviceloop.experience.metrics import METRICS, Figure, min_sample
 from serviceloop.experience.queries import Row, Table
 from serviceloop.experience.tally import Scope
+from serviceloop.experience.trust_sharing import trust_sharing_set
 from serviceloop.feedback.models import SentimentLabel
 
 
@@ -213,14 +216,23 @@ def service_page(request: HttpRequest, public_id: str) -> HttpResponseBase:
     if exported is not None:
         return exported
     context = _sections(ctx, tables, ["organisation", "offering", "channel"] if ctx.staff else ["offering", "channel"])
-    context.update({"service": service, "page_obj": _comments_page(request, ctx)})
+    context.update(
+        {
+            "service": service,
+            "page_obj": _comments_page(request, ctx),
+            "trust": trust_panels.service_panel(viewer=ctx.viewer, service=service),
+        }
+    )
     return render(request, "experience/service.html", context, status=ctx.status)
 
 
 @login_required
 def organisation_page(request: HttpRequest, public_id: str) -> HttpResponseBase:
-    """One consumer organisation's experience across the services it consumes."""
+    """One consumer organisation's experience across the services it consumes; staff POST here the
+    choice whether the organisation sees its own trust in the portal."""
     organisation = queries.organisation_for_page(viewer=_user(request), public_id=public_id)
+    if request.method == "POST":
+        return _trust_sharing_post(request, organisation)
     ctx = _context(request, organisation=organisation)
     consumed = {service.public_id: service for service in queries.consumed_services(organisation)}
     tables = _common_tables(ctx)
@@ -253,9 +265,32 @@ def organisation_page(request: HttpRequest, public_id: str) -> HttpResponseBase:
             "service_lines": lines.chart(ctx) if lines.grouped else None,
             "service_trend": lines.table,
             "page_obj": _comments_page(request, ctx),
+            "trust": trust_panels.organisation_panel(
+                viewer=ctx.viewer, organisation=organisation, services=consumed.values()
+            ),
         }
     )
     return render(request, "experience/organisation.html", context, status=ctx.status)
+
+
+def _trust_sharing_post(request: HttpRequest, organisation: Organisation) -> HttpResponseBase:
+    """The staff toggle "show this organisation its own trust in the portal" (trust_sharing_set)."""
+    viewer = _user(request)
+    if not is_staff_viewer(viewer):
+        raise PermissionDenied("Only the provider's staff choose whether an organisation sees its trust.")
+    value = request.POST.get("shown_in_portal", "")
+    if value not in ("on", "off"):
+        return HttpResponse("shown_in_portal: must be on or off.", status=400, content_type="text/plain; charset=utf-8")
+    try:
+        trust_sharing_set(organisation=organisation, shown=value == "on", by=viewer)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        if value == "on":
+            messages.success(request, f"{organisation.name} now sees its own trust in the portal.")
+        else:
+            messages.success(request, f"{organisation.name} no longer sees its trust in the portal.")
+    return redirect(reverse("experience:organisation", args=[organisation.public_id]) + "#trust")
 
 
 ROW_METRICS = ("happiness", "csat", "lost_time_mean", "lost_time_total", "response_rate", "fcr", "sla_resolution")
