@@ -358,7 +358,7 @@ CELERY_BEAT_SCHEDULE["experience-alert-drops"] = {
 # Trust per relationship (docs/trust.md): bands (below RED: red; below WATCH: watch; else good),
 # shown only with at least MIN_CONFIDENCE; a fall of FALL_POINTS within FALL_DAYS alerts the
 # service manager. The daily refresh lets every state decay to today; weeks are judged each Monday.
-SERVICELOOP_TRUST_RED = float(env("SERVICELOOP_TRUST_RED", "55"))
+SERVICELOOP_TRUST_RED = float(env("SERVICELOOP_TRUST_RED", "50"))
 SERVICELOOP_TRUST_WATCH = float(env("SERVICELOOP_TRUST_WATCH", "70"))
 SERVICELOOP_TRUST_MIN_CONFIDENCE = float(env("SERVICELOOP_TRUST_MIN_CONFIDENCE", "0.2"))
 SERVICELOOP_TRUST_FALL_POINTS = float(env("SERVICELOOP_TRUST_FALL_POINTS", "10"))

@@ -25,7 +25,10 @@ from typing import Any
 GOOD_KINDS = ("week_met", "positive_answer")
 BAD_KINDS = ("negative_answer", "negative_post", "small_failure", "availability_missed", "major_incident")
 RECOVERY_KINDS = ("major_resolved", "review_actions_closed")
-KINDS = (*GOOD_KINDS, *BAD_KINDS, *RECOVERY_KINDS)
+# Weightless: they only count how many answers and tickets a week had, for the volume rule below.
+VOLUME_KINDS = ("neutral_answer", "ticket_opened")
+KINDS = (*GOOD_KINDS, *BAD_KINDS, *RECOVERY_KINDS, *VOLUME_KINDS)
+ANSWER_KINDS = ("positive_answer", "negative_answer", "neutral_answer")
 
 
 class TrustInputError(ValueError):
@@ -47,6 +50,13 @@ class Parameters:
     week_met: float = 1.0  # × the share of targets met that week
     positive_answer: float = 0.3
     positive_week_cap: float = 1.0  # positive answers count at most this much per calendar week
+    # Volume: a week's answers weigh together at most as much as this many answers (each answer of a
+    # week with n > this weighs this/n); a week's small failures of tickets (breaches, reopens) at
+    # most as much as this many tickets' (each weighs this/n for n tickets opened that week). One
+    # organisation files ten tickets a week, another a thousand: what erodes trust is the share of
+    # a week that went wrong, not the size of the customer. Below these volumes: DOMAIN's weights.
+    answers_per_week: float = 4.0
+    tickets_per_week: float = 1.0
     negative_answer: float = 0.3
     negative_post: float = 0.3
     small_failure: float = 0.5
@@ -80,6 +90,8 @@ _BOUNDS: dict[str, tuple[float, float | None]] = {
     "recovery_first": (0, 1),
     "recovery_halving": (0, 1),
     "recovery_window_days": (0, 3650),
+    "answers_per_week": (0.01, None),
+    "tickets_per_week": (0.01, None),
     "recovery_communication": (0, 1),
     "recovery_plan": (0, 1),
     "recovery_actions": (0, 1),
@@ -136,6 +148,7 @@ class Evidence:
     plan: float | None = None  # major_resolved
     key: str = ""
     label: str = ""
+    per_ticket: bool = False  # small_failure: a ticket's (breach, reopen), weighed by the week's tickets
 
 
 @dataclass(frozen=True)
@@ -247,6 +260,25 @@ def replay(
     points: list[Point] = []
     applied = 0
     asked_index = 0
+    # The volume rule: how many answers and tickets each ISO week had (the whole week: a point in the
+    # middle of a week weighs that week's answers by the week's count, including later days).
+    answers_in_week: dict[tuple[int, int], int] = {}
+    tickets_in_week: dict[tuple[int, int], int] = {}
+    for item in items:
+        if item.kind in ANSWER_KINDS:
+            week = item.at.isocalendar()[:2]
+            answers_in_week[week] = answers_in_week.get(week, 0) + 1
+        elif item.kind == "ticket_opened":
+            week = item.at.isocalendar()[:2]
+            tickets_in_week[week] = tickets_in_week.get(week, 0) + 1
+
+    def answer_factor(on: date) -> float:
+        count = answers_in_week.get(on.isocalendar()[:2], 0)
+        return min(1.0, p.answers_per_week / count) if count else 1.0
+
+    def ticket_factor(on: date) -> float:
+        count = tickets_in_week.get(on.isocalendar()[:2], 0)
+        return min(1.0, p.tickets_per_week / count) if count else 1.0
 
     def decay_to(target: date) -> None:
         nonlocal r, s, day
@@ -272,11 +304,17 @@ def replay(
         elif kind == "positive_answer":
             week = item.at.isocalendar()[:2]
             room = max(0.0, p.positive_week_cap - positive_by_week.get(week, 0.0))
-            gain = min(p.positive_answer, room)
+            gain = min(p.positive_answer * answer_factor(item.at), room)
             positive_by_week[week] = positive_by_week.get(week, 0.0) + gain
             r += gain
-        elif kind in ("negative_answer", "negative_post", "small_failure", "availability_missed"):
+        elif kind == "negative_answer":
+            s += p.negativity * p.negative_answer * answer_factor(item.at)
+        elif kind == "small_failure":
+            s += p.negativity * p.small_failure * (ticket_factor(item.at) if item.per_ticket else 1.0)
+        elif kind in ("negative_post", "availability_missed"):
             s += p.negativity * float(getattr(p, kind))
+        elif kind in VOLUME_KINDS:
+            pass
         elif kind == "major_incident":
             key = item.incident or item.key
             if key in majors:
@@ -435,6 +473,8 @@ _NUMBER_FIELDS = {
     "negative_post": {},
     "small_failure": {},
     "availability_missed": {},
+    "neutral_answer": {},
+    "ticket_opened": {},
     "major_incident": {"severity": True},
     "major_resolved": {"communication": True, "plan": True},
     "review_actions_closed": {"share": True},
@@ -502,6 +542,8 @@ def _event(raw: Any, index: int, p: Parameters) -> Evidence:
     where = f"events[{index}] ({kind})"
     day = _day(raw.get("at"), where)
     allowed = {"at", "kind", *_NUMBER_FIELDS[kind], *({"id"} if kind in _NEEDS_ID else set()), "label"}
+    if kind == "small_failure":
+        allowed.add("ticket")
     extra = sorted(set(raw) - allowed)
     if extra:
         raise TrustInputError(f"{where}.{extra[0]}: not a field of {kind} (its fields: {', '.join(sorted(allowed))})")
@@ -528,7 +570,12 @@ def _event(raw: Any, index: int, p: Parameters) -> Evidence:
     label = raw.get("label", "")
     if not isinstance(label, str):
         raise TrustInputError(f"{where}.label: must be a string")
-    return Evidence(at=day, kind=kind, incident=incident, key=str(index), label=label[:200], **values)
+    per_ticket = raw.get("ticket", False)
+    if not isinstance(per_ticket, bool):
+        raise TrustInputError(f"{where}.ticket: must be true or false, not {_shown(per_ticket)}")
+    return Evidence(
+        at=day, kind=kind, incident=incident, key=str(index), label=label[:200], per_ticket=per_ticket, **values
+    )
 
 
 def _check_references(evidence: list[Evidence]) -> None:

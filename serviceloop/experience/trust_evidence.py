@@ -156,8 +156,26 @@ def answer_sign(scores: dict[str, int | None]) -> tuple[str, int, str] | None:
     return None
 
 
+_WORDS = {
+    EvidenceKind.POSITIVE_ANSWER: "positive",
+    EvidenceKind.NEGATIVE_ANSWER: "negative",
+    EvidenceKind.NEUTRAL_ANSWER: "neutral",
+}
+
+
+def _neutral(scores: dict[str, int | None]) -> tuple[str, int, str] | None:
+    """A scored answer that is neither positive nor negative: weightless evidence that still counts
+    in its week's number of answers (the engine's volume rule)."""
+    for kind in PRIMARY:
+        value = scores.get(kind)
+        if value is not None:
+            return kind, value, EvidenceKind.NEUTRAL_ANSWER
+    return None
+
+
 def evidence_from_responses(response_ids: Iterable[int], *, event_id: int | None = None) -> set[Pair]:
-    """Answers with an organisation whose primary score is positive or negative ("response:<id>").
+    """Answers with an organisation and a primary score: positive, negative, or neutral (weightless,
+    counted for the week's volume) ("response:<id>").
     Three statements whatever the number of responses (one read, one key lookup, one insert)."""
     ids = sorted(set(response_ids))
     rows: list[TrustEvidence] = []
@@ -166,12 +184,13 @@ def evidence_from_responses(response_ids: Iterable[int], *, event_id: int | None
             "pk", "organisation_id", "service_id", "responded_at", *PRIMARY
         )
         for pk, organisation_id, service_id, responded_at, *scores in answers:
-            sign = answer_sign(dict(zip(PRIMARY, scores, strict=True)))
+            by_kind = dict(zip(PRIMARY, scores, strict=True))
+            sign = answer_sign(by_kind) or _neutral(by_kind)
             if sign is None:
-                continue
+                continue  # no score at all: not an answer the volume rule counts
             kind, value, evidence = sign
             name = SCORE_NAMES.get(kind, kind)  # type: ignore[call-overload]
-            word = "positive" if evidence == EvidenceKind.POSITIVE_ANSWER else "negative"
+            word = _WORDS[evidence]
             rows.append(
                 _row(
                     organisation_id=organisation_id,
@@ -305,6 +324,33 @@ def evidence_from_sla_breach(
     was due ("sla:<ticket>:<target>"). The desk's SlaEvent row is the source; `at` is not needed."""
     breaches = SlaEvent.objects.filter(ticket_id=ticket_id, target=target, kind=SlaEvent.Kind.BREACHED)
     return evidence_record(_sla_rows(breaches, event_id))
+
+
+def _ticket_rows(tickets: QuerySet[Ticket], event_id: int | None = None) -> list[TrustEvidence]:
+    rows = []
+    for pk, reference, organisation_id, service_id, opened_at in tickets.values_list(
+        "pk", "reference", "organisation_id", "service_id", "opened_at"
+    ):
+        rows.append(
+            _row(
+                organisation_id=organisation_id,
+                service_id=service_id,
+                kind=EvidenceKind.TICKET_OPENED,
+                at=opened_at,
+                key=f"ticket:{pk}",
+                label=f"{reference} opened",
+                source_type="desk.ticket",
+                source_id=pk,
+                event_id=event_id,
+            )
+        )
+    return rows
+
+
+def evidence_from_tickets(ticket_ids: Iterable[int], *, event_id: int | None = None) -> set[Pair]:
+    """Each ticket opened ("ticket:<id>"): weightless, it counts in its week's number of tickets, by
+    which the week's breaches and reopens are weighed (the engine's volume rule, docs/trust.md)."""
+    return evidence_record(_ticket_rows(Ticket.objects.filter(pk__in=sorted(set(ticket_ids))), event_id))
 
 
 def _reopen_rows(reopens: QuerySet[TicketEvent], event_id: int | None = None) -> list[TrustEvidence]:
@@ -702,10 +748,8 @@ def pairs_refresh(pairs: set[Pair]) -> None:
     """Recompute the trust states of the pairs that just got evidence."""
     from serviceloop.experience import trust_states
 
-    # TODO(lead): call trust_states.states_refresh directly once helper C's trust_states is merged.
-    refresh = getattr(trust_states, "states_refresh", None)
-    if pairs and refresh is not None:
-        refresh(sorted(pairs))
+    if pairs:
+        trust_states.states_refresh(sorted(pairs))
 
 
 def periods_record_due(now: datetime | None = None) -> int:
@@ -751,6 +795,8 @@ def _backfill_steps(since: date | None) -> list[Callable[[], object]]:
         steps.append(partial(evidence_from_responses, chunk))
     for chunk in _chunks(posts, BACKFILL_CHUNK):
         steps.append(partial(evidence_from_posts, chunk))
+    for chunk in _chunks(_ids(Ticket.objects.filter(moment("opened_at"))), BACKFILL_CHUNK):
+        steps.append(partial(evidence_from_tickets, chunk))
     breaches = _ids(SlaEvent.objects.filter(moment("at"), kind=SlaEvent.Kind.BREACHED))
     for chunk in _chunks(breaches, BACKFILL_CHUNK):
         steps.append(partial(_sla_backfill, chunk))
@@ -812,6 +858,7 @@ __all__ = [
     "evidence_from_responses",
     "evidence_from_review",
     "evidence_from_sla_breach",
+    "evidence_from_tickets",
     "evidence_record",
     "periods_record_due",
     "severity_of",

@@ -26,6 +26,9 @@ class EvidenceKind(models.TextChoices):
     MAJOR_INCIDENT = "major_incident", "Major incident"
     MAJOR_RESOLVED = "major_resolved", "Major incident resolved (recovery credit)"
     REVIEW_ACTIONS_CLOSED = "review_actions_closed", "Review actions closed (recovery credit)"
+    # Weightless: they count a week's answers and tickets for the volume rule (docs/trust.md).
+    NEUTRAL_ANSWER = "neutral_answer", "Neutral answer"
+    TICKET_OPENED = "ticket_opened", "Ticket opened"
 
 
 class TrustParameterSet(models.Model):

@@ -19,6 +19,7 @@ from serviceloop.experience.trust_evidence import (
     evidence_from_responses,
     evidence_from_review,
     evidence_from_sla_breach,
+    evidence_from_tickets,
     pairs_refresh,
 )
 from serviceloop.incidents import events as incident_events
@@ -57,6 +58,11 @@ def trust_sla_breached(event: Event) -> None:
     breached_at = event.data.get("breached_at")
     at = datetime.fromisoformat(breached_at) if isinstance(breached_at, str) else None
     pairs_refresh(evidence_from_sla_breach(event.data["ticket_id"], event.data["target"], at, event_id=event.pk))
+
+
+@subscriber("ticket.created", name="experience.trust.ticket_created")
+def trust_ticket_created(event: Event) -> None:
+    pairs_refresh(evidence_from_tickets([event.data["ticket_id"]], event_id=event.pk))
 
 
 @subscriber("ticket.reopened", name="experience.trust.reopened")

@@ -72,6 +72,7 @@ _ROW_FIELDS = (
     "incident_id",
     "incident_key",
     "label",
+    "source_type",
 )
 
 
@@ -151,6 +152,8 @@ def _as_evidence(row: dict[str, Any]) -> Evidence:
         plan=row["plan"],
         key=str(row["pk"]),
         label=row["label"],
+        # A ticket's failure (breach, reopen) is weighed by the week's tickets (the volume rule).
+        per_ticket=row["kind"] == "small_failure" and row["source_type"] == "desk.ticket",
     )
 
 

@@ -53,7 +53,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('day', models.DateField()),
                 ('occurred_at', models.DateTimeField()),
-                ('kind', models.CharField(choices=[('week_met', 'Week with targets met'), ('positive_answer', 'Positive answer'), ('negative_answer', 'Negative answer'), ('negative_post', 'Negative post'), ('small_failure', 'Small failure'), ('availability_missed', 'Availability target missed'), ('major_incident', 'Major incident'), ('major_resolved', 'Major incident resolved (recovery credit)'), ('review_actions_closed', 'Review actions closed (recovery credit)')], max_length=24)),
+                ('kind', models.CharField(choices=[('week_met', 'Week with targets met'), ('positive_answer', 'Positive answer'), ('negative_answer', 'Negative answer'), ('negative_post', 'Negative post'), ('small_failure', 'Small failure'), ('availability_missed', 'Availability target missed'), ('major_incident', 'Major incident'), ('major_resolved', 'Major incident resolved (recovery credit)'), ('review_actions_closed', 'Review actions closed (recovery credit)'), ('neutral_answer', 'Neutral answer'), ('ticket_opened', 'Ticket opened')], max_length=24)),
                 ('share', models.FloatField(blank=True, null=True)),
                 ('severity', models.FloatField(blank=True, null=True)),
                 ('communication', models.FloatField(blank=True, null=True)),
