@@ -78,7 +78,14 @@ def test_a_long_steady_relationship_stands_highest(demo: DemoContext, db: Any) -
     touched = set(
         TrustEvidence.objects.filter(kind=EvidenceKind.MAJOR_INCIDENT).values_list("organisation_id", "service_id")
     )
-    states = states_by_pair()
+    # Among the relationships still running (an ended one keeps its memory, and its state, but
+    # earns no more weeks).
+    active = set(
+        Relationship.objects.filter(status=Relationship.Status.ACTIVE).values_list(
+            "organisation_id", "offering__service_id"
+        )
+    )
+    states = {pair: state for pair, state in states_by_pair().items() if pair in active}
     ranked = sorted(states.values(), key=lambda s: (-s.trust, s.pk))
     top = ranked[0]
     shown = {f"{s.organisation.name} × {s.service.slug}": s.trust for s in ranked[:5]}

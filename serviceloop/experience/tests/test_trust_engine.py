@@ -91,12 +91,16 @@ def test_severity_is_clamped_to_half_and_two() -> None:
 # -- positive answers: capped per ISO week -------------------------------------------------------------
 
 
+# The cap alone, without the volume rule (which weighs each answer of a week with more than four less).
+NO_VOLUME = parameters_from({"answers_per_week": 1000, "tickets_per_week": 1000})
+
+
 def test_positive_answers_count_at_most_one_a_calendar_week() -> None:
     five_in_a_day = [ev(0, "positive_answer") for _ in range(5)]
-    assert point(five_in_a_day, 0)[0] == pytest.approx(1.0)
+    assert point(five_in_a_day, 0, NO_VOLUME)[0] == pytest.approx(1.0)
     # Monday to Sunday is one ISO week; the next Monday starts another.
     week = [ev(day, "positive_answer") for day in range(7)]
-    r, _ = point([*week, ev(7, "positive_answer")], 7)
+    r, _ = point([*week, ev(7, "positive_answer")], 7, NO_VOLUME)
     weekly = sum(gain * 2 ** (-(7 - day) / 365) for day, gain in enumerate([0.3, 0.3, 0.3, 0.1, 0, 0, 0]))
     assert r == pytest.approx(weekly + 0.3)
 
@@ -105,8 +109,45 @@ def test_the_positive_cap_follows_the_iso_week_across_new_year() -> None:
     # 2026-12-28 (Monday) to 2027-01-03 (Sunday) is ISO week 53 of 2026: one cap.
     answers = [Evidence(at=date(2026, 12, 31), kind="positive_answer") for _ in range(3)]
     answers += [Evidence(at=date(2027, 1, 3), kind="positive_answer") for _ in range(3)]
-    r = replay(answers, [date(2027, 1, 3)]).points[0].r
+    r = replay(answers, [date(2027, 1, 3)], NO_VOLUME).points[0].r
     assert r == pytest.approx(0.9 * 2 ** (-3 / 365) + 0.1)
+
+
+# -- the volume rule: a week weighs the same whatever the size of the customer ----------------------------
+
+
+def test_up_to_four_answers_a_week_weigh_as_domain_says() -> None:
+    four = [ev(0, "negative_answer"), ev(1, "negative_answer"), ev(2, "neutral_answer"), ev(2, "neutral_answer")]
+    assert point(four, 2)[1] == pytest.approx(3 * 0.3 * (2 ** (-2 / 540) + 2 ** (-1 / 540)))
+
+
+def test_a_week_of_many_answers_weighs_as_four_in_proportion() -> None:
+    # 40 answers in one day, 10 of them negative: each weighs 4/40, so the week's bad evidence is that
+    # of one negative answer (a quarter of four), and its positives those of three (capped at 1.0).
+    day = [ev(0, "negative_answer") for _ in range(10)] + [ev(0, "positive_answer") for _ in range(30)]
+    r, s = point(day, 0)
+    assert s == pytest.approx(3 * 0.3 * 10 * 4 / 40)
+    assert r == pytest.approx(min(1.0, 0.3 * 30 * 4 / 40))
+    # Neutral answers count in the week's number: they make each other answer weigh less.
+    r2, s2 = point([*day, *[ev(0, "neutral_answer") for _ in range(40)]], 0)
+    assert s2 == pytest.approx(s / 2) and r2 == pytest.approx(r / 2)
+
+
+def test_ticket_failures_weigh_by_the_week_s_tickets_and_other_small_failures_do_not() -> None:
+    tickets = [ev(0, "ticket_opened") for _ in range(10)]
+    breaches = [ev(1, "small_failure", per_ticket=True) for _ in range(4)]
+    assert point([*tickets, *breaches], 1)[1] == pytest.approx(3 * 0.5 * 4 / 10)
+    # A small failure that is no ticket's (a minor incident) weighs in full, whatever the tickets.
+    assert point([*tickets, ev(1, "small_failure")], 1)[1] == pytest.approx(3 * 0.5)
+    # Without any ticket opened that week (simulate's plain input), DOMAIN's weight.
+    assert point(breaches, 1)[1] == pytest.approx(4 * 3 * 0.5)
+    # The next week is counted on its own.
+    assert point([*tickets, ev(7, "small_failure", per_ticket=True)], 7)[1] == pytest.approx(3 * 0.5)
+
+
+def test_weightless_kinds_move_nothing_on_their_own() -> None:
+    r, s = point([ev(0, "neutral_answer"), ev(0, "ticket_opened")], 0)
+    assert (r, s) == (0.0, 0.0)
 
 
 # -- major incidents: ρ, credit, its cap, double deviation ------------------------------------------------

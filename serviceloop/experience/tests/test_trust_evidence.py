@@ -90,14 +90,16 @@ def test_answers_with_an_organisation_are_evidence_on_their_local_day(world: dic
     response_record(service=payroll, happiness=0, responded_at=NINE)  # nobody's: not trust evidence
     deliver()
     rows = {r.source_id: r for r in TrustEvidence.objects.all()}
-    assert set(rows) == {happy.pk, cross.pk}
+    assert set(rows) == {happy.pk, cross.pk, meh.pk}
     assert rows[happy.pk].kind == "positive_answer" and rows[happy.pk].day == date(2026, 11, 3)
     assert (
         rows[happy.pk].key == f"response:{happy.pk}" and rows[happy.pk].label == "positive answer: Happiness 10 of 10"
     )
     assert rows[cross.pk].kind == "negative_answer" and rows[cross.pk].day == date(2026, 11, 2)
     assert rows[cross.pk].organisation_id == dunmore.pk and rows[cross.pk].service_id == payroll.pk
-    assert meh.pk not in rows
+    # Neither positive nor negative: weightless, it counts in the week's number of answers.
+    assert rows[meh.pk].kind == "neutral_answer" and rows[meh.pk].label.startswith("neutral answer: ")
+    assert rows[meh.pk].label.endswith(" 8 of 10")
     # The same event again, then the backfill: nothing new.
     event_record("response.recorded", subject=happy, response_id=happy.pk)
     event_record("responses.ingested", response_ids=[happy.pk, cross.pk])
@@ -121,7 +123,7 @@ def test_evidence_from_responses_reads_in_a_constant_number_of_statements(world:
     reads, inserts = [], []
     for n in (10, 100):
         ids = batch(n)
-        written = sum(1 for i in range(n) if i % 5 != 2)
+        written = n  # positive, negative and neutral (weightless) answers alike
         with CaptureQueriesContext(connection) as queries:
             evidence_from_responses(ids)
         statements = [q["sql"] for q in queries.captured_queries]
@@ -131,7 +133,7 @@ def test_evidence_from_responses_reads_in_a_constant_number_of_statements(world:
         size = min(CHUNK, connection.ops.bulk_batch_size(fields, [TrustEvidence()] * written))
         assert inserts[-1] == math.ceil(written / size)
     assert reads[0] == reads[1] <= 5  # one read, one key lookup, the transaction's savepoint
-    assert TrustEvidence.objects.count() == 88  # csat 3 is neutral: 2 in 10, 20 in 100
+    assert TrustEvidence.objects.count() == 110  # csat 3 is neutral, and evidence too (weightless)
 
 
 # -------------------------------------------------------------------------------- posts
@@ -195,7 +197,9 @@ def test_an_sla_breach_is_a_small_failure_on_the_day_the_target_was_due(desk: di
     sla_check(now=NINE + timedelta(days=3))
     deliver()
     rows = {r.key: r for r in TrustEvidence.objects.all()}
-    assert set(rows) == {f"sla:{ticket.pk}:first_response", f"sla:{ticket.pk}:resolution"}
+    assert set(rows) == {f"ticket:{ticket.pk}", f"sla:{ticket.pk}:first_response", f"sla:{ticket.pk}:resolution"}
+    # The ticket itself is weightless evidence: it counts in its week's number of tickets.
+    assert rows[f"ticket:{ticket.pk}"].kind == "ticket_opened" and rows[f"ticket:{ticket.pk}"].day == MONDAY
     first = rows[f"sla:{ticket.pk}:first_response"]
     assert first.kind == "small_failure" and first.day == MONDAY and first.occurred_at == NINE + timedelta(hours=1)
     assert (
@@ -205,7 +209,7 @@ def test_an_sla_breach_is_a_small_failure_on_the_day_the_target_was_due(desk: di
     assert rows[f"sla:{ticket.pk}:resolution"].day == date(2026, 11, 2)  # 8 business hours: 17:00 the same day
     event_record("ticket.sla_breached", subject=ticket, ticket_id=ticket.pk, target="resolution", breached_at=NINE)
     deliver()
-    assert TrustEvidence.objects.count() == 2
+    assert TrustEvidence.objects.count() == 3
 
 
 def test_each_reopen_is_a_small_failure_and_a_ticket_itself_is_not(
@@ -213,7 +217,8 @@ def test_each_reopen_is_a_small_failure_and_a_ticket_itself_is_not(
 ) -> None:
     ticket = desk_ticket(desk["person"], desk["payroll"], type=Ticket.Type.INCIDENT)
     deliver()
-    assert TrustEvidence.objects.count() == 0  # a P3 incident ticket is a request for help, not a failure
+    # A P3 incident ticket is a request for help, not a failure: weightless, it only counts the week.
+    assert list(TrustEvidence.objects.values_list("kind", flat=True)) == ["ticket_opened"]
     for day in (1, 2):
         travel.to(NINE + timedelta(days=day, minutes=10))
         ticket = ticket_resolve(ticket=Ticket.objects.get(pk=ticket.pk), by=alex, resolution="Rerun.")
@@ -319,7 +324,7 @@ def test_the_backfill_writes_the_keys_the_receivers_wrote(desk: dict[str, Any], 
     sla_check(now=NINE + timedelta(days=3))
     deliver()
     received = keys()
-    assert len(received) == 5  # answer, post, two breaches, a reopen
+    assert len(received) == 6  # the ticket, an answer, a post, two breaches, a reopen
     travel.to(datetime(2026, 11, 10, 9, 0, tzinfo=UTC))
     evidence_backfill(since=date(2026, 10, 26))
     after = keys()

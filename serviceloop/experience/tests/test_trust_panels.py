@@ -58,7 +58,7 @@ def state(
     contributions: list[dict[str, Any]] | None = None,
 ) -> TrustState:
     if band is None:
-        band = TrustBand.RED if trust < 55 else TrustBand.WATCH if trust < 70 else TrustBand.GOOD
+        band = TrustBand.RED if trust < 50 else TrustBand.WATCH if trust < 70 else TrustBand.GOOD
     return TrustState.objects.create(
         organisation=organisation,
         service=service,
