@@ -9,6 +9,9 @@
   about the outage and lost time spiking.
 - **An unhappy organisation**: on payroll, one organisation (`Story.unhappy_organisation`) is far
   unhappier than the others; its tickets are reassigned and reopened more often.
+- **A long steady relationship**: one organisation (`Story.steady_organisation`) has used ride booking
+  for two years with few breaches and reopens and happy answers: trust's "long steady one" (docs/trust.md),
+  beside the organisations the outage hit and Dunmore's many small failures on payroll.
 - **Lost time in a few tickets**: most answers lose little or no time; a few negative ones lose hours
   or days, so about 13% of the tickets carry about 80% of the lost time (as HappySignals observed).
 
@@ -28,9 +31,11 @@ PORTAL_SERVICE = "service-desk"
 OUTAGE_SERVICE = "email-collaboration"
 UNHAPPY_SERVICE = "payroll"
 UNHAPPY_ORGANISATION = "Dunmore Council"
+STEADY_SERVICE = "ride-booking"
+STEADY_ORGANISATION = "Juniper Energy"
 # (organisation name, service slug): relationships the story needs, made by the relationships demo
 # when its draw did not (an active one, started before the twelve months).
-STORY_RELATIONSHIPS = [(UNHAPPY_ORGANISATION, UNHAPPY_SERVICE)]
+STORY_RELATIONSHIPS = [(UNHAPPY_ORGANISATION, UNHAPPY_SERVICE), (STEADY_ORGANISATION, STEADY_SERVICE)]
 # Tickets opened per week on average, by service slug; the two biggest services get enough answers
 # every week for a weekly figure (n ≥ 30). A service not named gets DEFAULT_WEEKLY.
 WEEKLY = {
@@ -59,6 +64,7 @@ PORTAL_AFTER = 68  # the service desk's happiness once the portal is in use
 PORTAL_RAMP_DAYS = 21  # from the launch to full effect
 OUTAGE_HAPPINESS = -45
 UNHAPPY_HAPPINESS = -5
+STEADY_LIFT = 20  # the steady relationship's happiness, above its service's
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,11 @@ class Story:
     outage_service: str = OUTAGE_SERVICE
     unhappy_service: str = UNHAPPY_SERVICE
     unhappy_organisation: str = UNHAPPY_ORGANISATION
+    steady_service: str = STEADY_SERVICE
+    steady_organisation: str = STEADY_ORGANISATION
+
+    def is_steady(self, slug: str, organisation: str) -> bool:
+        return slug == self.steady_service and organisation == self.steady_organisation
 
     def in_outage(self, slug: str, day: date) -> bool:
         return slug == self.outage_service and self.outage_from <= day <= self.outage_to
@@ -98,6 +109,8 @@ class Story:
         if slug == self.unhappy_service and organisation == self.unhappy_organisation:
             return UNHAPPY_HAPPINESS
         base = float(BASELINE.get(slug, 45))
+        if self.is_steady(slug, organisation):
+            base += STEADY_LIFT
         if self.after_portal(slug, day):
             share = min((day - self.portal_on).days / PORTAL_RAMP_DAYS, 1.0)
             base += (PORTAL_AFTER - base) * share

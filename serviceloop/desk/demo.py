@@ -176,6 +176,8 @@ def shape_of(story: Story, slug: str, day: date, organisation: str) -> Shape:
         return Shape(incident=0.85, hops=(40, 35, 25), fcr=0.3, reopen=0.12, slower=1.6)
     if slug == story.unhappy_service and organisation == story.unhappy_organisation:
         return Shape(hops=(45, 35, 20), fcr=0.5, reopen=0.16, slower=1.3)
+    if story.is_steady(slug, organisation):
+        return Shape(hops=(92, 7, 1), fcr=0.9, reopen=0.02, slower=0.5)
     if story.before_portal(slug, day):
         return Shape(hops=(55, 30, 15), fcr=0.55, reopen=0.1, portal=20, slower=1.2)
     if story.after_portal(slug, day):
