@@ -285,11 +285,13 @@ _FIELD = re.compile(r"^(?:(events\[\d+\])(?: \(\w+\))?(\.\w+)?|(at\[\d+\]|parame
 
 
 def _trust_input_error(error: trust_engine.TrustInputError) -> InvalidInput:
-    """The engine's refusal as a 422 naming the field: "events[3] (major_incident).severity: …" → events[3].severity."""
+    """The engine's refusal as a 422 naming the field: "events[3] (major_incident).severity: …" → events.3.severity."""
     found = _FIELD.match(error.message)
     field = "body"
     if found is not None:
         field = found.group(3) or (found.group(1) + (found.group(2) or ""))
+    # Dotted, as the API's other 422s name a place in the body: events.3.severity, at.0.
+    field = re.sub(r"\[(\d+)\]", r".\1", field)
     return InvalidInput("invalid", error.message, field=field)
 
 

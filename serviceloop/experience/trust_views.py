@@ -37,6 +37,11 @@ def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
 
 
+def _query(values: dict[str, str]) -> str:
+    """A query string of the values given, the empty ones left out."""
+    return urlencode({key: value for key, value in values.items() if value})
+
+
 def _choice(value: str, allowed: Any, default: str = "") -> str:
     return value if value in allowed else default
 
@@ -86,7 +91,7 @@ def trust_list(request: HttpRequest) -> HttpResponse:
             "label": label,
             "badge": BAND_BADGES[TrustBand(value)],
             "count": counts[value],
-            "href": "?" + urlencode({**base, "band": value}),
+            "href": "?" + _query({**base, "band": value}),
             "current": value == band,
         }
         for value, label in TrustBand.choices
@@ -104,12 +109,12 @@ def trust_list(request: HttpRequest) -> HttpResponse:
             "band": band,
             "bands": TrustBand.choices,
             "chips": chips,
-            "all_href": "?" + urlencode(base),
+            "all_href": "?" + _query(base),
             "q": name,
             "order": order,
             "orders": ORDER_CHOICES,
             "query": urlencode({**base, "band": band}),
-            "csv_query": urlencode({key: value for key, value in {**base, "band": band}.items() if value}),
+            "csv_query": _query({**base, "band": band}),
             "filtered": bool(service or band or name),
             "anything": trust_queries.states_visible(viewer=viewer).exists(),
             "fall_days": settings.SERVICELOOP_TRUST_FALL_DAYS,
