@@ -57,7 +57,12 @@ def _user(request: HttpRequest) -> User:
 # -- schemas ------------------------------------------------------------------------------------------
 
 
-class TrustRefOut(Schema):
+class TrustOrganisationOut(Schema):
+    public_id: str
+    name: str
+
+
+class TrustServiceOut(Schema):
     public_id: str
     name: str
 
@@ -68,8 +73,8 @@ class TrustIncidentOut(Schema):
 
 
 class TrustStateOut(Schema):
-    organisation: TrustRefOut
-    service: TrustRefOut
+    organisation: TrustOrganisationOut
+    service: TrustServiceOut
     trust: float = Field(description="0–100; 50 before any evidence")
     confidence: float = Field(description="0–1: how much evidence the figure rests on")
     band: Band = Field(description="good, watch, red; unknown below SERVICELOOP_TRUST_MIN_CONFIDENCE")
@@ -237,7 +242,7 @@ class TrustSharingIn(Schema):
 
 
 class TrustSharingOut(Schema):
-    organisation: TrustRefOut
+    organisation: TrustOrganisationOut
     shown_in_portal: bool
     changed_by: TrustUserOut | None
     changed_at: datetime
