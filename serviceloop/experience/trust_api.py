@@ -289,14 +289,17 @@ def _checked(request: HttpRequest, filters: TrustStateFilters) -> dict[str, Any]
 _FIELD = re.compile(r"^(?:(events\[\d+\])(?: \(\w+\))?(\.\w+)?|(at\[\d+\]|parameters(?:\.\w+)?))(?::|$)")
 
 
-def _trust_input_error(error: trust_engine.TrustInputError) -> InvalidInput:
+def _trust_input_error(error: trust_engine.TrustInputError, parameters: str = "parameters") -> InvalidInput:
     """The engine's refusal as a 422 naming the field: "events[3] (major_incident).severity: …" → events.3.severity."""
     found = _FIELD.match(error.message)
     field = "body"
     if found is not None:
         field = found.group(3) or (found.group(1) + (found.group(2) or ""))
-    # Dotted, as the API's other 422s name a place in the body: events.3.severity, at.0.
+    # Dotted, as the API's other 422s name a place in the body: events.3.severity, at.0; the
+    # parameters under the name the body gives them (POST /parameters: values.prior).
     field = re.sub(r"\[(\d+)\]", r".\1", field)
+    if field.startswith("parameters"):
+        field = parameters + field.removeprefix("parameters")
     return InvalidInput("invalid", error.message, field=field)
 
 
@@ -517,7 +520,7 @@ def parameter_adopt(request: HttpRequest, body: TrustParametersIn) -> Status:
     try:
         trust_engine.parameters_from(body.values)
     except trust_engine.TrustInputError as error:
-        raise _trust_input_error(error) from None
+        raise _trust_input_error(error, parameters="values") from None
     adopted = trust_states.parameters_adopt(values=body.values, note=body.note, by=viewer)  # type: ignore[attr-defined]
     return Status(201, _parameter_set(adopted, adopted.version))
 

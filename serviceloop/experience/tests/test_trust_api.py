@@ -322,9 +322,13 @@ def test_the_parameter_versions_the_one_in_use_first(alex: User, sam: User) -> N
 def test_only_administrators_adopt_parameters_and_bad_ones_are_refused(ada: User, sam: User) -> None:
     body = {"values": {"negativity": 2.5}, "note": "Bad evidence weighs less"}
     assert post(api_client_for(sam), f"{URL}/parameters", body).status_code == 403
-    for values, words in (({"joy": 1}, "unknown parameter 'joy'"), ({"prior": 0}, "parameters.prior")):
+    for values, field, words in (
+        ({"joy": 1}, "values", "unknown parameter 'joy'"),
+        ({"prior": 0}, "values.prior", "must be at least 0.01"),
+    ):
         refused = post(api_client_for(ada), f"{URL}/parameters", {**body, "values": values})
         assert refused.status_code == 422 and words in refused.json()["message"], refused.content
+        assert refused.json()["field"] == field
     refused = post(api_client_for(ada), f"{URL}/parameters", {"values": {}, "note": ""})
     assert refused.status_code == 422 and "note" in refused.json()["message"]
     assert not TrustParameterSet.objects.exists()
