@@ -4,6 +4,8 @@ from serviceloop.experience.alert_queries import open_alert_count
 
 ITEMS = [
     NavItem("Reviews", "experience:report_list", audience="staff", order=410),
+    # Trust per relationship (docs/trust-pages.md): the provider's; customers see their own only when shown.
+    NavItem("Trust", "experience:trust_list", audience="staff", order=420),
     NavItem("Alerts", "experience:alert_list", audience="staff", order=450, count=open_alert_count),
     # A customer's "Experience": their own organisation's page (experience:mine sends them there).
     NavItem("Experience", "experience:mine", audience="customer", order=30),

@@ -55,6 +55,7 @@ from serviceloop.core.events import event_record
 from serviceloop.core.models import EventDelivery, OutgoingMail
 from serviceloop.demo import load_demo
 from serviceloop.desk.models import Ticket
+from serviceloop.experience.trust_models import TrustState
 from serviceloop.feedback.models import PostSource
 from serviceloop.incidents.maintenance import maintenance_schedule
 from serviceloop.incidents.models import Review, Subscription, WebhookDelivery
@@ -149,6 +150,10 @@ SCHEMA_RESOURCES = {
     "ReviewDetailOut": "Review",
     "ReviewIncidentOut": "Incident",
     "ReviewOwnerOut": "User",
+    "TrustOrganisationOut": "Organisation",
+    "TrustServiceOut": "Service",
+    "TrustIncidentOut": "Incident",
+    "TrustUserOut": "User",
 }
 # Operations that remove what later operations need: they run after all the others.
 LAST = (
@@ -442,6 +447,31 @@ def _maintenance_update(walk: Walk) -> Example | None:
     return None if public_id is None else {"path_parameters": {"public_id": public_id}, "body": {"body": "On track"}}
 
 
+def _trust_pair(walk: Walk) -> Example | None:
+    # Trust's paths name a pair (organisation and service), not one {public_id}: a pair that has a state.
+    state = TrustState.objects.select_related("organisation", "service").order_by("trust", "pk").first()
+    if state is None:
+        return None
+    return {"path_parameters": {"organisation": state.organisation.public_id, "service": state.service.public_id}}
+
+
+def _trust_sharing(walk: Walk) -> Example | None:
+    organisation = walk.pick("Organisation", newest=False)
+    if organisation is None:
+        return None
+    return {"path_parameters": {"organisation": organisation}, "body": {"shown_in_portal": True}}
+
+
+def _trust_simulate(walk: Walk) -> Example:
+    events = [{"at": "2026-01-05", "kind": "week_met"}, {"at": "2026-01-12", "kind": "small_failure"}]
+    return {"body": {"events": events, "at": ["2026-02-01"]}}
+
+
+def _trust_parameters(walk: Walk) -> Example:
+    # The defaults' own value: a new version that changes no figure (every state is computed again).
+    return {"body": {"values": {"negativity": 3.0}, "note": f"Fuzz {walk.role}"}}
+
+
 # Operations whose valid bodies a schema cannot describe (raw mail, NDJSON, a signature, a pairing):
 # a hand-written example from the seeded data goes first, then the drawn ones.
 HAND_WRITTEN: dict[str, Callable[[Walk], Example | None]] = {
@@ -457,6 +487,11 @@ HAND_WRITTEN: dict[str, Callable[[Walk], Example | None]] = {
     "POST /api/incidents/maintenance": _maintenance_schedule,
     "POST /api/incidents/maintenance/{public_id}/cancel": _maintenance_cancel,
     "POST /api/incidents/maintenance/{public_id}/updates": _maintenance_update,
+    "GET /api/experience/trust/states/{organisation}/{service}": _trust_pair,
+    "GET /api/experience/trust/states/{organisation}/{service}/evidence": _trust_pair,
+    "PUT /api/experience/trust/sharing/{organisation}": _trust_sharing,
+    "POST /api/experience/trust/simulate": _trust_simulate,
+    "POST /api/experience/trust/parameters": _trust_parameters,
 }
 
 # The first drawn body of each operation gets these values for the fields its schema has: values a

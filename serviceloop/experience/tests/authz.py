@@ -46,6 +46,7 @@ from serviceloop.core.authz_matrix import (
     to,
 )
 from serviceloop.experience.models import ServiceReview
+from serviceloop.experience.tests import authz_trust
 from serviceloop.experience.xlas import xla_create
 
 STAFF_ONLY_REVIEW = expect(anonymous=SIGN_IN, customer_a=404, agent=200)
@@ -83,6 +84,7 @@ def build(world: World) -> None:
     world.xla_a = xla_create(
         by=manager, name="Acme mailbox CSAT", relationship=world.relationship_a, metric="csat", target=Decimal("80")
     )
+    authz_trust.build(world)
 
 
 def _alert(w: World) -> dict[str, Any]:
@@ -212,3 +214,7 @@ ENDPOINTS += [
     Endpoint("POST", "/api/experience/xlas/{public_id}/evaluate", MANAGER_API, params=_xla),
     Endpoint("GET", "/api/experience/xlas/{public_id}/history", ORG_A_API, params=_xla),
 ]
+
+# Trust (docs/trust-pages.md): its own rows and build.
+PAGES += authz_trust.PAGES
+ENDPOINTS += authz_trust.ENDPOINTS
