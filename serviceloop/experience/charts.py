@@ -77,6 +77,8 @@ def format_value(value: float | None, unit: str) -> str:
         return f"{value:.1f}%"
     if unit == "points":
         return f"{value:+.1f}"
+    if unit == "0–100":  # a level such as trust: one decimal, no sign
+        return f"{value:.1f}"
     if unit == "minutes":
         minutes = round(value)
         hours, rest = divmod(abs(minutes), 60)

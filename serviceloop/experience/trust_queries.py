@@ -17,6 +17,7 @@ from django.http import Http404
 from serviceloop.accounts.models import Organisation, User
 from serviceloop.core import clock
 from serviceloop.core.visibility import is_staff_viewer
+from serviceloop.experience import trust_sharing
 from serviceloop.experience.recount import day_of
 from serviceloop.experience.trust_models import (
     TrustBand,
@@ -32,27 +33,18 @@ ORDERS = ("trust", "change")  # lowest first, falling fastest
 TREND_WEEKS = 26  # the list's sparkline: about half a year of weekly points
 
 
-# -- portal sharing: helper E's trust_sharing.py owns these; the lead switches the two calls ---------
+# -- portal sharing (trust_sharing.py) ---------------------------------------------------------------
 
 
 def shown_to_customers(organisation_id: int) -> bool:
-    """Whether this organisation's customers may see its trust (off unless the provider turned it on).
-
-    Until serviceloop.experience.trust_sharing lands: replace the body with
-    `trust_sharing.trust_shown_to_customers(organisation)`."""
-    return TrustSharing.objects.filter(organisation_id=organisation_id, shown_in_portal=True).exists()
+    """Whether this organisation's customers may see its trust (off unless the provider turned it on);
+    by id, as the viewer carries it (trust_shown_to_customers reads only the pk)."""
+    return trust_sharing.trust_shown_to_customers(Organisation(pk=organisation_id))
 
 
 def sharing_set(*, organisation: Organisation, shown: bool, by: User) -> TrustSharing:
-    """Show or hide an organisation's own trust in its portal (the API's PUT .../sharing/{organisation}).
-
-    Until serviceloop.experience.trust_sharing lands: replace the body with
-    `trust_sharing.trust_sharing_set(organisation=organisation, shown=shown, by=by)` (which also
-    records the change in the relationship's history)."""
-    row, _ = TrustSharing.objects.update_or_create(
-        organisation=organisation, defaults={"shown_in_portal": shown, "changed_by": by, "changed_at": clock.now()}
-    )
-    return row
+    """Show or hide an organisation's own trust in its portal (the API's PUT .../sharing/{organisation})."""
+    return trust_sharing.trust_sharing_set(organisation=organisation, shown=shown, by=by)
 
 
 # -- states -------------------------------------------------------------------------------------------

@@ -161,6 +161,14 @@ PAGES = [
     Page("experience:service", ORG_A_PAGE, kwargs=_service, query="export=organisation"),
     Page("experience:organisation", ORG_A_PAGE, kwargs=_org_a),
     Page("experience:organisation", ORG_A_PAGE, kwargs=_org_a, query="export=comments"),
+    # The staff's switch "show this organisation its own trust in the portal" (trust_sharing_set).
+    Page(
+        "experience:organisation",
+        expect(anonymous=SIGN_IN, customer_a=403, customer_b=404, agent=to("experience:organisation")),
+        kwargs=_org_a,
+        method="POST",
+        data=lambda world: {"shown_in_portal": "on"},
+    ),
     Page(
         "experience:mine",
         expect(anonymous=SIGN_IN, customer_a=to("experience:organisation"), agent=403),
