@@ -66,12 +66,8 @@ def load(ctx: DemoContext) -> None:
 
 
 def _trust(ctx: DemoContext) -> None:
-    from serviceloop.experience import trust_evidence, trust_states
-
-    backfill = getattr(trust_evidence, "evidence_backfill", None)
-    recompute = getattr(trust_states, "states_recompute_all", None)
-    if backfill is None or recompute is None:  # the evidence and states rooms not merged yet
-        return
+    from serviceloop.experience.trust_evidence import evidence_backfill
+    from serviceloop.experience.trust_states import states_recompute_all
 
     def evidence_wrap(items: Iterable[T], total: int) -> Iterable[T]:
         return progress(items, total=total, desc="Trust evidence", enabled=ctx.progress)
@@ -79,8 +75,8 @@ def _trust(ctx: DemoContext) -> None:
     def states_wrap(items: Iterable[T], total: int) -> Iterable[T]:
         return progress(items, total=total, desc="Trust", enabled=ctx.progress, unit=" relationships")
 
-    backfill(wrap=evidence_wrap)
-    recompute(wrap=states_wrap)
+    evidence_backfill(wrap=evidence_wrap)
+    states_recompute_all(wrap=states_wrap)
 
 
 def _ours_to_settle() -> dict[int, list[str]]:

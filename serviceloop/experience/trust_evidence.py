@@ -156,7 +156,7 @@ def answer_sign(scores: dict[str, int | None]) -> tuple[str, int, str] | None:
     return None
 
 
-_WORDS = {
+_WORDS: dict[str, str] = {
     EvidenceKind.POSITIVE_ANSWER: "positive",
     EvidenceKind.NEGATIVE_ANSWER: "negative",
     EvidenceKind.NEUTRAL_ANSWER: "neutral",

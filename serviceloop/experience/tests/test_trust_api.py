@@ -335,10 +335,6 @@ def test_only_administrators_adopt_parameters_and_bad_ones_are_refused(ada: User
 
 
 def test_an_administrator_adopts_a_new_version(ada: User, acme: TrustState) -> None:
-    from serviceloop.experience import trust_states
-
-    if not hasattr(trust_states, "parameters_adopt"):
-        pytest.skip("needs helper C's trust_states.parameters_adopt (passes after the merge)")
     TrustParameterSet.objects.create(version=1, values={})
     answer = post(api_client_for(ada), f"{URL}/parameters", {"values": {"negativity": 2.5}, "note": "Lighter"})
     assert answer.status_code == 201, answer.content

@@ -3,9 +3,7 @@
 Done means (issue 14): the affected organisation's trust page shows the drop after a major incident
 and the recovery credit earned and pending, through the real flow — a major incident declared on the
 service the organisation consumes, updates posted on the cadence, a recovery plan published, the
-incident resolved; the events delivered to the evidence receivers, which refresh the state. That
-test needs the evidence (trust_evidence, trust_receivers) and states (trust_states) code: it skips,
-saying so, on a branch without them.
+incident resolved; the events delivered to the evidence receivers, which refresh the state.
 
 The other tests read rows written directly (tests/trust_page_rows.py): staff find a falling
 relationship with the keyboard and read why; a customer reads their own, once it is shown to them.
@@ -22,6 +20,7 @@ import pytest
 from serviceloop.accounts.models import Organisation, User
 from serviceloop.catalogue.models import Offering, Service
 from serviceloop.desk.tests.test_browser_email_roundtrip import sign_in
+from serviceloop.experience import trust_evidence, trust_states
 from serviceloop.experience.tests.factories import deliver
 from serviceloop.experience.tests.trust_page_rows import evidence, major, share, state_of, weeks
 from serviceloop.experience.trust_models import TrustPoint, TrustState
@@ -128,12 +127,6 @@ def test_done_means_the_trust_page_shows_the_drop_and_the_credit_after_a_real_ma
     alex: User,
     tmp_path: Path,
 ) -> None:
-    from serviceloop.experience import trust_evidence, trust_states
-
-    if not (hasattr(trust_states, "state_refresh") and hasattr(trust_evidence, "weeks_record")):
-        pytest.skip(
-            "needs the evidence and states helpers' code (trust_evidence, trust_states): passes after the merge"
-        )
     from serviceloop.incidents.services import incident_declare
     from serviceloop.incidents.services_base import allowed_audiences
     from serviceloop.incidents.services_recovery import recovery_plan_publish, recovery_step_add

@@ -25,15 +25,9 @@ from serviceloop.core import clock
 from serviceloop.core import demo_story as story
 from serviceloop.core.demo import DemoContext
 from serviceloop.demo import load_demo
-from serviceloop.experience import trust_evidence, trust_states
 from serviceloop.experience.trust_models import EvidenceKind, TrustBand, TrustEvidence, TrustPoint, TrustState
 from serviceloop.incidents.models import AffectedOrganisation, Incident
 from serviceloop.relationships.models import Relationship
-
-pytestmark = pytest.mark.skipif(
-    not hasattr(trust_evidence, "evidence_backfill") or not hasattr(trust_states, "states_recompute_all"),
-    reason="needs the evidence backfill and the states (trust_evidence.py, trust_states.py): delete this mark at the merge",
-)
 
 
 @pytest.fixture(scope="module")
