@@ -17,6 +17,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -484,6 +485,22 @@ def review_regenerate(*, by: Any, review: ServiceReview) -> ServiceReview:
         transaction.on_commit(lambda: _kick(review_id))
     review.refresh_from_db()
     return review
+
+
+def reviews_requeue_for_organisation(*, organisation_id: int) -> int:
+    """Make every stored PDF of the organisation's relationship reviews again (in the caller's
+    transaction): what a PDF holds depends on what the organisation may see (its trust is printed
+    only while shared), and its customers download it. Until remade a PDF is not served. How many."""
+    states = [ServiceReview.State.READY, ServiceReview.State.FAILED]
+    ids = list(
+        ServiceReview.objects.filter(organisation_id=organisation_id, state__in=states).values_list("pk", flat=True)
+    )
+    ServiceReview.objects.filter(pk__in=ids, state__in=states).update(
+        state=ServiceReview.State.QUEUED, failure="", attempts=0, updated_at=clock.now()
+    )
+    for review_id in ids:
+        transaction.on_commit(partial(_kick, review_id))
+    return len(ids)
 
 
 def review_generate(*, review_id: int) -> str:

@@ -43,6 +43,8 @@ Kind = Literal[
     "major_incident",
     "major_resolved",
     "review_actions_closed",
+    "neutral_answer",
+    "ticket_opened",
 ]
 PUBLIC_ID = Field(..., max_length=24)
 
@@ -180,6 +182,12 @@ class SimulateEventIn(Schema):
     communication: float | None = Field(None, description="major_resolved: 0–1")
     plan: float | None = Field(None, description="major_resolved: 0–1")
     label: Text | None = Field(None, max_length=200)
+    ticket: bool | None = Field(
+        None, description="small_failure: a ticket's (a breach, a reopen), weighed by its week's tickets opened"
+    )
+    opened: BoundedDate | None = Field(
+        None, description="small_failure with ticket: the day its ticket was opened (default: the failure's day)"
+    )
 
 
 class SimulateIn(Schema):
@@ -478,6 +486,8 @@ def _event_document(event: SimulateEventIn) -> dict[str, Any]:
     """An event as the engine reads it: only the fields that were sent (it refuses those a kind does not take)."""
     sent = event.model_dump(exclude_unset=True)
     sent["at"] = event.at.isoformat()
+    if event.opened is not None:
+        sent["opened"] = event.opened.isoformat()
     return {key: value for key, value in sent.items() if value is not None or key in ("at", "kind")}
 
 
@@ -509,7 +519,7 @@ def _parameter_set(row: TrustParameterSet, current: int | None) -> dict[str, Any
 @router.post(
     "/parameters",
     response={201: TrustParameterSetOut, **ERR},
-    summary="Adopt a new version of the parameters (administrators); every state is computed again with it",
+    summary="Adopt a new version of the parameters (administrators); the worker computes every state again with it",
 )
 def parameter_adopt(request: HttpRequest, body: TrustParametersIn) -> Status:
     viewer = _user(request)
@@ -521,7 +531,8 @@ def parameter_adopt(request: HttpRequest, body: TrustParametersIn) -> Status:
         trust_engine.parameters_from(body.values)
     except trust_engine.TrustInputError as error:
         raise _trust_input_error(error, parameters="values") from None
-    adopted = trust_states.parameters_adopt(values=body.values, note=body.note, by=viewer)  # type: ignore[attr-defined]
+    # Every state is recomputed by the worker (a large install's recompute outlasts a request).
+    adopted = trust_states.parameters_adopt(values=body.values, note=body.note, by=viewer, recompute=False)
     return Status(201, _parameter_set(adopted, adopted.version))
 
 

@@ -148,7 +148,8 @@ class Evidence:
     plan: float | None = None  # major_resolved
     key: str = ""
     label: str = ""
-    per_ticket: bool = False  # small_failure: a ticket's (breach, reopen), weighed by the week's tickets
+    per_ticket: bool = False  # small_failure: a ticket's (breach, reopen), weighed by its week's tickets
+    opened: date | None = None  # per_ticket: the day its ticket was opened (default: `at`)
 
 
 @dataclass(frozen=True)
@@ -277,6 +278,7 @@ def replay(
         return min(1.0, p.answers_per_week / count) if count else 1.0
 
     def ticket_factor(on: date) -> float:
+        # The week its ticket was opened: a breach often falls due a week after the ticket came in.
         count = tickets_in_week.get(on.isocalendar()[:2], 0)
         return min(1.0, p.tickets_per_week / count) if count else 1.0
 
@@ -310,7 +312,7 @@ def replay(
         elif kind == "negative_answer":
             s += p.negativity * p.negative_answer * answer_factor(item.at)
         elif kind == "small_failure":
-            s += p.negativity * p.small_failure * (ticket_factor(item.at) if item.per_ticket else 1.0)
+            s += p.negativity * p.small_failure * (ticket_factor(item.opened or item.at) if item.per_ticket else 1.0)
         elif kind in ("negative_post", "availability_missed"):
             s += p.negativity * float(getattr(p, kind))
         elif kind in VOLUME_KINDS:
@@ -543,7 +545,7 @@ def _event(raw: Any, index: int, p: Parameters) -> Evidence:
     day = _day(raw.get("at"), where)
     allowed = {"at", "kind", *_NUMBER_FIELDS[kind], *({"id"} if kind in _NEEDS_ID else set()), "label"}
     if kind == "small_failure":
-        allowed.add("ticket")
+        allowed |= {"ticket", "opened"}
     extra = sorted(set(raw) - allowed)
     if extra:
         raise TrustInputError(f"{where}.{extra[0]}: not a field of {kind} (its fields: {', '.join(sorted(allowed))})")
@@ -573,8 +575,28 @@ def _event(raw: Any, index: int, p: Parameters) -> Evidence:
     per_ticket = raw.get("ticket", False)
     if not isinstance(per_ticket, bool):
         raise TrustInputError(f"{where}.ticket: must be true or false, not {_shown(per_ticket)}")
+    opened = None
+    if raw.get("opened") is not None:
+        if not per_ticket:
+            raise TrustInputError(f'{where}.opened: only a ticket\'s failure ("ticket": true) has an opening day')
+        value = raw["opened"]
+        if not (isinstance(value, str) and _DAY_WRITTEN.fullmatch(value)):
+            raise TrustInputError(f"{where}.opened: must be a day written YYYY-MM-DD, not {_shown(value)}")
+        try:
+            opened = date.fromisoformat(value)
+        except ValueError:
+            raise TrustInputError(f"{where}.opened: must be a day written YYYY-MM-DD, not {_shown(value)}") from None
+        if opened > day:
+            raise TrustInputError(f"{where}.opened: the ticket cannot be opened after its failure ({opened} > {day})")
     return Evidence(
-        at=day, kind=kind, incident=incident, key=str(index), label=label[:200], per_ticket=per_ticket, **values
+        at=day,
+        kind=kind,
+        incident=incident,
+        key=str(index),
+        label=label[:200],
+        per_ticket=per_ticket,
+        opened=opened,
+        **values,
     )
 
 

@@ -95,12 +95,13 @@ def _row(
     source_id: int | None = None,
     details: dict[str, Any] | None = None,
     event_id: int | None = None,
+    day: date | None = None,
     **fields: Any,
 ) -> TrustEvidence:
     return TrustEvidence(
         organisation_id=organisation_id,
         service_id=service_id,
-        day=day_of(at),
+        day=day or day_of(at),
         occurred_at=at,
         kind=kind,
         key=key[:200],
@@ -290,7 +291,7 @@ _TARGET_WORDS: dict[str, str] = {
 
 def _sla_rows(breaches: QuerySet[SlaEvent], event_id: int | None = None) -> list[TrustEvidence]:
     rows = []
-    for pk, ticket_id, target, at, reference, organisation_id, service_id, priority in breaches.values_list(
+    for pk, ticket_id, target, at, reference, organisation_id, service_id, priority, opened in breaches.values_list(
         "pk",
         "ticket_id",
         "target",
@@ -299,6 +300,7 @@ def _sla_rows(breaches: QuerySet[SlaEvent], event_id: int | None = None) -> list
         "ticket__organisation_id",
         "ticket__service_id",
         "ticket__priority",
+        "ticket__opened_at",
     ):
         rows.append(
             _row(
@@ -310,7 +312,14 @@ def _sla_rows(breaches: QuerySet[SlaEvent], event_id: int | None = None) -> list
                 label=f"{reference}: {_TARGET_WORDS.get(target, target)} target breached",
                 source_type="desk.ticket",
                 source_id=ticket_id,
-                details={"failure": "sla_breach", "target": target, "priority": priority, "sla_event_id": pk},
+                details={
+                    "failure": "sla_breach",
+                    "target": target,
+                    "priority": priority,
+                    "sla_event_id": pk,
+                    # The volume rule weighs it by the tickets opened in its ticket's week.
+                    "opened_on": day_of(opened).isoformat(),
+                },
                 event_id=event_id,
             )
         )
@@ -355,8 +364,14 @@ def evidence_from_tickets(ticket_ids: Iterable[int], *, event_id: int | None = N
 
 def _reopen_rows(reopens: QuerySet[TicketEvent], event_id: int | None = None) -> list[TrustEvidence]:
     rows = []
-    for pk, ticket_id, at, reference, organisation_id, service_id in reopens.values_list(
-        "pk", "ticket_id", "at", "ticket__reference", "ticket__organisation_id", "ticket__service_id"
+    for pk, ticket_id, at, reference, organisation_id, service_id, opened in reopens.values_list(
+        "pk",
+        "ticket_id",
+        "at",
+        "ticket__reference",
+        "ticket__organisation_id",
+        "ticket__service_id",
+        "ticket__opened_at",
     ):
         rows.append(
             _row(
@@ -368,7 +383,7 @@ def _reopen_rows(reopens: QuerySet[TicketEvent], event_id: int | None = None) ->
                 label=f"{reference} reopened",
                 source_type="desk.ticket",
                 source_id=ticket_id,
-                details={"failure": "reopen", "ticket_event_id": pk},
+                details={"failure": "reopen", "ticket_event_id": pk, "opened_on": day_of(opened).isoformat()},
                 event_id=event_id,
             )
         )
@@ -632,12 +647,17 @@ def _targets_of_week(start: datetime, end: datetime) -> dict[Pair, _Targets]:
     return targets
 
 
-def _week_rows(monday: date) -> list[TrustEvidence]:
+def _week_rows(monday: date, *, skip_paused: bool = True) -> list[TrustEvidence]:
     if monday.weekday() != 0:
         raise ValueError(f"{monday} is not a Monday")
     sunday = monday + timedelta(days=6)
     start, end = _local_start(monday), _local_start(monday + timedelta(days=7))
-    pairs = _consumed(_covering(monday, sunday).exclude(status=Relationship.Status.PAUSED))
+    covering = _covering(monday, sunday)
+    # A relationship paused now earns no week now; its past weeks (the backfill) are not judged by
+    # today's status: there is no history of pauses to consult.
+    if skip_paused:
+        covering = covering.exclude(status=Relationship.Status.PAUSED)
+    pairs = _consumed(covering)
     if not pairs:
         return []
     targets = _targets_of_week(start, end)
@@ -662,10 +682,11 @@ def _week_rows(monday: date) -> list[TrustEvidence]:
     return rows
 
 
-def weeks_record(week_start: date) -> set[Pair]:
-    """The ISO week from `week_start` (a Monday, settings.TIME_ZONE): for each relationship, not
-    paused, covering the whole week, the share of its targets met ("week:<org>:<service>:<monday>")."""
-    return evidence_record(_week_rows(week_start))
+def weeks_record(week_start: date, *, skip_paused: bool = True) -> set[Pair]:
+    """The ISO week from `week_start` (a Monday, settings.TIME_ZONE): for each relationship covering
+    the whole week (and, by default, not paused now), the share of its targets met
+    ("week:<org>:<service>:<monday>"). The backfill passes skip_paused=False for past weeks."""
+    return evidence_record(_week_rows(week_start, skip_paused=skip_paused))
 
 
 # ----------------------------------------------------------------------------- months
@@ -704,6 +725,7 @@ def _month_rows(month_start: date) -> list[TrustEvidence]:
                     service_id=component.service_id,
                     kind=EvidenceKind.AVAILABILITY_MISSED,
                     at=end - timedelta(seconds=1),
+                    day=last,  # the month's own last day, whatever settings.TIME_ZONE makes of `at`
                     key=f"availability:{org}:{component.service_id}:{month_start:%Y-%m}",
                     label=f"availability {month.percent:.2f}% in {month_start:%B %Y} (target {target:g}%)",
                     source_type="trust.availability",
@@ -823,7 +845,7 @@ def _period_steps(since: date | None) -> list[Callable[[], object]]:
         monday += timedelta(days=7)  # a week that started before the first relationship is no one's
     steps: list[Callable[[], object]] = []
     while monday <= weeks_end:
-        steps.append(partial(weeks_record, monday))
+        steps.append(partial(weeks_record, monday, skip_paused=False))
         monday += timedelta(days=7)
     month, last_month = first.replace(day=1), finished_month(now)
     if Component.objects.exists():

@@ -42,4 +42,8 @@ def trust_sharing_set(*, organisation: Organisation, shown: bool, by: User) -> T
         row.save(update_fields=["shown_in_portal", "changed_by", "changed_at"])
         if previous != shown:
             event_record("trust.sharing_changed", subject=organisation, by=by, shown_in_portal=shown, previous=previous)
+            # Its review PDFs print its trust only while shared: they are made again.
+            from serviceloop.experience.reports import reviews_requeue_for_organisation
+
+            reviews_requeue_for_organisation(organisation_id=organisation.pk)
     return row

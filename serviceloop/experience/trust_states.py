@@ -73,6 +73,7 @@ _ROW_FIELDS = (
     "incident_key",
     "label",
     "source_type",
+    "details",
 )
 
 
@@ -93,8 +94,12 @@ def parameters_current() -> tuple[int, Parameters]:
     return current.version, parameters_from(current.values)
 
 
-def parameters_adopt(*, values: dict[str, Any], note: str, by: User | None) -> TrustParameterSet:
-    """Adopt a new version (max + 1) of the parameters, then recompute every state with it.
+def parameters_adopt(
+    *, values: dict[str, Any], note: str, by: User | None, recompute: bool = True
+) -> TrustParameterSet:
+    """Adopt a new version (max + 1) of the parameters, then recompute every state with it (the
+    command line waits for that; the API passes recompute=False and leaves it to the worker: the
+    hourly refresh takes every state of an older version, and the API asks for it at once).
 
     `values` are overrides of the defaults, whole: parameters not named are the defaults, not those
     of the version before. `by` None is the command line (an operator on the server); a login must
@@ -134,7 +139,13 @@ def parameters_adopt(*, values: dict[str, Any], note: str, by: User | None) -> T
             note=note,
         )
     logger.info("trust parameters v%s adopted: %s", adopted.version, stored)
-    states_recompute_all()
+    if recompute:
+        states_recompute_all()
+    else:
+        from serviceloop.core.tasks import enqueue
+        from serviceloop.experience.tasks import trust_refresh
+
+        transaction.on_commit(lambda: enqueue(trust_refresh))
     return adopted
 
 
@@ -154,7 +165,17 @@ def _as_evidence(row: dict[str, Any]) -> Evidence:
         label=row["label"],
         # A ticket's failure (breach, reopen) is weighed by the week's tickets (the volume rule).
         per_ticket=row["kind"] == "small_failure" and row["source_type"] == "desk.ticket",
+        opened=_opened_on(row),
     )
+
+
+def _opened_on(row: dict[str, Any]) -> date | None:
+    """A ticket failure's opening day (details "opened_on"), by which the volume rule weighs it."""
+    value = (row.get("details") or {}).get("opened_on") if row["source_type"] == "desk.ticket" else None
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def _rows(organisation_id: int, service_id: int, until: date | None = None) -> list[dict[str, Any]]:

@@ -147,7 +147,7 @@ REFUSALS: list[tuple[str, Any, str]] = [
     ("kind a list", doc({"at": DAY, "kind": ["week_met"]}), f"events[0].kind: must be one of {KINDS}, not ['week_met']"),
     ("event day", doc({"at": DAY, "kind": "week_met"}, {"at": "05/01/2026", "kind": "small_failure"}), "events[1] (small_failure): \"at\" must be a day written YYYY-MM-DD, not '05/01/2026'"),
     ("event without a day", doc({"kind": "week_met"}), 'events[0] (week_met): "at" must be a day written YYYY-MM-DD, not None'),
-    ("extra field", doc({"at": DAY, "kind": "small_failure", "weight": 2}), "events[0] (small_failure).weight: not a field of small_failure (its fields: at, kind, label, ticket)"),
+    ("extra field", doc({"at": DAY, "kind": "small_failure", "weight": 2}), "events[0] (small_failure).weight: not a field of small_failure (its fields: at, kind, label, opened, ticket)"),
     ("id on a plain kind", doc({"at": DAY, "kind": "week_met", "id": 1}), "events[0] (week_met).id: not a field of week_met (its fields: at, kind, label, share)"),
     ("no severity", doc({**MAJOR, "severity": None}), "events[0] (major_incident).severity: required"),
     ("severity not a number", doc({**MAJOR, "severity": "high"}), "events[0] (major_incident).severity: must be a number, not 'high'"),

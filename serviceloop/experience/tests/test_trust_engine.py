@@ -17,6 +17,7 @@ from serviceloop.experience.trust_engine import (
     contributions,
     parameters_from,
     replay,
+    simulate_input,
     trust_of,
 )
 
@@ -143,6 +144,39 @@ def test_ticket_failures_weigh_by_the_week_s_tickets_and_other_small_failures_do
     assert point(breaches, 1)[1] == pytest.approx(4 * 3 * 0.5)
     # The next week is counted on its own.
     assert point([*tickets, ev(7, "small_failure", per_ticket=True)], 7)[1] == pytest.approx(3 * 0.5)
+
+
+def test_a_ticket_failure_is_weighed_by_the_week_its_ticket_was_opened() -> None:
+    # Ten tickets opened on a Friday, five breached the next Monday (a week with no ticket opened):
+    # the breaches are weighed by the ten tickets of their tickets' week, as if breached the same week.
+    tickets = [ev(4, "ticket_opened") for _ in range(10)]
+    later = [ev(7, "small_failure", per_ticket=True, opened=at(4)) for _ in range(5)]
+    same_week = [ev(4, "small_failure", per_ticket=True) for _ in range(5)]
+    assert point([*tickets, *later], 7)[1] == pytest.approx(point([*tickets, *same_week], 4)[1] * 2 ** (-3 / 540))
+    assert point([*tickets, *later], 7)[1] == pytest.approx(3 * 0.5 * 5 / 10 * 2 ** (-3 / 540))
+
+
+def test_simulate_takes_a_ticket_failure_s_opening_day() -> None:
+    document = {
+        "events": [
+            *[{"at": "2026-01-09", "kind": "ticket_opened"} for _ in range(10)],
+            *[{"at": "2026-01-12", "kind": "small_failure", "ticket": True, "opened": "2026-01-09"} for _ in range(5)],
+        ],
+        "at": ["2026-01-12"],
+    }
+    _, evidence, _ = simulate_input(document)
+    assert evidence[-1].opened == date(2026, 1, 9) and evidence[-1].per_ticket
+    with pytest.raises(TrustInputError, match=r"events\[0\] \(small_failure\)\.opened: only a ticket's failure"):
+        simulate_input(
+            {"events": [{"at": "2026-01-12", "kind": "small_failure", "opened": "2026-01-09"}], "at": ["2026-01-12"]}
+        )
+    with pytest.raises(TrustInputError, match=r"opened: the ticket cannot be opened after its failure"):
+        simulate_input(
+            {
+                "events": [{"at": "2026-01-12", "kind": "small_failure", "ticket": True, "opened": "2026-01-13"}],
+                "at": ["2026-01-12"],
+            }
+        )
 
 
 def test_weightless_kinds_move_nothing_on_their_own() -> None:

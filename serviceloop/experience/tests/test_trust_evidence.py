@@ -104,7 +104,7 @@ def test_answers_with_an_organisation_are_evidence_on_their_local_day(world: dic
     event_record("response.recorded", subject=happy, response_id=happy.pk)
     event_record("responses.ingested", response_ids=[happy.pk, cross.pk])
     deliver()
-    assert TrustEvidence.objects.count() == 2
+    assert TrustEvidence.objects.count() == 3
     before = set(keys())
     evidence_backfill()  # adds the relationships' weeks, nothing else
     assert {k for k in keys() if not k.startswith("week:")} == before

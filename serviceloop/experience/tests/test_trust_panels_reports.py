@@ -18,6 +18,7 @@ from django.test import Client
 
 from serviceloop.accounts.models import Organisation, User
 from serviceloop.catalogue.models import Offering, Service
+from serviceloop.experience.models import ServiceReview
 from serviceloop.experience.report_pdf import review_html
 from serviceloop.experience.reports import report_data
 from serviceloop.experience.tests.report_factories import review_of, seed
@@ -144,6 +145,20 @@ def test_the_customer_and_the_pdf_see_the_relationship_s_trust_only_when_shared(
     printed = trust_section(review_html(review))
     assert "79.5 → 66.9" in printed and "major incident MI-9: −17.6" in printed
     assert "href=" not in printed  # a PDF links nowhere
+
+
+def test_turning_sharing_on_or_off_makes_the_organisation_s_stored_pdfs_again(
+    seeded: dict[str, Any], service: Service, sam: User, carol: User, org_a: Organisation
+) -> None:
+    ready = review_of(service=service, relationship=seeded["relationship"], by=sam, state=ServiceReview.State.READY)
+    other = review_of(service=service, relationship=seeded["relationship_b"], by=sam, state=ServiceReview.State.READY)
+    trust_sharing_set(organisation=org_a, shown=True, by=sam)
+    ready.refresh_from_db()
+    other.refresh_from_db()
+    # A PDF made while the trust was hidden would not show it, one made while shared would keep it
+    # after sharing stops: organisation A's is queued again (and not served meanwhile), B's is not.
+    assert ready.state == ServiceReview.State.QUEUED and other.state == ServiceReview.State.READY
+    assert client_for(carol).get(f"/experience/reports/{ready.public_id}/pdf/").status_code == 404
 
 
 def test_a_service_s_review_lists_the_lowest_and_the_falling_fastest(
