@@ -138,9 +138,9 @@ def test_the_page_shows_the_figures_and_every_section(
 ) -> None:
     review = review_of(service=service, relationship=seeded["relationship"], by=sam)
     client = client_for(sam)
-    # Set-wise: compute() twice (the figures, the trends), two comment lists, the session: 15 today,
-    # however many answers or weeks.
-    with django_assert_max_num_queries(20):
+    # Set-wise: compute() twice (the figures, the trends), two comment lists, the trust section, the
+    # session: 20 today, however many answers or weeks.
+    with django_assert_max_num_queries(24):
         answer = client.get(f"/experience/reports/{review.public_id}/")
     assert answer.status_code == 200
     page = answer.content.decode()

@@ -152,8 +152,11 @@ def test_a_ticket_failure_is_weighed_by_the_week_its_ticket_was_opened() -> None
     tickets = [ev(4, "ticket_opened") for _ in range(10)]
     later = [ev(7, "small_failure", per_ticket=True, opened=at(4)) for _ in range(5)]
     same_week = [ev(4, "small_failure", per_ticket=True) for _ in range(5)]
-    assert point([*tickets, *later], 7)[1] == pytest.approx(point([*tickets, *same_week], 4)[1] * 2 ** (-3 / 540))
-    assert point([*tickets, *later], 7)[1] == pytest.approx(3 * 0.5 * 5 / 10 * 2 ** (-3 / 540))
+    assert point([*tickets, *later], 7)[1] == pytest.approx(point([*tickets, *same_week], 4)[1])
+    assert point([*tickets, *later], 7)[1] == pytest.approx(3 * 0.5 * 5 / 10)
+    # Without its opening day it would be weighed by its own week, which opened no ticket: in full.
+    unweighed = [ev(7, "small_failure", per_ticket=True) for _ in range(5)]
+    assert point([*tickets, *unweighed], 7)[1] == pytest.approx(5 * 3 * 0.5)
 
 
 def test_simulate_takes_a_ticket_failure_s_opening_day() -> None:
