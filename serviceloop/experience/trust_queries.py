@@ -20,6 +20,7 @@ from serviceloop.core.visibility import is_staff_viewer
 from serviceloop.experience import trust_sharing
 from serviceloop.experience.recount import day_of
 from serviceloop.experience.trust_models import (
+    EvidenceKind,
     TrustBand,
     TrustEvidence,
     TrustParameterSet,
@@ -123,11 +124,16 @@ def trends_of(states: list[TrustState], weeks: int = TREND_WEEKS) -> dict[tuple[
     return found
 
 
+# Weightless evidence (the volume rule's count of a week's answers and tickets): listed only when asked
+# for by kind, or a busy relationship's log would be mostly "ticket opened".
+WEIGHTLESS = (EvidenceKind.NEUTRAL_ANSWER, EvidenceKind.TICKET_OPENED)
+
+
 def evidence_of(state: TrustState, kind: str = "") -> QuerySet[TrustEvidence]:
-    """The pair's evidence log, newest first (the page and the API page through it)."""
+    """The pair's evidence log, newest first (the page and the API page through it): one kind, or
+    every kind that weighs (the weightless ones only by their kind)."""
     rows = TrustEvidence.objects.filter(organisation_id=state.organisation_id, service_id=state.service_id)
-    if kind:
-        rows = rows.filter(kind=kind)
+    rows = rows.filter(kind=kind) if kind else rows.exclude(kind__in=WEIGHTLESS)
     return rows.select_related("incident").order_by("-day", "-pk")
 
 

@@ -140,6 +140,17 @@ def test_the_evidence_log_pages_newest_first_and_filters_by_kind(
     assert refused.status_code == 422 and "kind" in refused.json()["message"]
 
 
+def test_weightless_evidence_is_listed_only_by_its_kind(acme: TrustState, alex: User) -> None:
+    # The volume rule's counts (an opened ticket, a neutral answer) would drown a busy log.
+    evidence(acme.organisation, acme.service, date(2026, 11, 30), "ticket_opened", label="SL-1 opened")
+    evidence(acme.organisation, acme.service, date(2026, 11, 30), "neutral_answer", label="neutral answer")
+    client = api_client_for(alex)
+    assert client.get(f"{pair(acme)}/evidence").json()["count"] == 111
+    tickets = client.get(f"{pair(acme)}/evidence", {"kind": "ticket_opened"}).json()
+    assert tickets["count"] == 1 and tickets["items"][0]["label"] == "SL-1 opened"
+    assert client.get(f"{pair(acme)}/evidence", {"kind": "neutral_answer"}).json()["count"] == 1
+
+
 def test_the_csv_has_the_lists_rows_and_no_formula(acme: TrustState, alex: User, service: Service, travel: Any) -> None:
     sneaky = make_organisation("=HYPERLINK(1)", domain="sneaky.example")
     weeks(sneaky, service, date(2026, 10, 1), 8)
