@@ -26,7 +26,7 @@ from serviceloop.core.errors import InvalidInput
 from serviceloop.core.pagination import LimitOffset
 from serviceloop.core.schemas import BoundedDate, ErrorOut, Text
 from serviceloop.core.visibility import is_staff_viewer, require_staff
-from serviceloop.experience import trust_engine, trust_queries
+from serviceloop.experience import trust_engine, trust_queries, trust_simulate
 from serviceloop.experience.trust_models import TrustParameterSet, TrustState
 
 router = Router(tags=["trust"])
@@ -194,9 +194,9 @@ class SimulateIn(Schema):
     parameters: dict[str, float] | None = Field(
         None, description="Overrides of the model's parameters (GET /parameters lists them); the rest are the defaults"
     )
-    events: list[SimulateEventIn] = Field(default_factory=list, max_length=trust_engine.MAX_EVENTS)
+    events: list[SimulateEventIn] = Field(default_factory=list, max_length=trust_simulate.MAX_EVENTS)
     at: list[BoundedDate] = Field(
-        ..., min_length=1, max_length=trust_engine.MAX_POINTS, description="The days to answer a point for"
+        ..., min_length=1, max_length=trust_simulate.MAX_POINTS, description="The days to answer a point for"
     )
 
 
@@ -477,7 +477,7 @@ def simulate(request: HttpRequest, body: SimulateIn) -> dict[str, Any]:
     if body.parameters is not None:
         document["parameters"] = body.parameters
     try:
-        return trust_engine.simulate(document)
+        return trust_simulate.simulate(document)
     except trust_engine.TrustInputError as error:
         raise _trust_input_error(error) from None
 

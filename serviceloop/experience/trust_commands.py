@@ -103,7 +103,8 @@ def _read_json(name: str) -> Any:
 
 def cmd_trust_simulate(args: argparse.Namespace) -> int:
     # No setup_django: the engine is pure arithmetic, so this runs without a database or data directory.
-    from serviceloop.experience.trust_engine import TrustInputError, simulate
+    from serviceloop.experience.trust_engine import TrustInputError
+    from serviceloop.experience.trust_simulate import simulate
 
     try:
         document = _read_json(args.file)

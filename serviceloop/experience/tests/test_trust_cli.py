@@ -26,8 +26,9 @@ from serviceloop.catalogue.models import Service
 from serviceloop.core.testing import Travel
 from serviceloop.experience.tests.test_trust_engine_scenarios import LATER, SCENARIOS, mature_major_good_recovery
 from serviceloop.experience.trust_commands import register
-from serviceloop.experience.trust_engine import MAX_EVENTS, MAX_POINTS, parameters_from, replay, simulate
+from serviceloop.experience.trust_engine import parameters_from, replay
 from serviceloop.experience.trust_models import TrustEvidence, TrustParameterSet, TrustState
+from serviceloop.experience.trust_simulate import MAX_EVENTS, MAX_POINTS, simulate
 from serviceloop.feedback.services.responses import response_record
 from serviceloop.feedback.tests.factories_channels import make_service
 

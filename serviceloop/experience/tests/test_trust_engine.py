@@ -17,9 +17,9 @@ from serviceloop.experience.trust_engine import (
     contributions,
     parameters_from,
     replay,
-    simulate_input,
     trust_of,
 )
+from serviceloop.experience.trust_simulate import simulate_input
 
 D0 = date(2026, 1, 5)  # a Monday
 

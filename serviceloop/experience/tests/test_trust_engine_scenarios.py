@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from serviceloop.experience.trust_engine import simulate
+from serviceloop.experience.trust_simulate import simulate
 
 FIRST_SUNDAY = date(2024, 1, 7)  # the relationship's first week ends here
 MATURE = 104  # two years of weeks with the targets met
